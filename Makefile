@@ -1,0 +1,49 @@
+# kafka_lock: development and CI entry points (see README.md).
+#   make demo / make test        the two commands that matter
+#   make kafka-start|kafka-stop  one local broker on localhost:9092
+#   make cluster-start|cluster-stop, make node-stop|node-start|node-kill N=1
+#                                three-node cluster on localhost:19092,29092,39092
+SHELL := /bin/bash
+N ?= 1
+
+setup:
+	scripts/setup.sh
+
+build: setup
+	cargo build --release
+
+test: setup build kafka-start
+	scripts/test.sh
+
+demo: setup build kafka-start
+	php -n -d extension=$(CURDIR)/target/release/libkafka_lock.so examples/article.php
+
+kafka-start: setup
+	scripts/kafka.sh start
+
+kafka-stop:
+	scripts/kafka.sh stop
+
+kafka-status:
+	scripts/kafka.sh status
+
+cluster-start: setup
+	scripts/kafka.sh cluster-start
+
+cluster-stop:
+	scripts/kafka.sh cluster-stop
+
+node-stop:
+	scripts/kafka.sh node-stop $(N)
+
+node-start: setup
+	scripts/kafka.sh node-start $(N)
+
+node-kill:
+	scripts/kafka.sh node-kill $(N)
+
+clean-run: kafka-stop cluster-stop
+	rm -rf .run
+
+.PHONY: setup build test demo kafka-start kafka-stop kafka-status cluster-start cluster-stop \
+	node-stop node-start node-kill clean-run

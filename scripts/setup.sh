@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Installs what the project needs on a fresh Debian 12 machine; quick on reruns.
+#  1. Debian packages that are missing (apt-get update only when one is missing).
+#  2. Apache Kafka's jars from Maven Central (kafka/pom.xml) into .cache/kafka/libs,
+#     skipped while the stamp matches the pom's hash.
+# Runs as root (CI) or through sudo when available.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+# The one list of Debian packages the project needs (build, tests, broker).
+DEB_PACKAGES=(
+  php8.2-cli php8.2-dev        # PHP 8.2 + php-config/headers for ext-php-rs, run-tests.php
+  libclang-dev clang           # bindgen (ext-php-rs)
+  build-essential pkg-config   # C toolchain for the bundled librdkafka
+  python3                      # scripts/kafka_ready.py
+  openjdk-17-jre-headless      # runs the Kafka broker (Java 17+)
+  maven                        # fetches the Kafka jars from Maven Central
+  zlib1g-dev                   # rdkafka feature "libz"
+  procps                       # ps, used by scripts/kafka.sh status
+)
+
+log() { printf 'setup: %s\n' "$*"; }
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then
+    "$@"
+  elif command -v sudo >/dev/null 2>&1; then
+    sudo "$@"
+  else
+    echo "setup: need root (or sudo) to run: $*" >&2
+    exit 1
+  fi
+}
+
+# ---- 1. Debian packages -------------------------------------------------------
+missing=()
+for pkg in "${DEB_PACKAGES[@]}"; do
+  status="$(dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null || true)"
+  [ "$status" = "installed" ] || missing+=("$pkg")
+done
+if [ "${#missing[@]}" -eq 0 ]; then
+  log "Debian packages: all ${#DEB_PACKAGES[@]} installed, skipping apt"
+else
+  log "Debian packages missing: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  as_root apt-get update -q
+  as_root apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+# The Rust toolchain (cargo, rustc >= the crates' MSRV) comes with the machine image:
+# Debian's cargo is too old for ext-php-rs, and rustup is not reachable from here.
+if command -v cargo >/dev/null 2>&1; then
+  log "Rust: $(cargo --version)"
+else
+  log "warning: cargo is not on PATH (needed by make build/test)"
+fi
+
+# ---- 2. Kafka jars ----------------------------------------------------------------
+KAFKA_CACHE="$ROOT/.cache/kafka"
+LIBS="$KAFKA_CACHE/libs"
+STAMP="$KAFKA_CACHE/libs.stamp"
+want="$(sha256sum kafka/pom.xml | cut -d' ' -f1)"
+if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want" ] && [ -d "$LIBS" ]; then
+  log "Kafka jars: $(ls "$LIBS" | wc -l) cached in .cache/kafka/libs (pom unchanged), skipping Maven"
+else
+  log "Kafka jars: fetching with Maven (kafka/pom.xml)"
+  start=$(date +%s)
+  rm -rf "$LIBS.tmp" "$STAMP"
+  mkdir -p "$KAFKA_CACHE"
+  if ! mvn -B -Dstyle.color=never -f kafka/pom.xml dependency:copy-dependencies \
+      -DincludeScope=runtime -DoutputDirectory="$LIBS.tmp" >"$KAFKA_CACHE/mvn.log" 2>&1; then
+    tail -n 60 "$KAFKA_CACHE/mvn.log" >&2
+    echo "setup: Maven failed (full log: .cache/kafka/mvn.log)" >&2
+    exit 1
+  fi
+  rm -rf "$LIBS"
+  mv "$LIBS.tmp" "$LIBS"
+  echo "$want" >"$STAMP"
+  log "Kafka jars: $(ls "$LIBS" | wc -l) jars in .cache/kafka/libs ($(( $(date +%s) - start )) s)"
+fi

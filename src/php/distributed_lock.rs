@@ -1,0 +1,65 @@
+//! The PHP class `DistributedLock`: a thin wrapper over [`LockHandle`].
+
+use ext_php_rs::flags::ClassFlags;
+use ext_php_rs::prelude::*;
+
+use crate::php::config::{defaults, ConfigArray};
+use crate::php::exceptions::to_php;
+use crate::session::{LockError, LockHandle};
+
+/// A fair, fenced, lease-based lock whose state lives in a Kafka topic.
+#[php_class]
+#[php(name = "DistributedLock")]
+#[php(flags = ClassFlags::Final)]
+pub struct DistributedLock {
+    handle: LockHandle,
+}
+
+fn php<T>(result: Result<T, LockError>) -> PhpResult<T> {
+    result.map_err(to_php)
+}
+
+#[php_impl]
+impl DistributedLock {
+    /// Connects (once per process and client settings) and checks the topic, creating it with
+    /// LogAppendTime timestamps when it is missing and `lock.create_topic` allows.
+    #[php(defaults(config = ConfigArray::default()))]
+    pub fn __construct(topic: String, config: ConfigArray) -> PhpResult<Self> {
+        let defaults = php(defaults())?;
+        let entries = php(config.entries())?;
+        let handle = php(LockHandle::open(&topic, &entries, &defaults))?;
+        Ok(DistributedLock { handle })
+    }
+
+    /// Blocks until this instance holds the lock; `null` waits forever, otherwise at most
+    /// `$timeout` seconds, returning false on time-out. Reentrant.
+    pub fn acquire_lock(&mut self, identifier: String, timeout: Option<f64>) -> PhpResult<bool> {
+        php(self.handle.acquire(&identifier, timeout))
+    }
+
+    /// Takes the lock only if it is free and nobody is queued for it; never waits for a holder.
+    pub fn try_lock(&mut self, identifier: String) -> PhpResult<bool> {
+        php(self.handle.try_acquire(&identifier))
+    }
+
+    /// Releases one level of the hold; false if this instance did not hold the lock or its
+    /// lease had already been lost.
+    pub fn release_lock(&mut self, identifier: String) -> PhpResult<bool> {
+        php(self.handle.release(&identifier))
+    }
+
+    /// Whether this instance holds the lock, by its own conservative view of the lease.
+    pub fn is_acquired(&self, identifier: String) -> PhpResult<bool> {
+        php(self.handle.is_acquired(&identifier))
+    }
+
+    /// The fencing token of the current hold (strictly increasing per lock), null if not held.
+    pub fn get_fencing_token(&self, identifier: String) -> PhpResult<Option<i64>> {
+        php(self.handle.fencing_token(&identifier))
+    }
+
+    /// Seconds left of the lease by this holder's view (renewed automatically), null if not held.
+    pub fn get_remaining_lifetime(&self, identifier: String) -> PhpResult<Option<f64>> {
+        php(self.handle.remaining_lifetime(&identifier)).map(|d| d.map(|d| d.as_secs_f64()))
+    }
+}

@@ -1,0 +1,613 @@
+//! The per-partition state machine: records in, lock events out.
+//!
+//! Pure and deterministic: no clock (time is the log clock, the largest broker timestamp
+//! seen), no I/O, no randomness, no global state. Two machines fed the same records produce
+//! the same events.
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::fmt;
+
+use super::record::{decode_record, validate_record, Op, Record, Reject};
+use super::{LogTime, Offset, MAX_TTL_MS};
+
+/// A live request in a lock's queue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Request {
+    /// Offset of the request's acquire record: its place in the queue and its fencing token.
+    pub token: Offset,
+    /// Who sent it.
+    pub owner: String,
+    /// Lease length in ms, from its last accepted alive record.
+    pub ttl: u64,
+    /// Log clock when its last alive record (acquire or renew) was accepted.
+    pub last_alive: LogTime,
+}
+
+impl Request {
+    /// The last log time at which this request is still alive: `last_alive + ttl`.
+    pub fn deadline(&self) -> LogTime {
+        deadline(self.last_alive, self.ttl)
+    }
+}
+
+/// Something that happened while applying a record, in log order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// An acquire was accepted at offset `token`.
+    Enqueued {
+        /// The lock identifier.
+        key: String,
+        /// The new request's token (the acquire's offset).
+        token: Offset,
+        /// The acquire's owner.
+        owner: String,
+        /// The acquire's seq: with `owner`, how the sender recognises its own request.
+        seq: u64,
+        /// The log clock at acceptance: the sender's next `prev`.
+        alive_at: LogTime,
+    },
+    /// A valid renew was accepted (also when a mid-log joiner learns of a request it had not
+    /// seen the acquire of).
+    Renewed {
+        /// The lock identifier.
+        key: String,
+        /// The renewed request's token.
+        token: Offset,
+        /// The request's owner.
+        owner: String,
+        /// The log clock at acceptance: the sender's next `prev`.
+        alive_at: LogTime,
+    },
+    /// A request became the head of its queue: its owner holds the lock, fenced by `token`.
+    Granted {
+        /// The lock identifier.
+        key: String,
+        /// The fencing token (offset of the request's acquire).
+        token: Offset,
+        /// The new holder.
+        owner: String,
+        /// Offset of the record at which the request became head.
+        at: Offset,
+    },
+    /// A request left its queue through a release by its owner.
+    Released {
+        /// The lock identifier.
+        key: String,
+        /// The released request's token.
+        token: Offset,
+        /// Its owner.
+        owner: String,
+    },
+    /// A request's lease ran out: log time passed `last_alive + ttl`.
+    Expired {
+        /// The lock identifier.
+        key: String,
+        /// The expired request's token.
+        token: Offset,
+        /// Its owner.
+        owner: String,
+    },
+    /// A record that changed no request (see [`Ignored`]).
+    Ignored {
+        /// The record's offset.
+        offset: Offset,
+        /// Why.
+        reason: Ignored,
+    },
+}
+
+/// Why a record changed no request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Ignored {
+    /// The record could not be decoded; it still moved log time.
+    Malformed(Reject),
+    /// A renew whose `prev + ttl` is before the log clock: its sender's lease had run out
+    /// when it was written into the log.
+    RenewInvalid,
+    /// A renew of a live request by someone else.
+    RenewWrongOwner,
+    /// A renew whose key is not the key of the live request it names.
+    RenewWrongKey,
+    /// A renew of a request this replayer does not know and may not resurrect (it was
+    /// acquired at or after this replayer's first offset, so it never existed or is gone).
+    RenewUnknown,
+    /// A renew of a request this replayer saw removed.
+    RenewTombstoned,
+    /// A release of a live request by someone else.
+    ReleaseWrongOwner,
+    /// A release whose key is not the key of the live request it names.
+    ReleaseWrongKey,
+    /// A release of a request this replayer does not know (it is tombstoned all the same).
+    ReleaseUnknown,
+    /// A record whose offset is not above the previous record's (or below the first offset):
+    /// a duplicate delivery. It changed nothing, not even the clock.
+    OffsetNotIncreasing,
+}
+
+impl fmt::Display for Ignored {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Ignored::Malformed(reason) => write!(f, "malformed record: {reason}"),
+            Ignored::RenewInvalid => write!(f, "renew arrived after prev + ttl"),
+            Ignored::RenewWrongOwner => write!(f, "renew by someone other than the owner"),
+            Ignored::RenewWrongKey => write!(f, "renew under another lock's key"),
+            Ignored::RenewUnknown => write!(f, "renew of an unknown request"),
+            Ignored::RenewTombstoned => write!(f, "renew of a removed request"),
+            Ignored::ReleaseWrongOwner => write!(f, "release by someone other than the owner"),
+            Ignored::ReleaseWrongKey => write!(f, "release under another lock's key"),
+            Ignored::ReleaseUnknown => write!(f, "release of an unknown request"),
+            Ignored::OffsetNotIncreasing => write!(f, "offset not above the previous record's"),
+        }
+    }
+}
+
+/// Counters, for metrics and tests.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Records handed to the machine, whatever became of them.
+    pub records: u64,
+    /// Records that failed to decode.
+    pub malformed: u64,
+    /// Well-formed records that changed no request, and records with a non-increasing offset.
+    pub ignored: u64,
+    /// Accepted acquires.
+    pub acquires: u64,
+    /// Accepted renews (resurrections included).
+    pub renews: u64,
+    /// Renews that inserted a request this mid-log replayer had not seen the acquire of.
+    pub resurrections: u64,
+    /// Accepted releases.
+    pub releases: u64,
+    /// Ticks.
+    pub ticks: u64,
+    /// Grants.
+    pub grants: u64,
+    /// Expiries.
+    pub expiries: u64,
+}
+
+/// One lock's queue: live requests by token, and the head that was last granted.
+#[derive(Debug, Clone, Default)]
+struct Queue {
+    requests: BTreeMap<Offset, Request>,
+    granted: Option<Offset>,
+}
+
+/// The state machine of one partition of the lock topic.
+///
+/// Per record: advance the clock, expire, apply the op, grant new heads (see the module
+/// docs of [`super`]). Events wait in an internal queue until [`Machine::poll_event`]
+/// drains them; a caller that never drains them lets them accumulate.
+#[derive(Debug, Clone)]
+pub struct Machine {
+    first_offset: Offset,
+    last_offset: Option<Offset>,
+    clock: Option<LogTime>,
+    queues: BTreeMap<String, Queue>,
+    /// Live token -> its lock's key.
+    keys_by_token: BTreeMap<Offset, String>,
+    /// Live requests ordered by deadline, so expiry never scans all locks.
+    deadlines: BTreeSet<(LogTime, Offset)>,
+    /// Removed token -> log clock at removal.
+    tombstones: BTreeMap<Offset, LogTime>,
+    /// Tombstones ordered by removal time, for dropping old ones.
+    tombstones_by_age: BTreeSet<(LogTime, Offset)>,
+    events: VecDeque<Event>,
+    stats: Stats,
+}
+
+fn deadline(last_alive: LogTime, ttl: u64) -> LogTime {
+    // ttl <= MAX_TTL_MS after validation; saturate anyway so no input can overflow.
+    last_alive.saturating_add(i64::try_from(ttl).unwrap_or(i64::MAX))
+}
+
+impl Machine {
+    /// A machine that will read the partition from `first_offset` on. A full replay starts at
+    /// the partition's log-start offset; a mid-log joiner at the offset its join window starts.
+    /// Renews of requests acquired before `first_offset` may insert them (see [`Ignored`]).
+    pub fn new(first_offset: Offset) -> Self {
+        Machine {
+            first_offset,
+            last_offset: None,
+            clock: None,
+            queues: BTreeMap::new(),
+            keys_by_token: BTreeMap::new(),
+            deadlines: BTreeSet::new(),
+            tombstones: BTreeMap::new(),
+            tombstones_by_age: BTreeSet::new(),
+            events: VecDeque::new(),
+            stats: Stats::default(),
+        }
+    }
+
+    /// The first offset this machine reads.
+    pub fn first_offset(&self) -> Offset {
+        self.first_offset
+    }
+
+    /// Decodes and applies one record: its offset, its broker timestamp (LogAppendTime), its
+    /// key and value as consumed. Never panics.
+    pub fn handle_record(
+        &mut self,
+        offset: Offset,
+        timestamp: LogTime,
+        key: Option<&[u8]>,
+        value: Option<&[u8]>,
+    ) {
+        self.handle_decoded(offset, timestamp, decode_record(key, value));
+    }
+
+    /// Applies one record already decoded (or rejected). A hand-built record that breaks a
+    /// limit decoding enforces is treated as malformed, exactly as its encoding would be.
+    pub fn handle_decoded(
+        &mut self,
+        offset: Offset,
+        timestamp: LogTime,
+        record: Result<Record, Reject>,
+    ) {
+        self.stats.records += 1;
+        let increasing = match self.last_offset {
+            Some(last) => offset > last,
+            None => offset >= self.first_offset,
+        };
+        if !increasing {
+            self.stats.ignored += 1;
+            self.ignore(offset, Ignored::OffsetNotIncreasing);
+            return;
+        }
+        self.last_offset = Some(offset);
+
+        // Step 1: the log clock never goes back, whatever the broker stamps.
+        let clock = self.clock.map_or(timestamp, |clock| clock.max(timestamp));
+        self.clock = Some(clock);
+
+        // Step 2: expire, then forget tombstones no valid renew can name any more.
+        let mut touched: Vec<String> = Vec::new();
+        self.expire(clock, &mut touched);
+        self.drop_old_tombstones(clock);
+
+        // Step 3: the op.
+        match record.and_then(|record| validate_record(&record).map(|()| record)) {
+            Err(reason) => {
+                self.stats.malformed += 1;
+                self.ignore(offset, Ignored::Malformed(reason));
+            }
+            Ok(Record { key, op }) => {
+                let key = key.unwrap_or_default();
+                self.apply(offset, clock, key, op, &mut touched);
+            }
+        }
+
+        // Step 4: grants (in key order), and forgetting locks whose queue emptied.
+        touched.sort_unstable();
+        touched.dedup();
+        self.grant_heads(offset, &touched);
+    }
+
+    /// The next event, oldest first. Per record: expiries (by deadline, then token), then the
+    /// op's effect (or why it was ignored), then grants (by key).
+    pub fn poll_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
+    }
+
+    /// The log clock: the largest timestamp seen, `None` before the first record.
+    pub fn clock(&self) -> Option<LogTime> {
+        self.clock
+    }
+
+    /// The offset after the last record handled (`first_offset` before any): where to resume
+    /// consuming.
+    pub fn next_offset(&self) -> Offset {
+        self.last_offset
+            .map_or(self.first_offset, |last| last.saturating_add(1))
+    }
+
+    /// The holder of a lock: the head of its queue.
+    pub fn holder(&self, key: &str) -> Option<&Request> {
+        self.queues.get(key)?.requests.values().next()
+    }
+
+    /// A live request of a lock, by token.
+    pub fn request(&self, key: &str, token: Offset) -> Option<&Request> {
+        self.queues.get(key)?.requests.get(&token)
+    }
+
+    /// The key of the lock a live request belongs to.
+    pub fn key_of(&self, token: Offset) -> Option<&str> {
+        self.keys_by_token.get(&token).map(String::as_str)
+    }
+
+    /// The live requests of a lock, head (holder) first.
+    pub fn queue(&self, key: &str) -> impl Iterator<Item = &Request> + '_ {
+        self.queues
+            .get(key)
+            .into_iter()
+            .flat_map(|queue| queue.requests.values())
+    }
+
+    /// How many requests wait in a lock's queue, holder included.
+    pub fn queue_len(&self, key: &str) -> usize {
+        self.queues.get(key).map_or(0, |queue| queue.requests.len())
+    }
+
+    /// The identifiers of all locks with a non-empty queue, in byte order.
+    pub fn keys(&self) -> impl Iterator<Item = &str> + '_ {
+        self.queues.keys().map(String::as_str)
+    }
+
+    /// How many locks have a non-empty queue (empty queues are forgotten at once).
+    pub fn lock_count(&self) -> usize {
+        self.queues.len()
+    }
+
+    /// The smallest log time at which some live request expires (`last_alive + ttl + 1`):
+    /// once the client believes broker time has passed it, it produces a `tick`.
+    pub fn next_expiry(&self) -> Option<LogTime> {
+        self.deadlines
+            .first()
+            .map(|(deadline, _)| deadline.saturating_add(1))
+    }
+
+    /// `last_alive + ttl` of a live request: the last log time at which it is alive.
+    pub fn deadline_of(&self, key: &str, token: Offset) -> Option<LogTime> {
+        self.request(key, token).map(Request::deadline)
+    }
+
+    /// Whether this replayer remembers `token` as removed (a renew naming it is ignored).
+    pub fn is_tombstoned(&self, token: Offset) -> bool {
+        self.tombstones.contains_key(&token)
+    }
+
+    /// How many tombstones are kept (they are dropped `MAX_TTL_MS` after removal).
+    pub fn tombstone_count(&self) -> usize {
+        self.tombstones.len()
+    }
+
+    /// The counters.
+    pub fn stats(&self) -> &Stats {
+        &self.stats
+    }
+
+    fn ignore(&mut self, offset: Offset, reason: Ignored) {
+        self.events.push_back(Event::Ignored { offset, reason });
+    }
+
+    fn ignore_op(&mut self, offset: Offset, reason: Ignored) {
+        self.stats.ignored += 1;
+        self.ignore(offset, reason);
+    }
+
+    fn expire(&mut self, clock: LogTime, touched: &mut Vec<String>) {
+        while let Some(&(deadline, token)) = self.deadlines.first() {
+            if clock <= deadline {
+                break;
+            }
+            self.deadlines.pop_first();
+            if let Some((key, request)) = self.remove(token, clock) {
+                self.stats.expiries += 1;
+                self.events.push_back(Event::Expired {
+                    key: key.clone(),
+                    token,
+                    owner: request.owner,
+                });
+                touch(touched, key);
+            }
+        }
+    }
+
+    fn drop_old_tombstones(&mut self, clock: LogTime) {
+        let max_ttl = i64::try_from(MAX_TTL_MS).unwrap_or(i64::MAX);
+        while let Some(&(removed_at, token)) = self.tombstones_by_age.first() {
+            // A valid renew needs clock <= prev + ttl with prev <= removed_at and
+            // ttl <= MAX_TTL_MS; past that no valid renew can name the token.
+            if clock <= removed_at.saturating_add(max_ttl) {
+                break;
+            }
+            self.tombstones_by_age.pop_first();
+            self.tombstones.remove(&token);
+        }
+    }
+
+    fn tombstone(&mut self, token: Offset, clock: LogTime) {
+        if let Some(previous) = self.tombstones.insert(token, clock) {
+            self.tombstones_by_age.remove(&(previous, token));
+        }
+        self.tombstones_by_age.insert((clock, token));
+    }
+
+    /// Removes a live request (its deadline entry must already be gone or is removed here)
+    /// and tombstones it.
+    fn remove(&mut self, token: Offset, clock: LogTime) -> Option<(String, Request)> {
+        let key = self.keys_by_token.remove(&token)?;
+        let request = self.queues.get_mut(&key)?.requests.remove(&token)?;
+        self.deadlines.remove(&(request.deadline(), token));
+        self.tombstone(token, clock);
+        Some((key, request))
+    }
+
+    fn insert(&mut self, key: &str, request: Request) {
+        self.deadlines.insert((request.deadline(), request.token));
+        self.keys_by_token.insert(request.token, key.to_owned());
+        self.queues
+            .entry(key.to_owned())
+            .or_default()
+            .requests
+            .insert(request.token, request);
+    }
+
+    fn apply(
+        &mut self,
+        offset: Offset,
+        clock: LogTime,
+        key: String,
+        op: Op,
+        touched: &mut Vec<String>,
+    ) {
+        match op {
+            Op::Acquire { owner, seq, ttl } => {
+                self.stats.acquires += 1;
+                self.insert(
+                    &key,
+                    Request {
+                        token: offset,
+                        owner: owner.clone(),
+                        ttl,
+                        last_alive: clock,
+                    },
+                );
+                self.events.push_back(Event::Enqueued {
+                    key: key.clone(),
+                    token: offset,
+                    owner,
+                    seq,
+                    alive_at: clock,
+                });
+                touch(touched, key);
+            }
+            Op::Renew {
+                owner,
+                r#ref: token,
+                prev,
+                ttl,
+            } => self.renew(offset, clock, key, owner, token, prev, ttl, touched),
+            Op::Release {
+                owner,
+                r#ref: token,
+            } => self.release(offset, clock, key, owner, token, touched),
+            Op::Tick => self.stats.ticks += 1,
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn renew(
+        &mut self,
+        offset: Offset,
+        clock: LogTime,
+        key: String,
+        owner: String,
+        token: Offset,
+        prev: LogTime,
+        ttl: u64,
+        touched: &mut Vec<String>,
+    ) {
+        // Validity first: an invalid renew changes nothing, whatever the state.
+        if clock > deadline(prev, ttl) {
+            return self.ignore_op(offset, Ignored::RenewInvalid);
+        }
+        match self.keys_by_token.get(&token) {
+            Some(live_key) if *live_key != key => {
+                return self.ignore_op(offset, Ignored::RenewWrongKey);
+            }
+            Some(_) => {
+                let Some(request) = self
+                    .queues
+                    .get_mut(&key)
+                    .and_then(|queue| queue.requests.get_mut(&token))
+                else {
+                    return self.ignore_op(offset, Ignored::RenewUnknown);
+                };
+                if request.owner != owner {
+                    return self.ignore_op(offset, Ignored::RenewWrongOwner);
+                }
+                let old_deadline = request.deadline();
+                request.last_alive = clock;
+                // The lease is the renew's own ttl, so the state after an accepted renew does
+                // not depend on history (a joiner that resurrects from it gets the same state).
+                request.ttl = ttl;
+                let new_deadline = request.deadline();
+                self.deadlines.remove(&(old_deadline, token));
+                self.deadlines.insert((new_deadline, token));
+            }
+            None => {
+                if self.tombstones.contains_key(&token) {
+                    return self.ignore_op(offset, Ignored::RenewTombstoned);
+                }
+                if token >= self.first_offset {
+                    return self.ignore_op(offset, Ignored::RenewUnknown);
+                }
+                // A mid-log joiner learning of a request whose acquire lies before its window.
+                self.stats.resurrections += 1;
+                self.insert(
+                    &key,
+                    Request {
+                        token,
+                        owner: owner.clone(),
+                        ttl,
+                        last_alive: clock,
+                    },
+                );
+                touch(touched, key.clone());
+            }
+        }
+        self.stats.renews += 1;
+        self.events.push_back(Event::Renewed {
+            key,
+            token,
+            owner,
+            alive_at: clock,
+        });
+    }
+
+    fn release(
+        &mut self,
+        offset: Offset,
+        clock: LogTime,
+        key: String,
+        owner: String,
+        token: Offset,
+        touched: &mut Vec<String>,
+    ) {
+        let Some(live_key) = self.keys_by_token.get(&token) else {
+            // Unknown here (not yet seen, or already gone): it must never come back.
+            self.tombstone(token, clock);
+            return self.ignore_op(offset, Ignored::ReleaseUnknown);
+        };
+        if *live_key != key {
+            return self.ignore_op(offset, Ignored::ReleaseWrongKey);
+        }
+        let owner_matches = self
+            .request(&key, token)
+            .is_some_and(|request| request.owner == owner);
+        if !owner_matches {
+            return self.ignore_op(offset, Ignored::ReleaseWrongOwner);
+        }
+        if let Some((key, request)) = self.remove(token, clock) {
+            self.stats.releases += 1;
+            self.events.push_back(Event::Released {
+                key: key.clone(),
+                token,
+                owner: request.owner,
+            });
+            touch(touched, key);
+        }
+    }
+
+    fn grant_heads(&mut self, offset: Offset, touched: &[String]) {
+        for key in touched {
+            let Some(queue) = self.queues.get_mut(key) else {
+                continue;
+            };
+            let Some((&token, head)) = queue.requests.iter().next() else {
+                self.queues.remove(key);
+                continue;
+            };
+            if queue.granted != Some(token) {
+                let owner = head.owner.clone();
+                queue.granted = Some(token);
+                self.stats.grants += 1;
+                self.events.push_back(Event::Granted {
+                    key: key.clone(),
+                    token,
+                    owner,
+                    at: offset,
+                });
+            }
+        }
+    }
+}
+
+/// Remembers that a lock's queue changed during this record (duplicates are removed before
+/// granting; a linear `contains` would be quadratic when a tick expires thousands of locks).
+fn touch(touched: &mut Vec<String>, key: String) {
+    touched.push(key);
+}

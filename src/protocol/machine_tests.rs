@@ -1,0 +1,537 @@
+//! Unit tests of the state machine's rules, one corner case each.
+
+use super::*;
+
+const K: &str = "lock";
+
+fn acquire(owner: &str, seq: u64, ttl: u64) -> Op {
+    Op::Acquire {
+        owner: owner.into(),
+        seq,
+        ttl,
+    }
+}
+
+fn renew(owner: &str, token: Offset, prev: LogTime, ttl: u64) -> Op {
+    Op::Renew {
+        owner: owner.into(),
+        r#ref: token,
+        prev,
+        ttl,
+    }
+}
+
+fn release(owner: &str, token: Offset) -> Op {
+    Op::Release {
+        owner: owner.into(),
+        r#ref: token,
+    }
+}
+
+/// Feeds one record through the wire encoding and returns the events it caused.
+fn feed(m: &mut Machine, offset: Offset, ts: LogTime, key: Option<&str>, op: &Op) -> Vec<Event> {
+    m.handle_record(
+        offset,
+        ts,
+        key.map(str::as_bytes),
+        Some(&encode_value(op)),
+    );
+    drain(m)
+}
+
+fn drain(m: &mut Machine) -> Vec<Event> {
+    std::iter::from_fn(|| m.poll_event()).collect()
+}
+
+fn holder(m: &Machine, key: &str) -> Option<Offset> {
+    m.holder(key).map(|r| r.token)
+}
+
+fn granted(key: &str, token: Offset, owner: &str, at: Offset) -> Event {
+    Event::Granted {
+        key: key.into(),
+        token,
+        owner: owner.into(),
+        at,
+    }
+}
+
+fn ignored(offset: Offset, reason: Ignored) -> Event {
+    Event::Ignored { offset, reason }
+}
+
+#[test]
+fn acquire_on_free_lock_is_granted_at_once() {
+    let mut m = Machine::new(0);
+    let events = feed(&mut m, 0, 100, Some(K), &acquire("a", 1, 50));
+    assert_eq!(
+        events,
+        vec![
+            Event::Enqueued {
+                key: K.into(),
+                token: 0,
+                owner: "a".into(),
+                seq: 1,
+                alive_at: 100
+            },
+            granted(K, 0, "a", 0),
+        ]
+    );
+    assert_eq!(m.deadline_of(K, 0), Some(150));
+    assert_eq!(m.next_expiry(), Some(151));
+    assert_eq!(m.clock(), Some(100));
+    assert_eq!(m.next_offset(), 1);
+    assert_eq!(m.lock_count(), 1);
+}
+
+#[test]
+fn queue_is_fifo_and_release_grants_next_at_that_record() {
+    let mut m = Machine::new(0);
+    feed(&mut m, 0, 100, Some(K), &acquire("a", 1, 50));
+    feed(&mut m, 1, 101, Some(K), &acquire("b", 1, 50));
+    feed(&mut m, 2, 102, Some(K), &acquire("c", 1, 50));
+    assert_eq!(holder(&m, K), Some(0));
+    assert_eq!(m.queue_len(K), 3);
+    let events = feed(&mut m, 3, 103, Some(K), &release("a", 0));
+    assert_eq!(
+        events,
+        vec![
+            Event::Released {
+                key: K.into(),
+                token: 0,
+                owner: "a".into()
+            },
+            granted(K, 1, "b", 3),
+        ]
+    );
+    // A waiter leaving does not change the holder: no grant.
+    let events = feed(&mut m, 4, 104, Some(K), &release("c", 2));
+    assert_eq!(events.len(), 1);
+    assert_eq!(holder(&m, K), Some(1));
+    feed(&mut m, 5, 105, Some(K), &release("b", 1));
+    assert_eq!(m.lock_count(), 0, "empty queues are forgotten");
+    assert_eq!(m.stats().grants, 2);
+    assert_eq!(m.stats().releases, 3);
+}
+
+#[test]
+fn locks_are_independent() {
+    let mut m = Machine::new(0);
+    feed(&mut m, 0, 100, Some("x"), &acquire("a", 1, 50));
+    feed(&mut m, 1, 100, Some("y"), &acquire("b", 1, 50));
+    assert_eq!(holder(&m, "x"), Some(0));
+    assert_eq!(holder(&m, "y"), Some(1));
+    assert_eq!(m.keys().collect::<Vec<_>>(), vec!["x", "y"]);
+}
+
+#[test]
+fn equal_timestamps_keep_offset_order() {
+    let mut m = Machine::new(0);
+    feed(&mut m, 0, 100, Some(K), &acquire("a", 1, 50));
+    feed(&mut m, 1, 100, Some(K), &acquire("b", 1, 50));
+    assert_eq!(holder(&m, K), Some(0));
+    // Expiry is strict: at exactly last_alive + ttl the request is still alive.
+    feed(&mut m, 2, 150, None, &Op::Tick);
+    assert_eq!(holder(&m, K), Some(0));
+    let events = feed(&mut m, 3, 151, None, &Op::Tick);
+    // Both expire at the same record, in token order; nobody is left to grant.
+    assert!(matches!(events[0], Event::Expired { token: 0, .. }));
+    assert!(matches!(events[1], Event::Expired { token: 1, .. }));
+    assert_eq!(events.len(), 2);
+}
+
+#[test]
+fn timestamps_going_backwards_do_not_move_the_clock_back() {
+    let mut m = Machine::new(0);
+    feed(&mut m, 0, 1_000, Some(K), &acquire("a", 1, 50));
+    let events = feed(&mut m, 1, 900, Some(K), &acquire("b", 1, 50));
+    assert_eq!(m.clock(), Some(1_000));
+    // The request is stamped with the log clock, not the record's own older timestamp.
+    assert!(matches!(events[0], Event::Enqueued { alive_at: 1_000, .. }));
+    assert_eq!(m.deadline_of(K, 1), Some(1_050));
+    // A renew with prev = its record's timestamp (900) is valid only while clock <= 950.
+    let events = feed(&mut m, 2, 960, Some(K), &renew("b", 1, 900, 50));
+    assert_eq!(events, vec![ignored(2, Ignored::RenewInvalid)]);
+}
+
+#[test]
+fn release_by_non_owner_changes_nothing() {
+    let mut m = Machine::new(0);
+    feed(&mut m, 0, 100, Some(K), &acquire("a", 1, 50));
+    let events = feed(&mut m, 1, 101, Some(K), &release("mallory", 0));
+    assert_eq!(events, vec![ignored(1, Ignored::ReleaseWrongOwner)]);
+    assert_eq!(holder(&m, K), Some(0));
+    assert!(!m.is_tombstoned(0));
+    // The real owner can still renew.
+    let events = feed(&mut m, 2, 102, Some(K), &renew("a", 0, 100, 50));
+    assert!(matches!(events[0], Event::Renewed { token: 0, .. }));
+}
+
+#[test]
+fn release_of_unknown_ref_tombstones_it_for_a_joiner() {
+    // A joiner starting at offset 10 has not seen acquire 3.
+    let mut m = Machine::new(10);
+    let events = feed(&mut m, 10, 1_000, Some(K), &release("a", 3));
+    assert_eq!(events, vec![ignored(10, Ignored::ReleaseUnknown)]);
+    assert!(m.is_tombstoned(3));
+    // A renew of it that lands after its own release (still valid by time) stays ignored.
+    let events = feed(&mut m, 11, 1_001, Some(K), &renew("a", 3, 990, 50));
+    assert_eq!(events, vec![ignored(11, Ignored::RenewTombstoned)]);
+    assert_eq!(m.lock_count(), 0);
+}
+
+#[test]
+fn renew_after_expiry_is_ignored() {
+    let mut m = Machine::new(0);
+    feed(&mut m, 0, 100, Some(K), &acquire("a", 1, 50));
+    feed(&mut m, 1, 140, Some(K), &renew("a", 0, 100, 50));
+    assert_eq!(m.deadline_of(K, 0), Some(190));
+    // The zombie sends a renew with the last prev it learned (140): invalid at 191.
+    let events = feed(&mut m, 2, 191, Some(K), &renew("a", 0, 140, 50));
+    assert!(matches!(events[0], Event::Expired { token: 0, .. }));
+    assert_eq!(events[1], ignored(2, Ignored::RenewInvalid));
+    // Even a renew that claims a fresh prev cannot bring it back: it is tombstoned.
+    let events = feed(&mut m, 3, 192, Some(K), &renew("a", 0, 180, 50));
+    assert_eq!(events, vec![ignored(3, Ignored::RenewTombstoned)]);
+}
+
+#[test]
+fn renew_with_prev_too_old_is_invalid_even_for_a_live_request() {
+    let mut m = Machine::new(0);
+    feed(&mut m, 0, 100, Some(K), &acquire("a", 1, 50));
+    feed(&mut m, 1, 140, Some(K), &renew("a", 0, 100, 50));
+    // Still alive (deadline 190), but the sender's prev (80) + ttl < clock: stale writer.
+    let events = feed(&mut m, 2, 150, Some(K), &renew("a", 0, 80, 50));
+    assert_eq!(events, vec![ignored(2, Ignored::RenewInvalid)]);
+    assert_eq!(m.deadline_of(K, 0), Some(190), "an invalid renew changes nothing");
+    // prev + ttl == clock is still valid.
+    let events = feed(&mut m, 3, 190, Some(K), &renew("a", 0, 140, 50));
+    assert!(matches!(events[0], Event::Renewed { alive_at: 190, .. }));
+}
+
+#[test]
+fn renew_by_wrong_owner_or_under_wrong_key_is_ignored() {
+    let mut m = Machine::new(0);
+    feed(&mut m, 0, 100, Some(K), &acquire("a", 1, 50));
+    let events = feed(&mut m, 1, 110, Some(K), &renew("b", 0, 100, 50));
+    assert_eq!(events, vec![ignored(1, Ignored::RenewWrongOwner)]);
+    let events = feed(&mut m, 2, 120, Some("other"), &renew("a", 0, 100, 50));
+    assert_eq!(events, vec![ignored(2, Ignored::RenewWrongKey)]);
+    let events = feed(&mut m, 3, 121, Some("other"), &release("a", 0));
+    assert_eq!(events, vec![ignored(3, Ignored::ReleaseWrongKey)]);
+    assert_eq!(m.deadline_of(K, 0), Some(150));
+    assert_eq!(m.lock_count(), 1);
+}
+
+#[test]
+fn renew_updates_lease_to_its_own_ttl() {
+    let mut m = Machine::new(0);
+    feed(&mut m, 0, 100, Some(K), &acquire("a", 1, 50));
+    feed(&mut m, 1, 120, Some(K), &renew("a", 0, 100, 30));
+    let request = m.request(K, 0).unwrap();
+    assert_eq!((request.ttl, request.last_alive), (30, 120));
+    assert_eq!(m.deadline_of(K, 0), Some(150));
+}
+
+#[test]
+fn full_replay_never_resurrects_unknown_refs() {
+    let mut m = Machine::new(0);
+    feed(&mut m, 0, 100, None, &Op::Tick);
+    // Ref 0 is a tick, ref 5 is in the future: neither is a request.
+    let events = feed(&mut m, 1, 101, Some(K), &renew("a", 0, 100, 50));
+    assert_eq!(events, vec![ignored(1, Ignored::RenewUnknown)]);
+    let events = feed(&mut m, 2, 102, Some(K), &renew("a", 5, 100, 50));
+    assert_eq!(events, vec![ignored(2, Ignored::RenewUnknown)]);
+    assert_eq!(m.lock_count(), 0);
+}
+
+#[test]
+fn mid_log_joiner_inserts_requests_acquired_before_its_window() {
+    let mut m = Machine::new(100);
+    assert_eq!(m.first_offset(), 100);
+    assert_eq!(m.next_offset(), 100);
+    // Requests 40 and 70 were acquired before offset 100; the joiner learns of 70 first.
+    feed(&mut m, 100, 5_000, Some(K), &acquire("c", 1, 50));
+    let events = feed(&mut m, 101, 5_010, Some(K), &renew("b", 70, 4_990, 50));
+    assert_eq!(
+        events,
+        vec![
+            Event::Renewed {
+                key: K.into(),
+                token: 70,
+                owner: "b".into(),
+                alive_at: 5_010
+            },
+            granted(K, 70, "b", 101),
+        ]
+    );
+    // An earlier request slots in ahead of it, at its own position.
+    let events = feed(&mut m, 102, 5_020, Some(K), &renew("a", 40, 5_000, 50));
+    assert_eq!(events[1], granted(K, 40, "a", 102));
+    assert_eq!(
+        m.queue(K).map(|r| r.token).collect::<Vec<_>>(),
+        vec![40, 70, 100]
+    );
+    assert_eq!(m.stats().resurrections, 2);
+    // Refs at or after the first offset are never inserted by a renew.
+    let events = feed(&mut m, 103, 5_021, Some(K), &renew("a", 101, 5_000, 50));
+    assert_eq!(events, vec![ignored(103, Ignored::RenewUnknown)]);
+    // An invalid renew of an unknown ref does nothing either.
+    let events = feed(&mut m, 104, 5_022, Some(K), &renew("z", 10, 4_000, 50));
+    assert_eq!(events, vec![ignored(104, Ignored::RenewInvalid)]);
+}
+
+#[test]
+fn waiter_ahead_of_holder_expiring_does_not_change_the_holder() {
+    // Only a joiner can have a waiter with a smaller... no: FIFO means waiters are behind the
+    // holder, so the case is a waiter *before* another waiter. Build holder 0, waiters 1, 2;
+    // waiter 1 (short ttl) expires first.
+    let mut m = Machine::new(0);
+    feed(&mut m, 0, 100, Some(K), &acquire("a", 1, 500));
+    feed(&mut m, 1, 100, Some(K), &acquire("b", 1, 10));
+    feed(&mut m, 2, 100, Some(K), &acquire("c", 1, 500));
+    let events = feed(&mut m, 3, 200, None, &Op::Tick);
+    assert_eq!(
+        events,
+        vec![Event::Expired {
+            key: K.into(),
+            token: 1,
+            owner: "b".into()
+        }]
+    );
+    assert_eq!(holder(&m, K), Some(0));
+    // When the holder goes, the grant skips the expired waiter.
+    let events = feed(&mut m, 4, 201, Some(K), &release("a", 0));
+    assert_eq!(events[1], granted(K, 2, "c", 4));
+}
+
+#[test]
+fn holder_expiring_with_waiters_grants_the_next_at_that_record() {
+    let mut m = Machine::new(0);
+    feed(&mut m, 0, 100, Some(K), &acquire("a", 1, 50));
+    feed(&mut m, 1, 110, Some(K), &acquire("b", 1, 500));
+    feed(&mut m, 2, 120, Some(K), &acquire("c", 1, 500));
+    // The record that moves log time past 150 expires a and grants b, whatever its op.
+    let events = feed(&mut m, 3, 151, Some(K), &renew("c", 2, 120, 500));
+    assert_eq!(
+        events,
+        vec![
+            Event::Expired {
+                key: K.into(),
+                token: 0,
+                owner: "a".into()
+            },
+            Event::Renewed {
+                key: K.into(),
+                token: 2,
+                owner: "c".into(),
+                alive_at: 151
+            },
+            granted(K, 1, "b", 3),
+        ]
+    );
+    assert_eq!(m.stats().expiries, 1);
+}
+
+#[test]
+fn holder_expiring_and_waiter_expiring_together_grant_the_survivor() {
+    let mut m = Machine::new(0);
+    feed(&mut m, 0, 100, Some(K), &acquire("a", 1, 50));
+    feed(&mut m, 1, 100, Some(K), &acquire("b", 1, 50));
+    feed(&mut m, 2, 100, Some(K), &acquire("c", 1, 500));
+    let events = feed(&mut m, 3, 151, None, &Op::Tick);
+    assert_eq!(events.len(), 3);
+    assert_eq!(events[2], granted(K, 2, "c", 3));
+}
+
+#[test]
+fn tombstones_are_dropped_after_max_ttl() {
+    let mut m = Machine::new(0);
+    let max_ttl = MAX_TTL_MS as i64;
+    feed(&mut m, 0, 100, Some(K), &acquire("a", 1, 50));
+    feed(&mut m, 1, 110, Some(K), &release("a", 0));
+    assert!(m.is_tombstoned(0));
+    feed(&mut m, 2, 110 + max_ttl, None, &Op::Tick);
+    assert!(m.is_tombstoned(0), "kept while clock <= removal + MAX_TTL_MS");
+    feed(&mut m, 3, 111 + max_ttl, None, &Op::Tick);
+    assert!(!m.is_tombstoned(0));
+    assert_eq!(m.tombstone_count(), 0);
+    // A second removal of the same ref renews the tombstone's age.
+    let mut m = Machine::new(10);
+    feed(&mut m, 10, 0, Some(K), &release("a", 3));
+    feed(&mut m, 11, 1_000, Some(K), &release("a", 3));
+    feed(&mut m, 12, 500 + max_ttl, None, &Op::Tick);
+    assert!(m.is_tombstoned(3));
+    assert_eq!(m.tombstone_count(), 1);
+}
+
+#[test]
+fn empty_and_oversized_identifiers_are_malformed() {
+    let mut m = Machine::new(0);
+    let long = "k".repeat(MAX_IDENTIFIER_BYTES + 1);
+    let events = feed(&mut m, 0, 100, Some(""), &acquire("a", 1, 50));
+    assert_eq!(events, vec![ignored(0, Ignored::Malformed(Reject::EmptyKey))]);
+    let events = feed(&mut m, 1, 100, Some(&long), &acquire("a", 1, 50));
+    assert_eq!(events, vec![ignored(1, Ignored::Malformed(Reject::KeyTooLong))]);
+    let events = feed(&mut m, 2, 100, None, &acquire("a", 1, 50));
+    assert_eq!(events, vec![ignored(2, Ignored::Malformed(Reject::NullKey))]);
+    assert_eq!(m.lock_count(), 0);
+    assert_eq!(m.stats().malformed, 3);
+}
+
+#[test]
+fn malformed_records_move_the_clock_and_expire() {
+    let mut m = Machine::new(0);
+    feed(&mut m, 0, 100, Some(K), &acquire("a", 1, 50));
+    feed(&mut m, 1, 100, Some(K), &acquire("b", 1, 500));
+    m.handle_record(2, 151, Some(b"junk"), Some(b"not json"));
+    assert_eq!(
+        drain(&mut m),
+        vec![
+            Event::Expired {
+                key: K.into(),
+                token: 0,
+                owner: "a".into()
+            },
+            ignored(2, Ignored::Malformed(Reject::NotJson)),
+            granted(K, 1, "b", 2),
+        ]
+    );
+    assert_eq!(m.clock(), Some(151));
+    m.handle_record(3, 152, None, None);
+    assert_eq!(
+        drain(&mut m),
+        vec![ignored(3, Ignored::Malformed(Reject::NullValue))]
+    );
+    let stats = m.stats();
+    assert_eq!((stats.records, stats.malformed, stats.ignored), (4, 2, 0));
+}
+
+#[test]
+fn every_reject_reason_reaches_the_event_stream() {
+    // One record per decode failure the wire can carry (the decoder's own tests cover each
+    // reason's detection; this checks they surface as Ignored events, never a panic).
+    let junk: Vec<(Option<&[u8]>, Option<&[u8]>, Reject)> = vec![
+        (Some(b"k"), None, Reject::NullValue),
+        (Some(b"k"), Some(b"{"), Reject::NotJson),
+        (Some(b"k"), Some(b"[]"), Reject::NotObject),
+        (Some(b"k"), Some(br#"{"v":1,"v":1}"#), Reject::DuplicateField("v")),
+        (Some(b"k"), Some(br#"{"v":1,"op":"tick","x":0}"#), Reject::UnknownField),
+        (Some(b"k"), Some(br#"{"op":"tick"}"#), Reject::MissingField("v")),
+        (Some(b"k"), Some(br#"{"v":1,"op":[]}"#), Reject::WrongType("op")),
+        (Some(b"k"), Some(br#"{"v":9,"op":"tick"}"#), Reject::BadVersion),
+        (Some(b"k"), Some(br#"{"v":1,"op":"grab"}"#), Reject::UnknownOp),
+        (None, Some(br#"{"v":1,"op":"release","owner":"a","ref":1}"#), Reject::NullKey),
+        (Some(&[0xff]), Some(br#"{"v":1,"op":"release","owner":"a","ref":1}"#), Reject::KeyNotUtf8),
+        (Some(b""), Some(br#"{"v":1,"op":"release","owner":"a","ref":1}"#), Reject::EmptyKey),
+        (Some(b"k"), Some(br#"{"v":1,"op":"release","owner":"","ref":1}"#), Reject::OwnerInvalid),
+        (Some(b"k"), Some(br#"{"v":1,"op":"release","owner":"a","ref":-1}"#), Reject::NegativeRef),
+        (
+            Some(b"k"),
+            Some(br#"{"v":1,"op":"acquire","owner":"a","seq":1,"ttl":60001}"#),
+            Reject::TtlOutOfRange,
+        ),
+    ];
+    let mut m = Machine::new(0);
+    for (offset, (key, value, reason)) in junk.into_iter().enumerate() {
+        m.handle_record(offset as Offset, 100, key, value);
+        assert_eq!(
+            drain(&mut m),
+            vec![ignored(offset as Offset, Ignored::Malformed(reason))]
+        );
+    }
+    let long_key = vec![b'k'; MAX_IDENTIFIER_BYTES + 1];
+    m.handle_record(100, 100, Some(&long_key), Some(&encode_value(&release("a", 1))));
+    m.handle_record(101, 100, Some(b"k"), Some(&vec![b' '; MAX_VALUE_BYTES + 1]));
+    let reasons: Vec<Event> = drain(&mut m);
+    assert_eq!(
+        reasons,
+        vec![
+            ignored(100, Ignored::Malformed(Reject::KeyTooLong)),
+            ignored(101, Ignored::Malformed(Reject::ValueTooLarge)),
+        ]
+    );
+}
+
+#[test]
+fn hand_built_records_are_held_to_the_decoder_limits() {
+    let mut m = Machine::new(0);
+    let record = Record {
+        key: Some(K.into()),
+        op: acquire("a", 1, MAX_TTL_MS + 1),
+    };
+    m.handle_decoded(0, 100, Ok(record));
+    assert_eq!(
+        drain(&mut m),
+        vec![ignored(0, Ignored::Malformed(Reject::TtlOutOfRange))]
+    );
+    m.handle_decoded(1, 100, Err(Reject::UnknownOp));
+    assert_eq!(
+        drain(&mut m),
+        vec![ignored(1, Ignored::Malformed(Reject::UnknownOp))]
+    );
+}
+
+#[test]
+fn offsets_must_increase() {
+    let mut m = Machine::new(5);
+    // Before the first offset.
+    let events = feed(&mut m, 4, 100, Some(K), &acquire("a", 1, 50));
+    assert_eq!(events, vec![ignored(4, Ignored::OffsetNotIncreasing)]);
+    assert_eq!(m.clock(), None, "an out-of-order record does not move the clock");
+    feed(&mut m, 5, 100, Some(K), &acquire("a", 1, 50));
+    // A duplicate delivery, even with a later timestamp, changes nothing.
+    let events = feed(&mut m, 5, 1_000, Some(K), &release("a", 5));
+    assert_eq!(events, vec![ignored(5, Ignored::OffsetNotIncreasing)]);
+    assert_eq!(m.clock(), Some(100));
+    assert_eq!(holder(&m, K), Some(5));
+    // Gaps (compacted or transactional offsets) are fine.
+    feed(&mut m, 9, 101, Some(K), &acquire("b", 1, 50));
+    assert_eq!(m.next_offset(), 10);
+    assert_eq!(m.stats().ignored, 2);
+}
+
+#[test]
+fn next_expiry_tracks_the_earliest_live_deadline() {
+    let mut m = Machine::new(0);
+    assert_eq!(m.next_expiry(), None);
+    feed(&mut m, 0, 100, Some("x"), &acquire("a", 1, 500));
+    feed(&mut m, 1, 100, Some("y"), &acquire("b", 1, 50));
+    assert_eq!(m.next_expiry(), Some(151));
+    feed(&mut m, 2, 140, Some("y"), &renew("b", 1, 100, 50));
+    assert_eq!(m.next_expiry(), Some(191));
+    feed(&mut m, 3, 141, Some("y"), &release("b", 1));
+    assert_eq!(m.next_expiry(), Some(601));
+    feed(&mut m, 4, 601, None, &Op::Tick);
+    assert_eq!(m.next_expiry(), None);
+    assert_eq!(m.lock_count(), 0);
+}
+
+#[test]
+fn extreme_timestamps_do_not_overflow() {
+    let mut m = Machine::new(0);
+    feed(&mut m, 0, i64::MAX - 10, Some(K), &acquire("a", 1, MAX_TTL_MS));
+    assert_eq!(m.deadline_of(K, 0), Some(i64::MAX));
+    assert_eq!(m.next_expiry(), Some(i64::MAX));
+    feed(&mut m, 1, i64::MAX, Some(K), &renew("a", 0, i64::MAX, MAX_TTL_MS));
+    feed(&mut m, 2, i64::MIN, None, &Op::Tick);
+    assert_eq!(holder(&m, K), Some(0));
+    let mut m = Machine::new(i64::MAX);
+    feed(&mut m, i64::MAX, i64::MIN, Some(K), &acquire("a", 1, 1));
+    assert_eq!(m.next_offset(), i64::MAX);
+    let events = feed(&mut m, i64::MAX, 0, Some(K), &acquire("a", 1, 1));
+    assert_eq!(events, vec![ignored(i64::MAX, Ignored::OffsetNotIncreasing)]);
+}
+
+#[test]
+fn ten_thousand_locks_expire_in_one_tick() {
+    let mut m = Machine::new(0);
+    for i in 0..10_000 {
+        feed(&mut m, i, 100, Some(&format!("lock-{i}")), &acquire("a", 1, 50));
+    }
+    assert_eq!(m.lock_count(), 10_000);
+    let events = feed(&mut m, 10_000, 151, None, &Op::Tick);
+    assert_eq!(events.len(), 10_000);
+    assert_eq!(m.lock_count(), 0);
+    assert_eq!(m.tombstone_count(), 10_000);
+}

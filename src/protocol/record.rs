@@ -1,0 +1,686 @@
+//! The wire format of the lock topic: record key = lock identifier, record value = one JSON
+//! object with `"v":1` and an `"op"`.
+//!
+//! Decoding is strict: a value must carry exactly the fields of its op, with exactly the right
+//! types, within the limits of [`super`]. Every replayer must reject the same records, or two
+//! clients would disagree about the state of a lock, so "lenient" parsing is not an option.
+
+use std::fmt;
+
+use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::Serialize;
+use serde_json::Value;
+
+use super::{LogTime, Offset, MAX_IDENTIFIER_BYTES, MAX_OWNER_BYTES, MAX_TTL_MS, MAX_VALUE_BYTES};
+
+/// What a record asks the state machine to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Op {
+    /// Enqueue a new request; the record's own offset becomes its fencing token.
+    Acquire {
+        /// Who sends it (a process-unique id chosen by the client).
+        owner: String,
+        /// The sender's sequence number: `owner`+`seq` let it find its own acquire in the log.
+        seq: u64,
+        /// Lease length in ms, `1..=MAX_TTL_MS`.
+        ttl: u64,
+    },
+    /// Request `ref` is still alive.
+    Renew {
+        /// Must equal the owner of request `ref`.
+        owner: String,
+        /// Offset of the request's acquire (its token).
+        r#ref: Offset,
+        /// Log time at which the sender's last *accepted* alive record for `ref` was applied.
+        prev: LogTime,
+        /// Lease length in ms, `1..=MAX_TTL_MS`.
+        ttl: u64,
+    },
+    /// Leave the queue (a holder releasing, or a waiter giving up).
+    Release {
+        /// Must equal the owner of request `ref`.
+        owner: String,
+        /// Offset of the request's acquire (its token).
+        r#ref: Offset,
+    },
+    /// No state change: a record whose only job is to move log time forward.
+    Tick,
+}
+
+impl Op {
+    /// The value of the `"op"` field for this op.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Op::Acquire { .. } => "acquire",
+            Op::Renew { .. } => "renew",
+            Op::Release { .. } => "release",
+            Op::Tick => "tick",
+        }
+    }
+}
+
+/// A decoded record of the lock topic.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Record {
+    /// The lock identifier. Always `Some` for acquire, renew and release. A tick's key plays
+    /// no part in the protocol (ticks are produced to an explicit partition) and decodes as
+    /// `None`.
+    pub key: Option<String>,
+    /// What the record asks for.
+    pub op: Op,
+}
+
+/// Why a record was rejected as malformed. Every replayer rejects the same records for the
+/// same reason; a rejected record still moves log time (see [`super::Machine`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Reject {
+    /// The record has no value (a Kafka null, e.g. a compaction tombstone).
+    NullValue,
+    /// The value is longer than [`MAX_VALUE_BYTES`].
+    ValueTooLarge,
+    /// The value is not one well-formed JSON document (bad syntax, bad UTF-8, trailing data).
+    NotJson,
+    /// The value is JSON but not an object.
+    NotObject,
+    /// A field appears twice in the object.
+    DuplicateField(&'static str),
+    /// A field that the op does not have.
+    UnknownField,
+    /// A required field is absent.
+    MissingField(&'static str),
+    /// A field has the wrong JSON type or is outside its integer type's range.
+    WrongType(&'static str),
+    /// `"v"` is not the integer 1.
+    BadVersion,
+    /// `"op"` names no known op.
+    UnknownOp,
+    /// An acquire, renew or release without a key.
+    NullKey,
+    /// The key is not valid UTF-8.
+    KeyNotUtf8,
+    /// The key is empty.
+    EmptyKey,
+    /// The key is longer than [`MAX_IDENTIFIER_BYTES`].
+    KeyTooLong,
+    /// `owner` is empty or longer than [`MAX_OWNER_BYTES`].
+    OwnerInvalid,
+    /// `ttl` is 0 or above [`MAX_TTL_MS`].
+    TtlOutOfRange,
+    /// `ref` is negative (offsets never are).
+    NegativeRef,
+}
+
+impl fmt::Display for Reject {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Reject::NullValue => write!(f, "record has no value"),
+            Reject::ValueTooLarge => write!(f, "value longer than {MAX_VALUE_BYTES} bytes"),
+            Reject::NotJson => write!(f, "value is not a JSON document"),
+            Reject::NotObject => write!(f, "value is not a JSON object"),
+            Reject::DuplicateField(name) => write!(f, "field \"{name}\" appears twice"),
+            Reject::UnknownField => write!(f, "value has a field its op does not have"),
+            Reject::MissingField(name) => write!(f, "field \"{name}\" is missing"),
+            Reject::WrongType(name) => write!(f, "field \"{name}\" has the wrong type or range"),
+            Reject::BadVersion => write!(f, "field \"v\" is not 1"),
+            Reject::UnknownOp => write!(f, "field \"op\" names no known op"),
+            Reject::NullKey => write!(f, "record has no key (the lock identifier)"),
+            Reject::KeyNotUtf8 => write!(f, "key is not valid UTF-8"),
+            Reject::EmptyKey => write!(f, "key (the lock identifier) is empty"),
+            Reject::KeyTooLong => write!(f, "key longer than {MAX_IDENTIFIER_BYTES} bytes"),
+            Reject::OwnerInvalid => {
+                write!(f, "field \"owner\" must be 1 to {MAX_OWNER_BYTES} bytes")
+            }
+            Reject::TtlOutOfRange => write!(f, "field \"ttl\" must be 1 to {MAX_TTL_MS} ms"),
+            Reject::NegativeRef => write!(f, "field \"ref\" is negative"),
+        }
+    }
+}
+
+impl std::error::Error for Reject {}
+
+/// Checks a lock identifier: non-empty and at most [`MAX_IDENTIFIER_BYTES`] bytes of UTF-8.
+/// Any other UTF-8 is allowed (NUL and control characters included): the identifier is only
+/// ever compared and hashed as bytes.
+pub fn validate_identifier(id: &str) -> Result<(), Reject> {
+    if id.is_empty() {
+        Err(Reject::EmptyKey)
+    } else if id.len() > MAX_IDENTIFIER_BYTES {
+        Err(Reject::KeyTooLong)
+    } else {
+        Ok(())
+    }
+}
+
+/// Checks the limits of an op that decoding enforces (owner length, ttl range, non-negative
+/// ref). Used by [`encode_record`] and by the state machine for records built by hand.
+pub fn validate_op(op: &Op) -> Result<(), Reject> {
+    let (owner, ttl, reference) = match op {
+        Op::Acquire { owner, ttl, .. } => (owner, Some(*ttl), None),
+        Op::Renew {
+            owner, r#ref, ttl, ..
+        } => (owner, Some(*ttl), Some(*r#ref)),
+        Op::Release { owner, r#ref } => (owner, None, Some(*r#ref)),
+        Op::Tick => return Ok(()),
+    };
+    if owner.is_empty() || owner.len() > MAX_OWNER_BYTES {
+        return Err(Reject::OwnerInvalid);
+    }
+    if let Some(ttl) = ttl {
+        if ttl == 0 || ttl > MAX_TTL_MS {
+            return Err(Reject::TtlOutOfRange);
+        }
+    }
+    if reference.is_some_and(|r| r < 0) {
+        return Err(Reject::NegativeRef);
+    }
+    Ok(())
+}
+
+/// Checks a whole record as decoding would: a valid op, and for every op but tick a valid key.
+pub fn validate_record(record: &Record) -> Result<(), Reject> {
+    validate_op(&record.op)?;
+    if record.op != Op::Tick {
+        match &record.key {
+            None => return Err(Reject::NullKey),
+            Some(key) => validate_identifier(key)?,
+        }
+    }
+    Ok(())
+}
+
+/// The value's field order on the wire: `v`, `op`, then the op's fields in the order of the
+/// design's table. `None` fields are left out.
+#[derive(Serialize)]
+struct WireValue<'a> {
+    v: u8,
+    op: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    owner: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    seq: Option<u64>,
+    #[serde(rename = "ref", skip_serializing_if = "Option::is_none")]
+    reference: Option<Offset>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    prev: Option<LogTime>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ttl: Option<u64>,
+}
+
+/// Encodes an op as a record value, e.g. `{"v":1,"op":"acquire","owner":"p1","seq":7,"ttl":30000}`.
+///
+/// This does not check limits; use [`encode_record`] to refuse what decoders would reject.
+pub fn encode_value(op: &Op) -> Vec<u8> {
+    let mut wire = WireValue {
+        v: 1,
+        op: op.name(),
+        owner: None,
+        seq: None,
+        reference: None,
+        prev: None,
+        ttl: None,
+    };
+    match op {
+        Op::Acquire { owner, seq, ttl } => {
+            wire.owner = Some(owner);
+            wire.seq = Some(*seq);
+            wire.ttl = Some(*ttl);
+        }
+        Op::Renew {
+            owner,
+            r#ref,
+            prev,
+            ttl,
+        } => {
+            wire.owner = Some(owner);
+            wire.reference = Some(*r#ref);
+            wire.prev = Some(*prev);
+            wire.ttl = Some(*ttl);
+        }
+        Op::Release { owner, r#ref } => {
+            wire.owner = Some(owner);
+            wire.reference = Some(*r#ref);
+        }
+        Op::Tick => {}
+    }
+    // Serialising this struct (strings and integers only) cannot fail; were it ever to, an
+    // empty value is rejected by every decoder, which is the safe outcome.
+    serde_json::to_vec(&wire).unwrap_or_default()
+}
+
+/// Encodes a record's value after checking everything a decoder checks (key, owner, ttl,
+/// ref, value size), so a client never produces a record that replayers would skip.
+pub fn encode_record(key: Option<&str>, op: &Op) -> Result<Vec<u8>, Reject> {
+    validate_record(&Record {
+        key: key.map(str::to_owned),
+        op: op.clone(),
+    })?;
+    let value = encode_value(op);
+    if value.len() > MAX_VALUE_BYTES {
+        return Err(Reject::ValueTooLarge);
+    }
+    Ok(value)
+}
+
+/// Decodes one record of the lock topic, strictly. Never panics, whatever the bytes.
+///
+/// The value is checked first (so a tick needs no key), then, for every op but tick, the key.
+pub fn decode_record(key: Option<&[u8]>, value: Option<&[u8]>) -> Result<Record, Reject> {
+    let value = value.ok_or(Reject::NullValue)?;
+    if value.len() > MAX_VALUE_BYTES {
+        return Err(Reject::ValueTooLarge);
+    }
+    let fields = match serde_json::from_slice::<TopLevel>(value) {
+        Ok(TopLevel::Object(fields)) => fields,
+        Ok(TopLevel::Other) => return Err(Reject::NotObject),
+        Err(_) => return Err(Reject::NotJson),
+    };
+    let fields = Fields::collect(fields)?;
+    let op = fields.op()?;
+    if op == Op::Tick {
+        return Ok(Record { key: None, op });
+    }
+    let key = key.ok_or(Reject::NullKey)?;
+    let key = std::str::from_utf8(key).map_err(|_| Reject::KeyNotUtf8)?;
+    validate_identifier(key)?;
+    Ok(Record {
+        key: Some(key.to_owned()),
+        op,
+    })
+}
+
+/// Every field name any op has; a name outside this list is rejected before anything else.
+const KNOWN_FIELDS: [&str; 7] = ["v", "op", "owner", "seq", "ref", "prev", "ttl"];
+
+/// The fields of a value, by name, with duplicates already refused.
+struct Fields {
+    entries: Vec<(&'static str, Value)>,
+}
+
+impl Fields {
+    fn collect(raw: Vec<(String, Value)>) -> Result<Self, Reject> {
+        let mut entries: Vec<(&'static str, Value)> = Vec::with_capacity(raw.len());
+        for (name, value) in raw {
+            let known = KNOWN_FIELDS
+                .iter()
+                .find(|known| **known == name)
+                .ok_or(Reject::UnknownField)?;
+            if entries.iter().any(|(seen, _)| seen == known) {
+                return Err(Reject::DuplicateField(known));
+            }
+            entries.push((known, value));
+        }
+        Ok(Fields { entries })
+    }
+
+    fn get(&self, name: &'static str) -> Result<&Value, Reject> {
+        self.entries
+            .iter()
+            .find(|(field, _)| *field == name)
+            .map(|(_, value)| value)
+            .ok_or(Reject::MissingField(name))
+    }
+
+    fn op(&self) -> Result<Op, Reject> {
+        match self.get("v")?.as_u64() {
+            Some(1) => {}
+            _ => return Err(Reject::BadVersion),
+        }
+        let name = self.get("op")?.as_str().ok_or(Reject::WrongType("op"))?;
+        let allowed: &[&str] = match name {
+            "acquire" => &["owner", "seq", "ttl"],
+            "renew" => &["owner", "ref", "prev", "ttl"],
+            "release" => &["owner", "ref"],
+            "tick" => &[],
+            _ => return Err(Reject::UnknownOp),
+        };
+        let extra = self
+            .entries
+            .iter()
+            .any(|(field, _)| *field != "v" && *field != "op" && !allowed.contains(field));
+        if extra {
+            return Err(Reject::UnknownField);
+        }
+        let op = match name {
+            "acquire" => Op::Acquire {
+                owner: self.owner()?,
+                seq: self.get("seq")?.as_u64().ok_or(Reject::WrongType("seq"))?,
+                ttl: self.ttl()?,
+            },
+            "renew" => Op::Renew {
+                owner: self.owner()?,
+                r#ref: self.reference()?,
+                prev: self.get("prev")?.as_i64().ok_or(Reject::WrongType("prev"))?,
+                ttl: self.ttl()?,
+            },
+            "release" => Op::Release {
+                owner: self.owner()?,
+                r#ref: self.reference()?,
+            },
+            _ => Op::Tick,
+        };
+        Ok(op)
+    }
+
+    fn owner(&self) -> Result<String, Reject> {
+        let owner = self.get("owner")?.as_str().ok_or(Reject::WrongType("owner"))?;
+        if owner.is_empty() || owner.len() > MAX_OWNER_BYTES {
+            return Err(Reject::OwnerInvalid);
+        }
+        Ok(owner.to_owned())
+    }
+
+    fn ttl(&self) -> Result<u64, Reject> {
+        let ttl = self.get("ttl")?;
+        // An integer out of range (negative, zero, huge) is a range error; a float or a string
+        // is a type error.
+        if let Some(ttl) = ttl.as_u64() {
+            if (1..=MAX_TTL_MS).contains(&ttl) {
+                return Ok(ttl);
+            }
+            return Err(Reject::TtlOutOfRange);
+        }
+        if ttl.is_i64() {
+            return Err(Reject::TtlOutOfRange);
+        }
+        Err(Reject::WrongType("ttl"))
+    }
+
+    fn reference(&self) -> Result<Offset, Reject> {
+        let reference = self.get("ref")?;
+        match reference.as_i64() {
+            Some(r) if r < 0 => Err(Reject::NegativeRef),
+            Some(r) => Ok(r),
+            None => Err(Reject::WrongType("ref")),
+        }
+    }
+}
+
+/// A JSON document read far enough to tell an object (kept as its fields in order, duplicates
+/// included, which `serde_json::Map` would silently merge) from anything else.
+enum TopLevel {
+    Object(Vec<(String, Value)>),
+    Other,
+}
+
+impl<'de> Deserialize<'de> for TopLevel {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(TopLevelVisitor)
+    }
+}
+
+struct TopLevelVisitor;
+
+impl<'de> Visitor<'de> for TopLevelVisitor {
+    type Value = TopLevel;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON document")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<TopLevel, A::Error> {
+        let mut fields = Vec::new();
+        while let Some(entry) = map.next_entry::<String, Value>()? {
+            fields.push(entry);
+        }
+        Ok(TopLevel::Object(fields))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<TopLevel, A::Error> {
+        while seq.next_element::<de::IgnoredAny>()?.is_some() {}
+        Ok(TopLevel::Other)
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<TopLevel, E> {
+        Ok(TopLevel::Other)
+    }
+
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<TopLevel, E> {
+        Ok(TopLevel::Other)
+    }
+
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<TopLevel, E> {
+        Ok(TopLevel::Other)
+    }
+
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<TopLevel, E> {
+        Ok(TopLevel::Other)
+    }
+
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<TopLevel, E> {
+        Ok(TopLevel::Other)
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<TopLevel, E> {
+        Ok(TopLevel::Other)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn decode(key: Option<&str>, value: &str) -> Result<Record, Reject> {
+        decode_record(key.map(str::as_bytes), Some(value.as_bytes()))
+    }
+
+    fn acquire(owner: &str, seq: u64, ttl: u64) -> Op {
+        Op::Acquire {
+            owner: owner.into(),
+            seq,
+            ttl,
+        }
+    }
+
+    #[test]
+    fn encodes_exactly_the_model_shape() {
+        let cases = [
+            (acquire("c1", 3, 250), r#"{"v":1,"op":"acquire","owner":"c1","seq":3,"ttl":250}"#),
+            (
+                Op::Renew {
+                    owner: "c1".into(),
+                    r#ref: 17,
+                    prev: 1234,
+                    ttl: 250,
+                },
+                r#"{"v":1,"op":"renew","owner":"c1","ref":17,"prev":1234,"ttl":250}"#,
+            ),
+            (
+                Op::Release {
+                    owner: "c1".into(),
+                    r#ref: 17,
+                },
+                r#"{"v":1,"op":"release","owner":"c1","ref":17}"#,
+            ),
+            (Op::Tick, r#"{"v":1,"op":"tick"}"#),
+        ];
+        for (op, json) in cases {
+            assert_eq!(String::from_utf8(encode_value(&op)).unwrap(), json);
+            let record = decode(Some("lock"), json).unwrap();
+            assert_eq!(record.op, op);
+        }
+    }
+
+    #[test]
+    fn round_trips_awkward_strings_and_extreme_integers() {
+        let owner = "o\"w\\n\u{0}e\u{1f512}r";
+        let op = Op::Renew {
+            owner: owner.into(),
+            r#ref: i64::MAX,
+            prev: i64::MIN,
+            ttl: MAX_TTL_MS,
+        };
+        let value = encode_record(Some("k\u{0}ey"), &op).unwrap();
+        let record = decode_record(Some("k\u{0}ey".as_bytes()), Some(&value)).unwrap();
+        assert_eq!(record.op, op);
+        assert_eq!(record.key.as_deref(), Some("k\u{0}ey"));
+        let acquire = acquire("p", u64::MAX, 1);
+        let value = encode_value(&acquire);
+        assert_eq!(decode_record(Some(b"k"), Some(&value)).unwrap().op, acquire);
+    }
+
+    #[test]
+    fn tick_key_is_ignored() {
+        let tick = r#"{"v":1,"op":"tick"}"#;
+        assert_eq!(decode(None, tick).unwrap().key, None);
+        assert_eq!(decode(Some(""), tick).unwrap().key, None);
+        let rec = decode_record(Some(&[0xff, 0xfe]), Some(tick.as_bytes())).unwrap();
+        assert_eq!(rec.op, Op::Tick);
+    }
+
+    #[test]
+    fn rejects_every_malformed_kind() {
+        let long_key = "k".repeat(MAX_IDENTIFIER_BYTES + 1);
+        let long_owner = format!(
+            r#"{{"v":1,"op":"release","owner":"{}","ref":1}}"#,
+            "o".repeat(MAX_OWNER_BYTES + 1)
+        );
+        let huge = format!(r#"{{"v":1,"op":"tick"{}}}"#, " ".repeat(MAX_VALUE_BYTES));
+        let k = Some("lock");
+        let cases: Vec<(Option<&str>, &str, Reject)> = vec![
+            (k, huge.as_str(), Reject::ValueTooLarge),
+            (k, "", Reject::NotJson),
+            (k, "{", Reject::NotJson),
+            (k, r#"{"v":1,"op":"tick"} x"#, Reject::NotJson),
+            (k, r#"{"v":1,"op":"tick"}{}"#, Reject::NotJson),
+            (k, "[1,2]", Reject::NotObject),
+            (k, "null", Reject::NotObject),
+            (k, "\"tick\"", Reject::NotObject),
+            (k, "12", Reject::NotObject),
+            (k, "true", Reject::NotObject),
+            (k, r#"{"v":1,"v":1,"op":"tick"}"#, Reject::DuplicateField("v")),
+            (
+                k,
+                r#"{"v":1,"op":"release","owner":"a","ref":1,"ref":2}"#,
+                Reject::DuplicateField("ref"),
+            ),
+            (k, r#"{"v":1,"op":"tick","x":1}"#, Reject::UnknownField),
+            (k, r#"{"v":1,"op":"tick","owner":"a"}"#, Reject::UnknownField),
+            (
+                k,
+                r#"{"v":1,"op":"acquire","owner":"a","seq":1,"ttl":5,"ref":1}"#,
+                Reject::UnknownField,
+            ),
+            (k, r#"{"op":"tick"}"#, Reject::MissingField("v")),
+            (k, r#"{"v":1}"#, Reject::MissingField("op")),
+            (k, r#"{"v":1,"op":"acquire","seq":1,"ttl":5}"#, Reject::MissingField("owner")),
+            (k, r#"{"v":1,"op":"acquire","owner":"a","ttl":5}"#, Reject::MissingField("seq")),
+            (k, r#"{"v":1,"op":"acquire","owner":"a","seq":1}"#, Reject::MissingField("ttl")),
+            (
+                k,
+                r#"{"v":1,"op":"renew","owner":"a","ref":1,"ttl":5}"#,
+                Reject::MissingField("prev"),
+            ),
+            (k, r#"{"v":1,"op":"release","owner":"a"}"#, Reject::MissingField("ref")),
+            (k, r#"{"v":2,"op":"tick"}"#, Reject::BadVersion),
+            (k, r#"{"v":1.0,"op":"tick"}"#, Reject::BadVersion),
+            (k, r#"{"v":"1","op":"tick"}"#, Reject::BadVersion),
+            (k, r#"{"v":1,"op":7}"#, Reject::WrongType("op")),
+            (k, r#"{"v":1,"op":"steal"}"#, Reject::UnknownOp),
+            (k, r#"{"v":1,"op":"Tick"}"#, Reject::UnknownOp),
+            (k, r#"{"v":1,"op":"acquire","owner":1,"seq":1,"ttl":5}"#, Reject::WrongType("owner")),
+            (k, r#"{"v":1,"op":"acquire","owner":"a","seq":-1,"ttl":5}"#, Reject::WrongType("seq")),
+            (k, r#"{"v":1,"op":"acquire","owner":"a","seq":1.5,"ttl":5}"#, Reject::WrongType("seq")),
+            (
+                k,
+                r#"{"v":1,"op":"acquire","owner":"a","seq":1e3,"ttl":5}"#,
+                Reject::WrongType("seq"),
+            ),
+            (
+                k,
+                r#"{"v":1,"op":"acquire","owner":"a","seq":18446744073709551616,"ttl":5}"#,
+                Reject::WrongType("seq"),
+            ),
+            (k, r#"{"v":1,"op":"acquire","owner":"a","seq":1,"ttl":"5"}"#, Reject::WrongType("ttl")),
+            (k, r#"{"v":1,"op":"acquire","owner":"a","seq":1,"ttl":5.0}"#, Reject::WrongType("ttl")),
+            (k, r#"{"v":1,"op":"acquire","owner":"a","seq":1,"ttl":0}"#, Reject::TtlOutOfRange),
+            (k, r#"{"v":1,"op":"acquire","owner":"a","seq":1,"ttl":-5}"#, Reject::TtlOutOfRange),
+            (
+                k,
+                r#"{"v":1,"op":"acquire","owner":"a","seq":1,"ttl":60001}"#,
+                Reject::TtlOutOfRange,
+            ),
+            (k, r#"{"v":1,"op":"acquire","owner":"","seq":1,"ttl":5}"#, Reject::OwnerInvalid),
+            (k, long_owner.as_str(), Reject::OwnerInvalid),
+            (k, r#"{"v":1,"op":"release","owner":"a","ref":-1}"#, Reject::NegativeRef),
+            (k, r#"{"v":1,"op":"release","owner":"a","ref":"1"}"#, Reject::WrongType("ref")),
+            (
+                k,
+                r#"{"v":1,"op":"release","owner":"a","ref":9223372036854775808}"#,
+                Reject::WrongType("ref"),
+            ),
+            (
+                k,
+                r#"{"v":1,"op":"renew","owner":"a","ref":1,"prev":null,"ttl":5}"#,
+                Reject::WrongType("prev"),
+            ),
+            (None, r#"{"v":1,"op":"release","owner":"a","ref":1}"#, Reject::NullKey),
+            (Some(""), r#"{"v":1,"op":"release","owner":"a","ref":1}"#, Reject::EmptyKey),
+            (
+                Some(long_key.as_str()),
+                r#"{"v":1,"op":"release","owner":"a","ref":1}"#,
+                Reject::KeyTooLong,
+            ),
+        ];
+        for (key, value, expected) in cases {
+            assert_eq!(decode(key, value), Err(expected), "{value}");
+            // Every reason has a human-readable text naming what is wrong.
+            assert!(!expected.to_string().is_empty());
+        }
+        assert_eq!(decode_record(Some(b"k"), None), Err(Reject::NullValue));
+        assert_eq!(
+            decode_record(
+                Some(&[b'k', 0xc3]),
+                Some(br#"{"v":1,"op":"release","owner":"a","ref":1}"#)
+            ),
+            Err(Reject::KeyNotUtf8)
+        );
+        assert_eq!(
+            decode_record(Some(b"k"), Some(&[b'{', 0xff, b'}'])),
+            Err(Reject::NotJson)
+        );
+    }
+
+    #[test]
+    fn limits_are_inclusive() {
+        let max_key = "k".repeat(MAX_IDENTIFIER_BYTES);
+        let max_owner = "o".repeat(MAX_OWNER_BYTES);
+        let op = acquire(&max_owner, 0, MAX_TTL_MS);
+        let value = encode_record(Some(&max_key), &op).unwrap();
+        assert!(value.len() <= MAX_VALUE_BYTES);
+        assert_eq!(decode_record(Some(max_key.as_bytes()), Some(&value)).unwrap().op, op);
+        // Whitespace padding up to exactly the limit is still accepted.
+        let mut padded = br#"{"v":1,"op":"tick"}"#.to_vec();
+        padded.resize(MAX_VALUE_BYTES, b' ');
+        assert!(decode_record(None, Some(&padded)).is_ok());
+    }
+
+    #[test]
+    fn identifiers() {
+        assert_eq!(validate_identifier(""), Err(Reject::EmptyKey));
+        assert_eq!(
+            validate_identifier(&"x".repeat(MAX_IDENTIFIER_BYTES + 1)),
+            Err(Reject::KeyTooLong)
+        );
+        // Multi-byte characters count in bytes, not characters.
+        assert_eq!(
+            validate_identifier(&"é".repeat(MAX_IDENTIFIER_BYTES / 2 + 1)),
+            Err(Reject::KeyTooLong)
+        );
+        assert_eq!(validate_identifier(&"é".repeat(MAX_IDENTIFIER_BYTES / 2)), Ok(()));
+        assert_eq!(validate_identifier("a\u{0}b"), Ok(()));
+    }
+
+    #[test]
+    fn encode_record_refuses_what_decoders_reject() {
+        assert_eq!(encode_record(None, &acquire("a", 1, 5)), Err(Reject::NullKey));
+        assert_eq!(encode_record(Some(""), &acquire("a", 1, 5)), Err(Reject::EmptyKey));
+        assert_eq!(encode_record(Some("k"), &acquire("", 1, 5)), Err(Reject::OwnerInvalid));
+        assert_eq!(encode_record(Some("k"), &acquire("a", 1, 0)), Err(Reject::TtlOutOfRange));
+        let release = Op::Release {
+            owner: "a".into(),
+            r#ref: -3,
+        };
+        assert_eq!(encode_record(Some("k"), &release), Err(Reject::NegativeRef));
+        assert!(encode_record(None, &Op::Tick).is_ok());
+    }
+}

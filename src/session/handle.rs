@@ -1,0 +1,172 @@
+//! `LockHandle`: what one PHP `DistributedLock` object owns. It validates arguments, keeps the
+//! reentrancy counts, and releases its holds when dropped.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::protocol::{partition_for, validate_identifier, Offset};
+use crate::session::error::{LockError, LockResult};
+use crate::session::options::{parse_options, validate_topic, ClientSettings, ConfigValue, Defaults, LockOptions};
+use crate::session::registry::session_for;
+use crate::session::session::{Grant, Session, Wait};
+
+#[derive(Debug, Clone, Copy)]
+struct Hold {
+    grant: Grant,
+    /// How many times this handle acquired the lock without releasing it.
+    depth: u32,
+}
+
+/// The locks of one `DistributedLock` object on one topic.
+pub struct LockHandle {
+    topic: String,
+    settings: ClientSettings,
+    options: LockOptions,
+    partitions: i32,
+    session: Arc<Session>,
+    holds: HashMap<String, Hold>,
+}
+
+/// Longest finite time-out taken literally; longer ones mean "forever" (no overflow).
+const FOREVER_SECONDS: f64 = 1e9;
+
+impl LockHandle {
+    /// Validates the topic and options, connects (lazily shared per process), and checks the
+    /// topic, creating it if allowed.
+    pub fn open(topic: &str, entries: &[(String, ConfigValue)], defaults: &Defaults) -> LockResult<LockHandle> {
+        validate_topic(topic)?;
+        let (settings, options) = parse_options(entries, defaults)?;
+        let session = session_for(&settings, &options)?;
+        let partitions = session.open_topic(topic, &options)?;
+        Ok(LockHandle { topic: topic.to_owned(), settings, options, partitions, session, holds: HashMap::new() })
+    }
+
+    /// After a fork, forget the parent's holds (never release or renew them) and use this
+    /// process's own session.
+    fn own_session(&mut self) -> LockResult<()> {
+        if self.session.pid() != std::process::id() {
+            self.holds.clear();
+            self.session = session_for(&self.settings, &self.options)?;
+            self.partitions = self.session.open_topic(&self.topic, &self.options)?;
+        }
+        Ok(())
+    }
+
+    fn inherited(&self) -> bool {
+        self.session.pid() != std::process::id()
+    }
+
+    /// Blocks until held; `None` waits forever. `Ok(false)`: not granted within `timeout`.
+    pub fn acquire(&mut self, identifier: &str, timeout: Option<f64>) -> LockResult<bool> {
+        let wait = match timeout {
+            None => Wait::Forever,
+            Some(t) if t.is_nan() => return Err(LockError::Argument("timeout must be a number of seconds or null, NAN given".into())),
+            Some(t) if t < 0.0 => {
+                return Err(LockError::Argument(format!("timeout must not be negative, {t} given; use null to wait forever")))
+            }
+            Some(t) if t >= FOREVER_SECONDS => Wait::Forever,
+            Some(t) => Wait::For(Duration::from_secs_f64(t)),
+        };
+        self.lock(identifier, wait)
+    }
+
+    /// Takes the lock only if nobody holds or waits for it.
+    pub fn try_acquire(&mut self, identifier: &str) -> LockResult<bool> {
+        self.lock(identifier, Wait::No)
+    }
+
+    fn lock(&mut self, identifier: &str, wait: Wait) -> LockResult<bool> {
+        check_identifier(identifier)?;
+        self.own_session()?;
+        if let Some(hold) = self.holds.get_mut(identifier) {
+            if self.session.is_held(hold.grant.seq) {
+                hold.depth += 1;
+                return Ok(true);
+            }
+            return Err(LockError::Lost(format!(
+                "the lease of lock '{identifier}' (fencing token {}) was lost while this instance \
+                 held it; call releaseLock() before acquiring it again",
+                hold.grant.token
+            )));
+        }
+        let partition = partition_for(identifier.as_bytes(), self.partitions as u32);
+        let granted = self.session.acquire(&self.topic, partition, identifier, self.options.ttl, wait)?;
+        match granted {
+            Some(grant) => {
+                self.holds.insert(identifier.to_owned(), Hold { grant, depth: 1 });
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
+    /// Releases one level of a hold. `false` if this handle does not hold the lock, or held it
+    /// but its lease had already been lost.
+    pub fn release(&mut self, identifier: &str) -> LockResult<bool> {
+        check_identifier(identifier)?;
+        if self.inherited() {
+            self.holds.clear();
+            return Ok(false);
+        }
+        let Some(hold) = self.holds.get_mut(identifier) else { return Ok(false) };
+        if hold.depth > 1 {
+            hold.depth -= 1;
+            return Ok(self.session.is_held(hold.grant.seq));
+        }
+        let seq = hold.grant.seq;
+        self.holds.remove(identifier);
+        Ok(self.session.release(seq))
+    }
+
+    /// Whether the lease is valid by this holder's conservative view.
+    pub fn is_acquired(&self, identifier: &str) -> LockResult<bool> {
+        check_identifier(identifier)?;
+        Ok(!self.inherited() && self.holds.get(identifier).is_some_and(|h| self.session.is_held(h.grant.seq)))
+    }
+
+    /// The fencing token of the current hold; `None` if not held (or the lease is lost).
+    pub fn fencing_token(&self, identifier: &str) -> LockResult<Option<Offset>> {
+        Ok(self.is_acquired(identifier)?.then(|| self.holds[identifier].grant.token))
+    }
+
+    /// Seconds left of the lease by the holder's view; `None` if not held.
+    pub fn remaining_lifetime(&self, identifier: &str) -> LockResult<Option<Duration>> {
+        check_identifier(identifier)?;
+        if self.inherited() {
+            return Ok(None);
+        }
+        Ok(self.holds.get(identifier).and_then(|h| self.session.remaining(h.grant.seq)))
+    }
+
+    /// Releases everything this handle holds (object destruction).
+    pub fn release_all(&mut self) {
+        if self.inherited() {
+            self.holds.clear();
+            return;
+        }
+        for (_, hold) in self.holds.drain() {
+            self.session.release(hold.grant.seq);
+        }
+    }
+
+    /// The topic of this handle.
+    pub fn topic(&self) -> &str {
+        &self.topic
+    }
+
+    /// The lock options in force.
+    pub fn options(&self) -> &LockOptions {
+        &self.options
+    }
+}
+
+impl Drop for LockHandle {
+    fn drop(&mut self) {
+        self.release_all();
+    }
+}
+
+fn check_identifier(identifier: &str) -> LockResult<()> {
+    validate_identifier(identifier).map_err(|reason| LockError::Argument(format!("invalid lock identifier: {reason}")))
+}

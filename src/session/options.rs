@@ -1,0 +1,394 @@
+//! Options of a `DistributedLock`: validated here, before any client exists, so that a bad
+//! option is reported by name instead of as a librdkafka message dump.
+//!
+//! Two kinds of keys share one config array:
+//! - lock options, all under the `lock.` prefix (lease TTL, topic creation, time-outs);
+//! - librdkafka properties that are safe to pass through (brokers, security, client id).
+//!   Properties the protocol depends on (acks, idempotence, partitioner, ...) are refused.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use crate::protocol::MAX_TTL_MS;
+use crate::session::error::{LockError, LockResult};
+
+/// A value from the PHP config array or an INI setting, before validation.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ConfigValue {
+    /// A PHP string.
+    Str(String),
+    /// A PHP int.
+    Int(i64),
+    /// A PHP float.
+    Float(f64),
+    /// A PHP bool.
+    Bool(bool),
+}
+
+/// Lock options with their validated values.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LockOptions {
+    /// Lease length; renewed every third of it while the process lives.
+    pub ttl: Duration,
+    /// Partition count used when this client creates the topic.
+    pub partitions: i32,
+    /// Replication factor used when this client creates the topic (-1: the broker's default).
+    pub replication_factor: i32,
+    /// Create the topic (with LogAppendTime) when it does not exist.
+    pub create_topic: bool,
+    /// Longest wait for the brokers when connecting or reading metadata.
+    pub connect_timeout: Duration,
+    /// Longest wait for one produce or lookup once connected.
+    pub operation_timeout: Duration,
+}
+
+/// librdkafka properties of one client; sessions are shared between locks with equal settings.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ClientSettings {
+    /// Property name to value, including `bootstrap.servers`.
+    pub properties: BTreeMap<String, String>,
+}
+
+impl ClientSettings {
+    /// The broker list these settings connect to.
+    pub fn brokers(&self) -> &str {
+        self.properties.get("bootstrap.servers").map(String::as_str).unwrap_or("")
+    }
+}
+
+/// Names of the lock options, each with its INI setting (`kafka_lock.<name>`).
+pub const OPTION_TTL: &str = "lock.ttl";
+/// See [`LockOptions::partitions`].
+pub const OPTION_PARTITIONS: &str = "lock.partitions";
+/// See [`LockOptions::replication_factor`].
+pub const OPTION_REPLICATION_FACTOR: &str = "lock.replication_factor";
+/// See [`LockOptions::create_topic`].
+pub const OPTION_CREATE_TOPIC: &str = "lock.create_topic";
+/// See [`LockOptions::connect_timeout`].
+pub const OPTION_CONNECT_TIMEOUT: &str = "lock.connect_timeout";
+/// See [`LockOptions::operation_timeout`].
+pub const OPTION_OPERATION_TIMEOUT: &str = "lock.operation_timeout";
+
+/// Every lock option, for error messages and the stubs test.
+pub const LOCK_OPTIONS: [&str; 6] = [
+    OPTION_TTL,
+    OPTION_PARTITIONS,
+    OPTION_REPLICATION_FACTOR,
+    OPTION_CREATE_TOPIC,
+    OPTION_CONNECT_TIMEOUT,
+    OPTION_OPERATION_TIMEOUT,
+];
+
+/// Defaults of every option, read from the INI settings (`kafka_lock.brokers`, `kafka_lock.ttl`, ...).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Defaults {
+    /// `kafka_lock.brokers`.
+    pub brokers: String,
+    /// The lock options' defaults.
+    pub options: LockOptions,
+}
+
+impl Default for Defaults {
+    fn default() -> Self {
+        Defaults {
+            brokers: "localhost:9092".to_owned(),
+            options: LockOptions {
+                ttl: Duration::from_secs(10),
+                partitions: 1,
+                replication_factor: -1,
+                create_topic: true,
+                connect_timeout: Duration::from_secs(5),
+                operation_timeout: Duration::from_secs(10),
+            },
+        }
+    }
+}
+
+impl Defaults {
+    /// Builds the defaults from INI values (`name` is the option without its `lock.` prefix,
+    /// or `brokers`). A value that does not parse is an error naming the INI setting.
+    pub fn from_ini(lookup: impl Fn(&str) -> Option<String>) -> LockResult<Defaults> {
+        let mut d = Defaults::default();
+        if let Some(b) = lookup("brokers") {
+            if b.trim().is_empty() {
+                return Err(LockError::Config("INI setting kafka_lock.brokers is empty".into()));
+            }
+            d.brokers = b;
+        }
+        for option in LOCK_OPTIONS {
+            let short = &option["lock.".len()..];
+            if let Some(raw) = lookup(short) {
+                let ini_name = format!("kafka_lock.{short}");
+                apply_lock_option(&mut d.options, option, &ConfigValue::Str(raw), &ini_name)?;
+            }
+        }
+        Ok(d)
+    }
+}
+
+/// librdkafka properties passed through unchanged.
+const PASS_THROUGH: [&str; 11] = [
+    "security.protocol",
+    "client.id",
+    "client.rack",
+    "socket.timeout.ms",
+    "socket.keepalive.enable",
+    "socket.connection.setup.timeout.ms",
+    "broker.address.family",
+    "client.dns.lookup",
+    "reconnect.backoff.ms",
+    "reconnect.backoff.max.ms",
+    "debug",
+];
+/// Prefixes of librdkafka property families passed through (TLS and SASL).
+const PASS_THROUGH_PREFIXES: [&str; 2] = ["ssl.", "sasl."];
+/// Properties the protocol sets itself; changing them would break ordering or durability.
+const MANAGED: [&str; 14] = [
+    "acks",
+    "request.required.acks",
+    "enable.idempotence",
+    "max.in.flight.requests.per.connection",
+    "max.in.flight",
+    "partitioner",
+    "group.id",
+    "enable.auto.commit",
+    "auto.offset.reset",
+    "linger.ms",
+    "queue.buffering.max.ms",
+    "message.timeout.ms",
+    "allow.auto.create.topics",
+    "isolation.level",
+];
+
+/// Checks a topic name the way Kafka does, so the error comes before any round trip.
+pub fn validate_topic(topic: &str) -> LockResult<()> {
+    if topic.is_empty() {
+        return Err(LockError::Argument("topic name must not be empty".into()));
+    }
+    if topic.len() > 249 {
+        return Err(LockError::Argument(format!(
+            "topic name is {} characters long; Kafka allows at most 249",
+            topic.len()
+        )));
+    }
+    if topic == "." || topic == ".." {
+        return Err(LockError::Argument(format!("topic name '{topic}' is not allowed by Kafka")));
+    }
+    if let Some(c) = topic.chars().find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))) {
+        return Err(LockError::Argument(format!(
+            "topic name '{topic}' contains '{c}'; Kafka allows only ASCII letters, digits, '.', '_' and '-'"
+        )));
+    }
+    Ok(())
+}
+
+/// Validates the config array of one `DistributedLock` against the defaults.
+pub fn parse_options(
+    entries: &[(String, ConfigValue)],
+    defaults: &Defaults,
+) -> LockResult<(ClientSettings, LockOptions)> {
+    let mut options = defaults.options.clone();
+    let mut properties = BTreeMap::new();
+    let mut brokers: Option<(String, String)> = None;
+    for (key, value) in entries {
+        let key = key.as_str();
+        if key.starts_with("lock.") {
+            if !LOCK_OPTIONS.contains(&key) {
+                return Err(LockError::Config(format!(
+                    "unknown option '{key}'; lock options are: {}",
+                    LOCK_OPTIONS.join(", ")
+                )));
+            }
+            apply_lock_option(&mut options, key, value, &format!("option '{key}'"))?;
+        } else if key == "metadata.broker.list" || key == "bootstrap.servers" {
+            let list = property_string(key, value)?;
+            if list.trim().is_empty() {
+                return Err(LockError::Config(format!("option '{key}' is empty")));
+            }
+            if let Some((other, _)) = &brokers {
+                if other != key {
+                    return Err(LockError::Config(format!(
+                        "options '{other}' and '{key}' both set the brokers; give only one"
+                    )));
+                }
+            }
+            brokers = Some((key.to_owned(), list));
+        } else if MANAGED.contains(&key) {
+            return Err(LockError::Config(format!(
+                "option '{key}' is set by kafka_lock itself (the lock relies on acks=all, an \
+                 idempotent producer and its own partitioning) and cannot be changed"
+            )));
+        } else if PASS_THROUGH.contains(&key) || PASS_THROUGH_PREFIXES.iter().any(|p| key.starts_with(p)) {
+            properties.insert(key.to_owned(), property_string(key, value)?);
+        } else {
+            return Err(LockError::Config(format!(
+                "unknown option '{key}'; use 'lock.*' options ({}), the brokers \
+                 ('metadata.broker.list' or 'bootstrap.servers'), or librdkafka's security and \
+                 connection properties ({}, ssl.*, sasl.*)",
+                LOCK_OPTIONS.join(", "),
+                PASS_THROUGH.join(", ")
+            )));
+        }
+    }
+    let list = brokers.map(|(_, l)| l).unwrap_or_else(|| defaults.brokers.clone());
+    properties.insert("bootstrap.servers".to_owned(), list);
+    Ok((ClientSettings { properties }, options))
+}
+
+fn property_string(key: &str, value: &ConfigValue) -> LockResult<String> {
+    match value {
+        ConfigValue::Str(s) => Ok(s.clone()),
+        ConfigValue::Int(i) => Ok(i.to_string()),
+        ConfigValue::Bool(b) => Ok(b.to_string()),
+        ConfigValue::Float(_) => Err(LockError::Config(format!(
+            "option '{key}' must be a string or an int, float given"
+        ))),
+    }
+}
+
+fn apply_lock_option(options: &mut LockOptions, key: &str, value: &ConfigValue, what: &str) -> LockResult<()> {
+    match key {
+        OPTION_TTL => {
+            let max = MAX_TTL_MS as f64 / 1000.0;
+            options.ttl = seconds(value, what, 0.1, max)?;
+        }
+        OPTION_CONNECT_TIMEOUT => options.connect_timeout = seconds(value, what, 0.001, 3600.0)?,
+        OPTION_OPERATION_TIMEOUT => options.operation_timeout = seconds(value, what, 0.001, 3600.0)?,
+        OPTION_PARTITIONS => options.partitions = integer(value, what, 1, 100_000)? as i32,
+        OPTION_REPLICATION_FACTOR => {
+            let rf = integer(value, what, -1, 1000)? as i32;
+            if rf == 0 {
+                return Err(LockError::Config(format!(
+                    "{what} must be -1 (the broker's default) or at least 1, 0 given"
+                )));
+            }
+            options.replication_factor = rf;
+        }
+        OPTION_CREATE_TOPIC => options.create_topic = boolean(value, what)?,
+        _ => unreachable!("LOCK_OPTIONS and this match list the same names"),
+    }
+    Ok(())
+}
+
+fn number(value: &ConfigValue, what: &str) -> LockResult<f64> {
+    match value {
+        ConfigValue::Int(i) => Ok(*i as f64),
+        ConfigValue::Float(f) => Ok(*f),
+        ConfigValue::Str(s) => s.trim().parse::<f64>().map_err(|_| {
+            LockError::Config(format!("{what} must be a number, '{s}' given"))
+        }),
+        ConfigValue::Bool(_) => Err(LockError::Config(format!("{what} must be a number, bool given"))),
+    }
+}
+
+fn seconds(value: &ConfigValue, what: &str, min: f64, max: f64) -> LockResult<Duration> {
+    let s = number(value, what)?;
+    if !s.is_finite() || s < min || s > max {
+        return Err(LockError::Config(format!(
+            "{what} must be between {min} and {max} seconds, {s} given"
+        )));
+    }
+    Ok(Duration::from_secs_f64(s))
+}
+
+fn integer(value: &ConfigValue, what: &str, min: i64, max: i64) -> LockResult<i64> {
+    let i = match value {
+        ConfigValue::Int(i) => *i,
+        ConfigValue::Str(s) => s.trim().parse::<i64>().map_err(|_| {
+            LockError::Config(format!("{what} must be an integer, '{s}' given"))
+        })?,
+        ConfigValue::Float(f) => {
+            return Err(LockError::Config(format!("{what} must be an integer, float {f} given")))
+        }
+        ConfigValue::Bool(_) => return Err(LockError::Config(format!("{what} must be an integer, bool given"))),
+    };
+    if i < min || i > max {
+        return Err(LockError::Config(format!("{what} must be between {min} and {max}, {i} given")));
+    }
+    Ok(i)
+}
+
+fn boolean(value: &ConfigValue, what: &str) -> LockResult<bool> {
+    match value {
+        ConfigValue::Bool(b) => Ok(*b),
+        ConfigValue::Int(0) => Ok(false),
+        ConfigValue::Int(1) => Ok(true),
+        ConfigValue::Str(s) => match s.trim().to_ascii_lowercase().as_str() {
+            "1" | "true" | "on" | "yes" => Ok(true),
+            "0" | "false" | "off" | "no" | "" => Ok(false),
+            _ => Err(LockError::Config(format!("{what} must be a bool, '{s}' given"))),
+        },
+        _ => Err(LockError::Config(format!("{what} must be a bool"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(entries: &[(&str, ConfigValue)]) -> LockResult<(ClientSettings, LockOptions)> {
+        let owned: Vec<_> = entries.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
+        parse_options(&owned, &Defaults::default())
+    }
+
+    #[test]
+    fn defaults_apply_when_the_array_is_empty() {
+        let (settings, options) = parse(&[]).unwrap();
+        assert_eq!(settings.brokers(), "localhost:9092");
+        assert_eq!(options, Defaults::default().options);
+    }
+
+    #[test]
+    fn both_broker_spellings_work_but_not_together() {
+        let (s, _) = parse(&[("metadata.broker.list", ConfigValue::Str("a:1".into()))]).unwrap();
+        assert_eq!(s.brokers(), "a:1");
+        let (s, _) = parse(&[("bootstrap.servers", ConfigValue::Str("b:2".into()))]).unwrap();
+        assert_eq!(s.brokers(), "b:2");
+        let err = parse(&[
+            ("bootstrap.servers", ConfigValue::Str("b:2".into())),
+            ("metadata.broker.list", ConfigValue::Str("a:1".into())),
+        ])
+        .unwrap_err();
+        assert!(err.to_string().contains("give only one"), "{err}");
+    }
+
+    #[test]
+    fn unknown_and_managed_options_are_named() {
+        let err = parse(&[("lock.tll", ConfigValue::Int(5))]).unwrap_err();
+        assert!(err.to_string().starts_with("unknown option 'lock.tll'"), "{err}");
+        let err = parse(&[("foo", ConfigValue::Int(5))]).unwrap_err();
+        assert!(err.to_string().starts_with("unknown option 'foo'"), "{err}");
+        let err = parse(&[("acks", ConfigValue::Str("1".into()))]).unwrap_err();
+        assert!(err.to_string().starts_with("option 'acks' is set by kafka_lock"), "{err}");
+    }
+
+    #[test]
+    fn lock_options_are_range_checked() {
+        let (_, o) = parse(&[("lock.ttl", ConfigValue::Float(2.5))]).unwrap();
+        assert_eq!(o.ttl, Duration::from_millis(2500));
+        for bad in [ConfigValue::Float(f64::NAN), ConfigValue::Int(0), ConfigValue::Int(61), ConfigValue::Str("x".into())] {
+            let err = parse(&[("lock.ttl", bad)]).unwrap_err();
+            assert!(err.to_string().starts_with("option 'lock.ttl' must be"), "{err}");
+        }
+        let err = parse(&[("lock.replication_factor", ConfigValue::Int(0))]).unwrap_err();
+        assert!(err.to_string().contains("-1"), "{err}");
+        let err = parse(&[("lock.partitions", ConfigValue::Float(2.0))]).unwrap_err();
+        assert!(err.to_string().contains("integer"), "{err}");
+    }
+
+    #[test]
+    fn ini_defaults_name_the_setting() {
+        let d = Defaults::from_ini(|k| (k == "ttl").then(|| "3".to_owned())).unwrap();
+        assert_eq!(d.options.ttl, Duration::from_secs(3));
+        let err = Defaults::from_ini(|k| (k == "partitions").then(|| "many".to_owned())).unwrap_err();
+        assert!(err.to_string().starts_with("kafka_lock.partitions must be an integer"), "{err}");
+    }
+
+    #[test]
+    fn topic_names_follow_kafka_rules() {
+        assert!(validate_topic("resource_lock").is_ok());
+        assert!(validate_topic("").is_err());
+        assert!(validate_topic("a b").unwrap_err().to_string().contains("' '"));
+        assert!(validate_topic(&"x".repeat(250)).is_err());
+    }
+}

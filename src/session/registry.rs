@@ -1,0 +1,73 @@
+//! The process-wide sessions, one per distinct client settings, created lazily on first use.
+//!
+//! PHP-FPM forks workers after module start-up, and a PHP script may `pcntl_fork()`: librdkafka's
+//! threads do not survive a fork. Every lookup compares the pid a session was made in with the
+//! current one; a child abandons (leaks, never destroys) what it inherited and makes its own.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use once_cell::sync::Lazy;
+
+use crate::session::error::LockResult;
+use crate::session::options::{ClientSettings, LockOptions};
+use crate::session::session::Session;
+
+static SESSIONS: Lazy<Mutex<Vec<Arc<Session>>>> = Lazy::new(|| Mutex::new(Vec::new()));
+
+fn sessions() -> std::sync::MutexGuard<'static, Vec<Arc<Session>>> {
+    SESSIONS.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Drops (by leaking) sessions inherited from a parent process.
+fn abandon_inherited(list: &mut Vec<Arc<Session>>) {
+    let pid = std::process::id();
+    let (ours, inherited): (Vec<_>, Vec<_>) = list.drain(..).partition(|s| s.pid() == pid);
+    for s in inherited {
+        std::mem::forget(s);
+    }
+    *list = ours;
+}
+
+/// The session of this process for `settings`, made now if there is none.
+pub fn session_for(settings: &ClientSettings, options: &LockOptions) -> LockResult<Arc<Session>> {
+    let mut list = sessions();
+    abandon_inherited(&mut list);
+    if let Some(s) = list.iter().find(|s| s.settings() == settings) {
+        return Ok(s.clone());
+    }
+    let session = Arc::new(Session::connect(settings.clone(), options)?);
+    list.push(session.clone());
+    Ok(session)
+}
+
+/// Releases every request of this process's sessions (end of a PHP request).
+pub fn release_all() {
+    let mut list = sessions();
+    abandon_inherited(&mut list);
+    for s in list.iter() {
+        s.release_all();
+    }
+}
+
+/// Releases everything, lets the releases reach the brokers, and stops every session's threads
+/// (module shutdown: PHP may unload the library afterwards).
+pub fn shutdown() {
+    let list = {
+        let mut list = sessions();
+        abandon_inherited(&mut list);
+        std::mem::take(&mut *list)
+    };
+    for s in &list {
+        s.release_all();
+        s.flush(Duration::from_secs(2));
+    }
+    drop(list);
+}
+
+/// Number of live sessions of this process (for phpinfo()).
+pub fn session_count() -> usize {
+    let mut list = sessions();
+    abandon_inherited(&mut list);
+    list.len()
+}
