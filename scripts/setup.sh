@@ -18,6 +18,8 @@ DEB_PACKAGES=(
   openjdk-17-jre-headless      # runs the Kafka broker (Java 17+)
   maven                        # fetches the Kafka jars from Maven Central
   zlib1g-dev                   # rdkafka feature "libz"
+  libssl-dev                   # rdkafka feature "ssl" (TLS, SASL SCRAM) for production clusters
+  composer                     # composer validate --strict of the stub package
   procps                       # ps, used by scripts/kafka.sh status
 )
 

@@ -123,6 +123,8 @@ struct State {
     requests: HashMap<u64, OwnRequest>,
     by_token: HashMap<(Arc<str>, i32, Offset), u64>,
     topics: HashMap<String, i32>,
+    /// Partitions a thread is joining right now; others wait before producing to them.
+    joining: std::collections::HashSet<(String, i32)>,
     next_seq: u64,
     stats: SessionStats,
 }
@@ -250,6 +252,19 @@ impl Session {
     fn enqueue(&self, topic: &str, partition: i32, key: &str, ttl: Duration) -> LockResult<u64> {
         let shared = &self.inner.shared;
         let mut state = lock(shared);
+        // One join per partition at a time: a request produced while another thread joins
+        // could land before the joiner's first record, where grants are not yet trusted.
+        let give_up = Instant::now() + self.operation_timeout;
+        while state.joining.contains(&(topic.to_owned(), partition)) {
+            let now = Instant::now();
+            if now >= give_up {
+                return Err(LockError::Connection(format!(
+                    "joining topic '{topic}' partition {partition} did not finish within {:.1} s",
+                    self.operation_timeout.as_secs_f64()
+                )));
+            }
+            state = shared.changed.wait_timeout(state, give_up - now).unwrap_or_else(|e| e.into_inner()).0;
+        }
         if let Some(err) = state.partitions.get(topic).and_then(|p| p.get(&partition)).and_then(|v| v.failure.clone()) {
             return Err(err);
         }
@@ -257,11 +272,10 @@ impl Session {
         let seq = state.next_seq;
         state.next_seq += 1;
         let now = Instant::now();
-        let topic_arc: Arc<str> = topic.into();
         state.requests.insert(
             seq,
             OwnRequest {
-                topic: topic_arc,
+                topic: topic.into(),
                 partition,
                 key: key.to_owned(),
                 ttl,
@@ -280,14 +294,18 @@ impl Session {
             state.requests.remove(&seq);
             return Err(e);
         }
+        let Some(slot) = slot else { return Ok(seq) };
+        state.joining.insert((topic.to_owned(), partition));
         drop(state);
-        if let Some(slot) = slot {
-            if let Err(e) = self.join(topic, partition, &slot) {
-                lock(shared).requests.remove(&seq);
-                return Err(e);
-            }
+        let joined = self.join(topic, partition, &slot);
+        let mut state = lock(shared);
+        state.joining.remove(&(topic.to_owned(), partition));
+        if joined.is_err() {
+            state.requests.remove(&seq);
         }
-        Ok(seq)
+        drop(state);
+        shared.changed.notify_all();
+        joined.map(|()| seq)
     }
 
     /// Starts replaying a partition: from the broker time of our first record on it, minus the

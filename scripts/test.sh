@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# The README's test command (`make test` runs this after set-up, build and broker start):
+# the Rust tests, then the phpt suite, against the live broker on localhost:9092.
+# Exits non-zero on any failure; a skipped phpt counts as a failure (nothing is skipped silently).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+mkdir -p .run
+EXT="$PWD/target/release/libkafka_lock.so"
+RUN_TESTS=/usr/lib/php/20220829/build/run-tests.php
+status=0
+
+echo "== cargo test: protocol core, session layer, integration tests against localhost:9092"
+if ! cargo test --release --no-default-features 2>&1 | tee .run/cargo-test.log | grep -E '^(test result|running|error|failures:|    [a-z_:]+$|thread .* panicked)'; then
+    status=1
+fi
+grep -q '^error' .run/cargo-test.log && status=1
+grep -qE '^test result: FAILED' .run/cargo-test.log && status=1
+
+echo "== stubs: php -l, composer validate --strict"
+php -n -l stubs/kafka_lock.stub.php || status=1
+composer validate --strict --no-check-publish --quiet || { echo "composer validate failed"; status=1; }
+
+echo "== phpt suite ($RUN_TESTS)"
+NO_INTERACTION=1 TEST_PHP_EXECUTABLE="$(command -v php)" \
+    php -n "$RUN_TESTS" -q -n -d "extension=$EXT" --show-diff php-tests/ 2>&1 | tee .run/phpt.log \
+    | sed -n '/^Number of tests/,/^=====*$/p;/^FAIL/p;/^SKIP/p;/^BORK/p;/^LEAK/p'
+grep -qE '^Tests failed *: *[1-9]' .run/phpt.log && status=1
+grep -qE '^Tests skipped *: *[1-9]' .run/phpt.log && { echo "skipped phpt tests count as failures"; status=1; }
+grep -qE '^Tests passed *: *[1-9]' .run/phpt.log || { echo "no phpt test passed"; status=1; }
+grep -q '^BORK' .run/phpt.log && status=1
+
+if [ "$status" -eq 0 ]; then echo "== make test: all passed"; else echo "== make test: FAILED (logs in .run/)"; fi
+exit "$status"

@@ -1,0 +1,162 @@
+//! Integration tests of the session layer against the live local broker (localhost:9092, or
+//! KAFKA_LOCK_TEST_BROKERS). `make test` starts the broker first; without one these tests fail.
+
+use std::sync::{Arc, Barrier, Mutex};
+use std::time::{Duration, Instant};
+
+use kafka_lock::session::{ConfigValue, Defaults, LockHandle};
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::message::{Message, Timestamp};
+use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
+use rdkafka::{ClientConfig, Offset, TopicPartitionList};
+
+fn brokers() -> String {
+    std::env::var("KAFKA_LOCK_TEST_BROKERS").unwrap_or_else(|_| "localhost:9092".into())
+}
+
+fn fresh_topic(prefix: &str) -> String {
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+    format!("rust_{prefix}_{}_{nanos:x}", std::process::id())
+}
+
+fn open(topic: &str, extra: &[(&str, ConfigValue)]) -> LockHandle {
+    let mut entries = vec![("bootstrap.servers".to_owned(), ConfigValue::Str(brokers()))];
+    entries.extend(extra.iter().map(|(k, v)| (k.to_string(), v.clone())));
+    LockHandle::open(topic, &entries, &Defaults::default()).expect("the local broker must be running (make kafka-start)")
+}
+
+#[test]
+fn a_record_produced_through_rdkafka_is_consumed_back_with_broker_time() {
+    let topic = fresh_topic("roundtrip");
+    // Opening a handle creates the topic with LogAppendTime.
+    let _handle = open(&topic, &[]);
+    let producer: BaseProducer = ClientConfig::new().set("bootstrap.servers", brokers()).create().unwrap();
+    let before = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
+    producer.send(BaseRecord::to(&topic).key("k").payload("hello").partition(0)).unwrap();
+    producer.flush(Duration::from_secs(10)).unwrap();
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", brokers())
+        .set("group.id", "unused")
+        .set("enable.auto.commit", "false")
+        .create()
+        .unwrap();
+    let mut tpl = TopicPartitionList::new();
+    tpl.add_partition_offset(&topic, 0, Offset::Beginning).unwrap();
+    consumer.assign(&tpl).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        assert!(Instant::now() < deadline, "record not consumed back within 10 s");
+        if let Some(m) = consumer.poll(Duration::from_millis(100)) {
+            let m = m.unwrap();
+            assert_eq!(m.payload(), Some(&b"hello"[..]));
+            match m.timestamp() {
+                Timestamp::LogAppendTime(t) => assert!(t >= before - 1000, "broker time {t} before {before}"),
+                other => panic!("topic created by the lock must use LogAppendTime, got {other:?}"),
+            }
+            break;
+        }
+    }
+}
+
+#[test]
+fn acquire_release_reentrancy_and_tokens() {
+    let topic = fresh_topic("basic");
+    let mut a = open(&topic, &[("lock.ttl", ConfigValue::Float(3.0))]);
+    assert!(a.acquire("res", Some(5.0)).unwrap());
+    let first = a.fencing_token("res").unwrap().expect("held");
+    assert!(a.is_acquired("res").unwrap());
+    let left = a.remaining_lifetime("res").unwrap().expect("held");
+    assert!(left > Duration::from_secs(1) && left <= Duration::from_secs(3), "{left:?}");
+    // Reentrant: a second acquire succeeds at once and needs a second release.
+    assert!(a.acquire("res", Some(0.0)).unwrap());
+    assert!(a.release("res").unwrap());
+    assert!(a.is_acquired("res").unwrap());
+    assert!(a.release("res").unwrap());
+    assert!(!a.is_acquired("res").unwrap());
+    assert!(!a.release("res").unwrap(), "releasing an unheld lock is false");
+    assert!(a.try_acquire("res").unwrap());
+    let second = a.fencing_token("res").unwrap().unwrap();
+    assert!(second > first, "tokens must increase: {first} then {second}");
+}
+
+#[test]
+fn a_second_instance_waits_and_try_lock_does_not() {
+    let topic = fresh_topic("exclusion");
+    let mut a = open(&topic, &[]);
+    let mut b = open(&topic, &[]);
+    assert!(a.acquire("x", None).unwrap());
+    assert!(!b.try_acquire("x").unwrap(), "tryLock must not take a held lock");
+    let started = Instant::now();
+    assert!(!b.acquire("x", Some(0.3)).unwrap(), "acquire must time out while held");
+    assert!(started.elapsed() >= Duration::from_millis(300));
+    assert!(a.release("x").unwrap());
+    assert!(b.try_acquire("x").unwrap(), "free after release");
+}
+
+#[test]
+fn the_lease_is_renewed_past_its_ttl_while_the_process_lives() {
+    let topic = fresh_topic("renew");
+    let mut a = open(&topic, &[("lock.ttl", ConfigValue::Float(0.6))]);
+    let mut b = open(&topic, &[("lock.ttl", ConfigValue::Float(0.6))]);
+    assert!(a.acquire("r", None).unwrap());
+    // Waiting three TTLs in b's own acquire: it must not be granted while a lives and renews.
+    assert!(!b.acquire("r", Some(1.8)).unwrap());
+    assert!(a.is_acquired("r").unwrap());
+}
+
+#[test]
+fn waiters_in_threads_are_served_in_token_order_and_never_overlap() {
+    let topic = fresh_topic("fifo");
+    let threads = 4;
+    let rounds = 10;
+    let log = Arc::new(Mutex::new(Vec::<(i64, Instant, Instant)>::new()));
+    let barrier = Arc::new(Barrier::new(threads));
+    let handles: Vec<_> = (0..threads)
+        .map(|_| {
+            let (topic, log, barrier) = (topic.clone(), log.clone(), barrier.clone());
+            std::thread::spawn(move || {
+                let mut lock = open(&topic, &[]);
+                barrier.wait();
+                for _ in 0..rounds {
+                    assert!(lock.acquire("hot", Some(30.0)).unwrap());
+                    let start = Instant::now();
+                    let token = lock.fencing_token("hot").unwrap().unwrap();
+                    std::thread::sleep(Duration::from_millis(2));
+                    let end = Instant::now();
+                    log.lock().unwrap().push((token, start, end));
+                    assert!(lock.release("hot").unwrap());
+                }
+            })
+        })
+        .collect();
+    for h in handles {
+        h.join().unwrap();
+    }
+    let mut log = log.lock().unwrap().clone();
+    assert_eq!(log.len(), threads * rounds);
+    log.sort_by_key(|(_, start, _)| *start);
+    for pair in log.windows(2) {
+        let ((t1, _, end1), (t2, start2, _)) = (pair[0], pair[1]);
+        assert!(end1 <= start2, "critical sections overlap");
+        assert!(t2 > t1, "tokens must grow in grant order: {t1} then {t2}");
+    }
+}
+
+#[test]
+fn a_late_joiner_replays_the_window_and_agrees_on_the_holder() {
+    let topic = fresh_topic("join");
+    let mut a = open(&topic, &[]);
+    for i in 0..20 {
+        assert!(a.acquire(&format!("k{i}"), Some(5.0)).unwrap());
+        if i % 2 == 0 {
+            assert!(a.release(&format!("k{i}")).unwrap());
+        }
+    }
+    // A different client id makes a separate session in this process: a second client joining
+    // a partition with history.
+    let mut late = open(&topic, &[("client.id", ConfigValue::Str("late-joiner".into()))]);
+    for i in 0..20 {
+        let free = late.try_acquire(&format!("k{i}")).unwrap();
+        assert_eq!(free, i % 2 == 0, "k{i}: the joiner must see exactly the odd locks held");
+    }
+}
