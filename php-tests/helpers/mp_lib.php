@@ -184,9 +184,11 @@ final class MpTest
     public array $workers = [];
     public string $dir;
     public string $extension;
+    private int $pid;
 
     public function __construct(public string $name)
     {
+        $this->pid = getmypid();
         $this->dir = sys_get_temp_dir() . "/kafka_lock_$name." . getmypid() . '.' . bin2hex(random_bytes(3));
         if (!mkdir($this->dir, 0700, true)) {
             throw new RuntimeException("cannot create $this->dir");
@@ -198,7 +200,8 @@ final class MpTest
 
     /**
      * Starts helpers/mp_worker.php (or $script) in a new PHP process: same binary, no php.ini,
-     * the same extension file. stdout and stderr go to <dir>/<name>.out.
+     * the same extension file, arguments DIR NAME ...$args. stdout and stderr go to
+     * <dir>/<name>.out.
      */
     public function spawn(string $name, array $args, ?string $script = null): MpWorker
     {
@@ -206,7 +209,7 @@ final class MpTest
         $script ??= __DIR__ . '/mp_worker.php';
         $cmd = array_merge(
             [PHP_BINARY, '-n', '-d', 'extension=' . $this->extension, '-d', 'display_errors=1', '-d', 'error_reporting=-1', $script],
-            $script === __DIR__ . '/mp_worker.php' ? [$this->dir, $name] : [],
+            [$this->dir, $name],
             array_map('strval', $args)
         );
         $out = $worker->outFile();
@@ -228,6 +231,9 @@ final class MpTest
     /** Kills what is still running and removes the temporary files (also after a failure). */
     public function cleanup(): void
     {
+        if (getmypid() !== $this->pid) {
+            return; // a pcntl_fork() child: the files and workers belong to the parent
+        }
         foreach ($this->workers as $worker) {
             if ($worker->exitCode === null && is_resource($worker->proc)) {
                 $worker->kill();

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::{Message, Timestamp};
-use rdkafka::producer::{BaseRecord, Producer};
+use rdkafka::producer::BaseRecord;
 use rdkafka::{Offset as KafkaOffset, TopicPartitionList};
 
 use crate::protocol::{encode_value, Event, LogTime, Machine, Offset, Op, JOIN_MARGIN_MS, MAX_TTL_MS};
@@ -129,9 +129,11 @@ struct State {
     stats: SessionStats,
 }
 
+/// Fields drop in order: the consumer first. Destroying the producer first made every process
+/// exit here 100 ms slower.
 struct Clients {
-    producer: LockProducer,
     consumer: BaseConsumer,
+    producer: LockProducer,
 }
 
 struct Shared {
@@ -180,7 +182,7 @@ impl Session {
     pub fn connect(settings: ClientSettings, options: &LockOptions) -> LockResult<Session> {
         let producer = kafka::create_producer(&settings, options.operation_timeout)?;
         let consumer = kafka::create_consumer(&settings)?;
-        let clients = Arc::new(Clients { producer, consumer });
+        let clients = Arc::new(Clients { consumer, producer });
         let shared = Arc::new(Shared { state: Mutex::new(State::default()), changed: Condvar::new(), stop: AtomicBool::new(false) });
         let pid = std::process::id();
         let owner: Arc<str> = new_owner(pid).into();
@@ -225,7 +227,7 @@ impl Session {
         if let Some(&n) = lock(&self.inner.shared).topics.get(topic) {
             return Ok(n);
         }
-        let n = kafka::ensure_topic(&self.inner.clients.producer, &self.settings, topic, options)?;
+        let n = kafka::ensure_topic(&self.inner.clients.consumer, &self.settings, topic, options)?;
         lock(&self.inner.shared).topics.insert(topic.to_owned(), n);
         Ok(n)
     }
@@ -313,7 +315,7 @@ impl Session {
     /// mid-log). Grants are trusted from our first record on.
     fn join(&self, topic: &str, partition: i32, slot: &DeliverySlot) -> LockResult<()> {
         let timeout = self.operation_timeout;
-        let placement: Placement = match slot.wait(timeout) {
+        let placement: Placement = match slot.wait(&self.inner.clients.producer, timeout) {
             Some(Ok(p)) => p,
             Some(Err(e)) => {
                 return Err(LockError::Connection(format!(
@@ -475,7 +477,7 @@ impl Session {
 
     /// Waits until every produced record is acknowledged, at most `timeout`.
     pub fn flush(&self, timeout: Duration) {
-        let _ = self.inner.clients.producer.flush(timeout);
+        kafka::flush(&self.inner.clients.producer, timeout);
     }
 }
 
@@ -533,7 +535,8 @@ impl Drop for Session {
         if let Some(driver) = inner.driver.take() {
             let _ = driver.join();
         }
-        let _ = inner.clients.producer.flush(Duration::from_secs(2));
+        kafka::flush(&inner.clients.producer, Duration::from_secs(2));
+        kafka::close_consumer(&inner.clients.consumer, Duration::from_secs(2));
     }
 }
 
@@ -559,15 +562,19 @@ fn drive(clients: &Clients, shared: &Shared, owner: &str) {
         }
         run_timers(&mut state, clients, owner, Instant::now());
         drop(state);
+        // Serve delivery reports (only joins wait for theirs; the rest just need freeing).
+        clients.producer.poll(Duration::ZERO);
         if changed {
             shared.changed.notify_all();
         }
     }
 }
 
-/// How long the driver may block in `poll`: until the next renewal or tick is due.
+/// How long the driver may block in `poll`: until the next renewal or tick is due, and at most
+/// 20 ms: librdkafka's poll cannot be interrupted, and stopping the driver (process exit) waits
+/// for it to return.
 fn next_wake(state: &State, now: Instant) -> Duration {
-    let mut wake = Duration::from_millis(50);
+    let mut wake = Duration::from_millis(20);
     for req in state.requests.values() {
         if req.token.is_some() && matches!(req.phase, Phase::Waiting | Phase::Granted) {
             wake = wake.min((req.last_alive_sent + req.ttl / 3).saturating_duration_since(now));
