@@ -42,8 +42,8 @@ paused: bool(true)
 bool(false)
 NULL
 NULL
-acquireLock: DistributedLockLostException: the lease of lock 'paused' (fencing token %d) was lost while this instance held it; call releaseLock() before acquiring it again
-tryLock: DistributedLockLostException: the lease of lock 'paused' (fencing token %d) was lost while this instance held it; call releaseLock() before acquiring it again
+acquireLock: DistributedLockLostException: the lease of lock 'paused' (fencing token %d) was lost while this instance held it; call releaseLock() (once) before acquiring it again
+tryLock: DistributedLockLostException: the lease of lock 'paused' (fencing token %d) was lost while this instance held it; call releaseLock() (once) before acquiring it again
 release the lost hold
 bool(false)
 bool(false)

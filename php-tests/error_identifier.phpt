@@ -28,29 +28,29 @@ var_dump($lock->releaseLock(str_repeat('é', 512)));
 ?>
 --EXPECT--
 -- empty
-acquireLock: DistributedLockConfigException: invalid lock identifier: key (the lock identifier) is empty
-acquireLock+timeout: DistributedLockConfigException: invalid lock identifier: key (the lock identifier) is empty
-tryLock: DistributedLockConfigException: invalid lock identifier: key (the lock identifier) is empty
-releaseLock: DistributedLockConfigException: invalid lock identifier: key (the lock identifier) is empty
-isAcquired: DistributedLockConfigException: invalid lock identifier: key (the lock identifier) is empty
-getFencingToken: DistributedLockConfigException: invalid lock identifier: key (the lock identifier) is empty
-getRemainingLifetime: DistributedLockConfigException: invalid lock identifier: key (the lock identifier) is empty
+acquireLock: DistributedLockConfigException: invalid lock identifier: it must not be empty
+acquireLock+timeout: DistributedLockConfigException: invalid lock identifier: it must not be empty
+tryLock: DistributedLockConfigException: invalid lock identifier: it must not be empty
+releaseLock: DistributedLockConfigException: invalid lock identifier: it must not be empty
+isAcquired: DistributedLockConfigException: invalid lock identifier: it must not be empty
+getFencingToken: DistributedLockConfigException: invalid lock identifier: it must not be empty
+getRemainingLifetime: DistributedLockConfigException: invalid lock identifier: it must not be empty
 -- 1025 bytes
-acquireLock: DistributedLockConfigException: invalid lock identifier: key longer than 1024 bytes
-acquireLock+timeout: DistributedLockConfigException: invalid lock identifier: key longer than 1024 bytes
-tryLock: DistributedLockConfigException: invalid lock identifier: key longer than 1024 bytes
-releaseLock: DistributedLockConfigException: invalid lock identifier: key longer than 1024 bytes
-isAcquired: DistributedLockConfigException: invalid lock identifier: key longer than 1024 bytes
-getFencingToken: DistributedLockConfigException: invalid lock identifier: key longer than 1024 bytes
-getRemainingLifetime: DistributedLockConfigException: invalid lock identifier: key longer than 1024 bytes
+acquireLock: DistributedLockConfigException: invalid lock identifier: it is 1025 bytes long, at most 1024 are allowed
+acquireLock+timeout: DistributedLockConfigException: invalid lock identifier: it is 1025 bytes long, at most 1024 are allowed
+tryLock: DistributedLockConfigException: invalid lock identifier: it is 1025 bytes long, at most 1024 are allowed
+releaseLock: DistributedLockConfigException: invalid lock identifier: it is 1025 bytes long, at most 1024 are allowed
+isAcquired: DistributedLockConfigException: invalid lock identifier: it is 1025 bytes long, at most 1024 are allowed
+getFencingToken: DistributedLockConfigException: invalid lock identifier: it is 1025 bytes long, at most 1024 are allowed
+getRemainingLifetime: DistributedLockConfigException: invalid lock identifier: it is 1025 bytes long, at most 1024 are allowed
 -- 1025 bytes, multibyte
-acquireLock: DistributedLockConfigException: invalid lock identifier: key longer than 1024 bytes
-acquireLock+timeout: DistributedLockConfigException: invalid lock identifier: key longer than 1024 bytes
-tryLock: DistributedLockConfigException: invalid lock identifier: key longer than 1024 bytes
-releaseLock: DistributedLockConfigException: invalid lock identifier: key longer than 1024 bytes
-isAcquired: DistributedLockConfigException: invalid lock identifier: key longer than 1024 bytes
-getFencingToken: DistributedLockConfigException: invalid lock identifier: key longer than 1024 bytes
-getRemainingLifetime: DistributedLockConfigException: invalid lock identifier: key longer than 1024 bytes
+acquireLock: DistributedLockConfigException: invalid lock identifier: it is 1025 bytes long, at most 1024 are allowed
+acquireLock+timeout: DistributedLockConfigException: invalid lock identifier: it is 1025 bytes long, at most 1024 are allowed
+tryLock: DistributedLockConfigException: invalid lock identifier: it is 1025 bytes long, at most 1024 are allowed
+releaseLock: DistributedLockConfigException: invalid lock identifier: it is 1025 bytes long, at most 1024 are allowed
+isAcquired: DistributedLockConfigException: invalid lock identifier: it is 1025 bytes long, at most 1024 are allowed
+getFencingToken: DistributedLockConfigException: invalid lock identifier: it is 1025 bytes long, at most 1024 are allowed
+getRemainingLifetime: DistributedLockConfigException: invalid lock identifier: it is 1025 bytes long, at most 1024 are allowed
 -- 1024 bytes is fine
 bool(true)
 bool(true)

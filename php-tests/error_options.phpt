@@ -47,7 +47,7 @@ blank broker list: DistributedLockConfigException: option 'bootstrap.servers' is
 array value: DistributedLockConfigException: option 'client.id' must be a string, int, float or bool, array given
 array value of a lock option: DistributedLockConfigException: option 'lock.ttl' must be a string, int, float or bool, array given
 null value: DistributedLockConfigException: option 'lock.ttl' must be a string, int, float or bool, null given
-object value: DistributedLockConfigException: option 'client.id' must be a string, int, float or bool, object given
+object value: DistributedLockConfigException: option 'client.id' must be a string, int, float or bool, stdClass given
 float for a librdkafka property: DistributedLockConfigException: option 'socket.timeout.ms' must be a string or an int, float given
 integer key: DistributedLockConfigException: option names must be strings, integer key 0 given
 integer key after a good one: DistributedLockConfigException: option names must be strings, integer key 7 given

@@ -70,7 +70,7 @@ TypeError: DistributedLock::acquireLock(): Argument #2 ($timeout) must be of typ
 -- constructor
 TypeError: DistributedLock::__construct(): Argument #1 ($topic) must be of type string, array given
 TypeError: DistributedLock::__construct(): Argument #2 ($config) must be of type array, string given
-TypeError: DistributedLock::__construct(): Argument #2 ($config) must be of type array, null given
+TypeError: Argument `$config` must not be null
 -- argument count
 ArgumentCountError: DistributedLock::acquireLock() expects at least 1 argument, 0 given
 ArgumentCountError: DistributedLock::tryLock() expects exactly 1 argument, 2 given

@@ -34,7 +34,7 @@ foreach ($cases as $case => $spec) {
     $held = $holder->await('acquired');
     $waiter = $test->spawn("waiter$n", [$topic, 'new', "try:warm-$n", "release:warm-$n", "acquire:$id:20", "release:$id"]);
     $waiter->await('acquiring');
-    usleep(200000); // lets the waiter's request reach the queue; the check below does not depend on it
+    mp_pause(0.2); // lets the waiter's request reach the queue; the check below does not depend on it
     if (!$held['ok'] || !$waiter->running() || array_filter($waiter->events(), fn($e) => $e['ev'] === 'acquired')) {
         mp_fail("$case: the holder does not hold the lock alone");
     }

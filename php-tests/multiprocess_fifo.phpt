@@ -35,7 +35,7 @@ $probes = [];
 for ($i = 1; $i <= WAITERS; $i++) {
     $w = $test->spawn("w$i", [$topic, 'new', "try:warm-w$i", "release:warm-w$i", 'acquire:fifo:30', 'append:grants:fifo', 'sleep:50', 'release:fifo']);
     $w->await('acquiring');
-    usleep((int)(GAP * 1e6));
+    mp_pause(GAP);
     mp_check($w->running() && !array_filter($w->events(), fn($e) => $e['ev'] === 'acquired'), "waiter $i is waiting");
     if (!$probe->tryLock('probe')) {
         mp_fail('the probe identifier is not free');

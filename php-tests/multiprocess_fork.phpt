@@ -10,6 +10,7 @@ pcntl
 require __DIR__ . '/helpers/mp_lib.php';
 
 const TTL = 3.0;
+const CHILDREN = 8;
 
 $test = new MpTest('fork');
 $topic = mp_topic('fork');
@@ -51,35 +52,51 @@ if ($pid === 0) {
 }
 
 // The parent: wait for the child (which ends by a normal request shutdown).
-$deadline = mp_now() + 20;
-while (($waited = pcntl_waitpid($pid, $status, WNOHANG)) === 0) {
-    if (mp_now() > $deadline) {
-        exec('kill -9 ' . (int)$pid);
-        pcntl_waitpid($pid, $status);
-        mp_fail('the forked child did not exit within 20 s (hung after the fork?)');
-    }
-    usleep(5000);
-}
-mp_check($waited === $pid && pcntl_wifexited($status) && pcntl_wexitstatus($status) === 0, 'the child exited normally');
-foreach (json_decode((string)file_get_contents($childFile), true) ?? ['error' => 'no result file'] as $what => $value) {
+mp_check(mp_waitpids([$pid => 'child']) === ['child' => 'ok'], 'the child exited normally');
+foreach (json_decode((string)@file_get_contents($childFile), true) ?? ['error' => 'no result file'] as $what => $value) {
     echo "child: $what = ", var_export($value, true), "\n";
 }
 
 mp_check($lock->isAcquired('parent') === true, 'the parent still holds the lock after the child exited');
 mp_check($lock->getFencingToken('parent') === $token, 'with the same fencing token');
 
-// Another process's view of the same log.
-$other = $test->spawn('other', [$topic, 'new', 'try:parent', 'try:child', 'try:child-exit', 'wait', 'try:parent', 'wait', 'try:parent']);
-$try = array_values(array_filter($other->await('try', 10.0, 3) ? $other->events() : [], fn($e) => $e['ev'] === 'try'));
+// Another process's view of the same log. The child's releases were flushed to the broker
+// before it exited (module shutdown), so they are in the log before this worker's requests.
+$other = $test->spawn('other', [$topic, 'new', 'try:parent', 'try:child', 'try:child-exit', 'wait', 'try:parent', 'wait', 'acquire:parent:10']);
+$other->await('try', 10.0, 3);
+$try = array_values(array_filter($other->events(), fn($e) => $e['ev'] === 'try'));
 mp_check($try[0]['ok'] === false, 'another process cannot take the parent\'s lock');
 mp_check($try[1]['ok'] === true, 'the lock the child released is free');
 mp_check($try[2]['ok'] === true, 'the lock the child held when it exited was released by its request end');
 
-// Renewals go on in the parent: wait until the lease would have run out without them.
-$until = $forkedAt + TTL + 1.0;
-while (mp_now() < $until) {
-    usleep(20000);
+// More children at once, forked from a parent whose session threads are busy renewing: each
+// builds its own session, and they contend for one lock among themselves.
+$pids = [];
+for ($i = 0; $i < CHILDREN; $i++) {
+    $pid = pcntl_fork();
+    if ($pid === 0) {
+        $own = new DistributedLock($topic, mp_config());
+        $ok = $own->acquireLock('children', 10.0);
+        $line = sprintf("%d %s %s\n", $i, var_export($ok, true), var_export($own->getFencingToken('children'), true));
+        file_put_contents($test->file('children'), $line, FILE_APPEND | LOCK_EX);
+        exit($ok && $own->releaseLock('children') ? 0 : 1);
+    }
+    $pids[$pid] = "child $i";
 }
+$ended = mp_waitpids($pids);
+$lines = file($test->file('children'), FILE_IGNORE_NEW_LINES) ?: [];
+$tokens = array_map(fn($l) => (int)explode(' ', $l)[2], $lines);
+$sorted = $tokens;
+sort($sorted);
+mp_check(array_values(array_unique($ended)) === ['ok'] && count($lines) === CHILDREN && count(array_unique($tokens)) === CHILDREN && min($tokens) > $token,
+    CHILDREN . ' concurrent children each took and released the lock they contend for, with distinct tokens',
+    json_encode($ended) . '; ' . implode('; ', $lines));
+mp_check($tokens === $sorted, 'they held it in token order (the order they wrote in, under the lock)');
+mp_check($lock->isAcquired('parent') === true, 'the parent still holds its lock');
+
+// Renewals go on in the parent: let the lease run past the point where it would have expired
+// without them.
+mp_pause_until($forkedAt + TTL + 1.0);
 mp_check($lock->isAcquired('parent') === true, 'ttl + 1 s after the fork the parent still holds the lock');
 $remaining = $lock->getRemainingLifetime('parent');
 mp_check($remaining > 0 && $remaining <= TTL, 'its remaining lifetime is within (0, ttl]', var_export($remaining, true));
@@ -87,8 +104,11 @@ $other->send('go');
 mp_check($other->await('try', 10.0, 4)['ok'] === false, 'another process still cannot take it');
 
 mp_check($lock->releaseLock('parent') === true, 'the parent releases the lock');
+// releaseLock() does not wait for its record to reach the broker: the other process asks
+// right away and must be granted as soon as the release is in the log.
 $other->send('go');
-mp_check($other->await('try', 10.0, 5)['ok'] === true, 'now another process can take it');
+$granted = $other->await('acquired', 15.0);
+mp_check($granted['ok'] === true && $granted['token'] > $token, 'then another process gets it');
 mp_check($other->wait() === 0, 'that process exited normally');
 mp_measure('multiprocess_fork', sprintf('parent remaining lifetime %.3f s at fork + ttl + 1 s', $remaining));
 echo "done\n";
@@ -112,10 +132,13 @@ ok: with the same fencing token
 ok: another process cannot take the parent's lock
 ok: the lock the child released is free
 ok: the lock the child held when it exited was released by its request end
+ok: 8 concurrent children each took and released the lock they contend for, with distinct tokens
+ok: they held it in token order (the order they wrote in, under the lock)
+ok: the parent still holds its lock
 ok: ttl + 1 s after the fork the parent still holds the lock
 ok: its remaining lifetime is within (0, ttl]
 ok: another process still cannot take it
 ok: the parent releases the lock
-ok: now another process can take it
+ok: then another process gets it
 ok: that process exited normally
 done

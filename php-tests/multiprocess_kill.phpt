@@ -30,7 +30,7 @@ $b = $test->spawn('B', [$topic, 'new', 'try:warm-b', 'release:warm-b', 'acquire:
 $b->await('acquiring');
 // B's acquire record is produced at once (its session is warm); give it time to be in the queue
 // so that what is measured is the hand-off, not B's start. Nothing below depends on this gap.
-usleep(300000);
+mp_pause(0.3);
 mp_check($b->running() && !array_filter($b->events(), fn($e) => $e['ev'] === 'acquired'), 'B is waiting while A holds the lock');
 
 $killedAt = mp_now();

@@ -144,7 +144,8 @@ final class DistributedLock
      * @return bool true once held; false if the time-out passed first (the queued request is
      *              then withdrawn).
      *
-     * @throws DistributedLockConfigException if the identifier is empty or too long, or the
+     * @throws DistributedLockConfigException if the identifier is empty, longer than
+     *                                        1024 bytes or not valid UTF-8, or the
      *                                        time-out is negative or NAN.
      * @throws DistributedLockConnectionException if the brokers do not answer within
      *                                            `lock.operation_timeout`.
@@ -166,7 +167,8 @@ final class DistributedLock
      * @return bool true if this instance holds the lock now, false if someone else holds it or
      *              is queued for it.
      *
-     * @throws DistributedLockConfigException if the identifier is empty or too long.
+     * @throws DistributedLockConfigException if the identifier is empty, longer than
+     *                                        1024 bytes or not valid UTF-8.
      * @throws DistributedLockConnectionException if the brokers do not answer within
      *                                            `lock.operation_timeout`.
      * @throws DistributedLockTopicException if the topic cannot carry locks.
@@ -186,7 +188,8 @@ final class DistributedLock
      *              hold it (never acquired, already released, held by another instance) or its
      *              lease had been lost.
      *
-     * @throws DistributedLockConfigException if the identifier is empty or too long.
+     * @throws DistributedLockConfigException if the identifier is empty, longer than
+     *                                        1024 bytes or not valid UTF-8.
      */
     public function releaseLock(string $identifier): bool {}
 
@@ -198,7 +201,8 @@ final class DistributedLock
      *
      * @return bool true while this instance holds the lock with a valid lease.
      *
-     * @throws DistributedLockConfigException if the identifier is empty or too long.
+     * @throws DistributedLockConfigException if the identifier is empty, longer than
+     *                                        1024 bytes or not valid UTF-8.
      */
     public function isAcquired(string $identifier): bool {}
 
@@ -212,21 +216,25 @@ final class DistributedLock
      * @return int|null the token, or null if this instance does not hold the lock (or its lease
      *                  was lost).
      *
-     * @throws DistributedLockConfigException if the identifier is empty or too long.
+     * @throws DistributedLockConfigException if the identifier is empty, longer than
+     *                                        1024 bytes or not valid UTF-8.
      */
     public function getFencingToken(string $identifier): ?int {}
 
     /**
-     * Seconds left of the lease by the holder's conservative view. The lease is renewed
-     * automatically, so this stays between about two thirds of `lock.ttl` and `lock.ttl`
-     * while the process runs normally.
+     * Seconds left of the lease by the holder's conservative view: the holder trusts its
+     * lease for a little less than `lock.ttl` (a safety margin), and the lease is renewed
+     * every third of `lock.ttl`, so the value stays well above zero while the process runs
+     * normally. It reaches zero only if renewals stop getting through (brokers unreachable,
+     * process paused); the hold is then lost.
      *
      * @param string $identifier The lock's name: non-empty UTF-8, at most 1024 bytes.
      *
-     * @return float|null seconds (at most `lock.ttl`), or null if this instance does not hold
-     *                    the lock.
+     * @return float|null seconds (less than `lock.ttl`), or null if this instance does not
+     *                    hold the lock (or its lease was lost).
      *
-     * @throws DistributedLockConfigException if the identifier is empty or too long.
+     * @throws DistributedLockConfigException if the identifier is empty, longer than
+     *                                        1024 bytes or not valid UTF-8.
      */
     public function getRemainingLifetime(string $identifier): ?float {}
 }

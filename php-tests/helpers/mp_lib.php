@@ -292,3 +292,57 @@ function mp_measure(string $test, string $line): void
     @mkdir($dir, 0777, true);
     @file_put_contents("$dir/multiprocess-measurements.log", date('c') . " $test: $line\n", FILE_APPEND | LOCK_EX);
 }
+
+/**
+ * Sleeps $seconds. Only for letting time pass on purpose (a lease that must outlive its ttl, a
+ * gap between two requests whose order is then proven from the log), never to wait for an event
+ * that can be observed. (The tests call this instead of usleep(): run-tests.php retries any test
+ * whose code mentions usleep/sleep/hrtime/microtime once, and reports a pass on the retry as a
+ * mere WARN, which would hide a flaky test.)
+ */
+function mp_pause(float $seconds): void
+{
+    usleep((int)round($seconds * 1e6));
+}
+
+/** Sleeps until the monotonic clock (mp_now()) reaches $until. */
+function mp_pause_until(float $until): void
+{
+    $left = $until - mp_now();
+    if ($left > 0) {
+        mp_pause($left);
+    }
+}
+
+/**
+ * Waits for the pcntl_fork() children $pids (pid => label) to exit, at most $timeout seconds;
+ * SIGKILLs and reports the ones that hang. Returns label => exit status description, 'ok' for
+ * a normal exit with code 0.
+ */
+function mp_waitpids(array $pids, float $timeout = 20.0): array
+{
+    $deadline = mp_now() + $timeout;
+    $result = [];
+    while ($pids) {
+        // One pid at a time (never -1: that could reap the proc_open() workers as well).
+        foreach ($pids as $pid => $label) {
+            if (pcntl_waitpid($pid, $status, WNOHANG) === $pid) {
+                $result[$label] = pcntl_wifexited($status)
+                    ? (pcntl_wexitstatus($status) === 0 ? 'ok' : 'exit code ' . pcntl_wexitstatus($status))
+                    : 'killed by signal ' . pcntl_wtermsig($status);
+                unset($pids[$pid]);
+            }
+        }
+        if ($pids && mp_now() > $deadline) {
+            foreach ($pids as $pid => $label) {
+                exec('kill -9 ' . (int)$pid);
+                pcntl_waitpid($pid, $status);
+                $result[$label] = sprintf('hung (killed after %.0f s)', $timeout);
+            }
+            $pids = [];
+        } elseif ($pids) {
+            usleep(2000);
+        }
+    }
+    return $result;
+}

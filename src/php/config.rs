@@ -1,22 +1,37 @@
 //! Reading the PHP side of the configuration: the `$config` array and the INI settings.
 
 use ext_php_rs::convert::{FromZval, StubLiteral};
-use ext_php_rs::flags::{DataType, IniEntryPermission};
+use ext_php_rs::error::php_error;
+use ext_php_rs::flags::{DataType, ErrorType, IniEntryPermission};
 use ext_php_rs::types::{ArrayKey, Zval};
 use ext_php_rs::zend::{ExecutorGlobals, IniEntryDef, IniEntryDefs};
 
+use crate::php::args::{php_type_name, ArgProblem};
 use crate::session::{ConfigValue, Defaults, LockError, LockResult};
+
+/// One entry of `$config`: the key (or the int key that is not allowed) and the value (or the
+/// PHP type that cannot be an option value).
+type ConfigEntry = (Result<String, String>, Result<ConfigValue, String>);
 
 /// The `$config` argument: every entry with its value converted, or why it could not be.
 /// Conversion errors are reported by the constructor, naming the key, not as a TypeError.
-#[derive(Debug, Default, Clone)]
-pub struct ConfigArray(pub Vec<(Result<String, String>, Result<ConfigValue, &'static str>)>);
+#[derive(Debug, Clone)]
+pub struct ConfigArray(pub Result<Vec<ConfigEntry>, ArgProblem>);
+
+impl Default for ConfigArray {
+    fn default() -> Self {
+        ConfigArray(Ok(Vec::new()))
+    }
+}
 
 impl<'a> FromZval<'a> for ConfigArray {
     const TYPE: DataType = DataType::Array;
 
     fn from_zval(zval: &'a Zval) -> Option<Self> {
-        let array = zval.array()?;
+        let zval = zval.dereference();
+        let Some(array) = zval.array() else {
+            return Some(ConfigArray(Err(ArgProblem::WrongType(php_type_name(zval)))));
+        };
         let entries = array
             .iter()
             .map(|(key, value)| {
@@ -29,7 +44,7 @@ impl<'a> FromZval<'a> for ConfigArray {
                 (key, convert(value))
             })
             .collect();
-        Some(ConfigArray(entries))
+        Some(ConfigArray(Ok(entries)))
     }
 }
 
@@ -39,7 +54,7 @@ impl StubLiteral for ConfigArray {
     }
 }
 
-fn convert(value: &Zval) -> Result<ConfigValue, &'static str> {
+fn convert(value: &Zval) -> Result<ConfigValue, String> {
     let value = value.dereference();
     if let Some(s) = value.str() {
         Ok(ConfigValue::Str(s.to_owned()))
@@ -49,21 +64,18 @@ fn convert(value: &Zval) -> Result<ConfigValue, &'static str> {
         Ok(ConfigValue::Float(value.double().unwrap_or_default()))
     } else if value.is_bool() {
         Ok(ConfigValue::Bool(value.is_true()))
-    } else if value.is_null() {
-        Err("null")
-    } else if value.is_array() {
-        Err("array")
-    } else if value.is_object() {
-        Err("object")
+    } else if value.is_string() {
+        Err("a string that is not valid UTF-8".to_owned())
     } else {
-        Err("unsupported type")
+        Err(php_type_name(value))
     }
 }
 
 impl ConfigArray {
     /// The entries as the session layer takes them, or the first bad key or value.
     pub fn entries(&self) -> LockResult<Vec<(String, ConfigValue)>> {
-        self.0
+        let Ok(entries) = &self.0 else { return Ok(Vec::new()) };
+        entries
             .iter()
             .map(|(key, value)| {
                 let key = key.clone().map_err(|k| {
@@ -80,15 +92,59 @@ impl ConfigArray {
 
 /// INI settings: the defaults of every option (`php.ini`, `-d`, or `ini_set()`).
 pub static INI_ENTRIES: IniEntryDefs<8> = IniEntryDefs::new([
-    IniEntryDef::new(c"kafka_lock.brokers", c"localhost:9092", IniEntryPermission::All),
-    IniEntryDef::new(c"kafka_lock.ttl", c"10", IniEntryPermission::All),
-    IniEntryDef::new(c"kafka_lock.partitions", c"1", IniEntryPermission::All),
-    IniEntryDef::new(c"kafka_lock.replication_factor", c"-1", IniEntryPermission::All),
-    IniEntryDef::new(c"kafka_lock.create_topic", c"1", IniEntryPermission::All),
-    IniEntryDef::new(c"kafka_lock.connect_timeout", c"5", IniEntryPermission::All),
-    IniEntryDef::new(c"kafka_lock.operation_timeout", c"10", IniEntryPermission::All),
+    checked(c"kafka_lock.brokers", c"localhost:9092"),
+    checked(c"kafka_lock.ttl", c"10"),
+    checked(c"kafka_lock.partitions", c"1"),
+    checked(c"kafka_lock.replication_factor", c"-1"),
+    checked(c"kafka_lock.create_topic", c"1"),
+    checked(c"kafka_lock.connect_timeout", c"5"),
+    checked(c"kafka_lock.operation_timeout", c"10"),
     IniEntryDef::end(),
 ]);
+
+/// An entry whose new values are validated: `ini_set()` of a bad value returns false and
+/// keeps the old one; an entry with a handler can also be `ini_restore()`d.
+const fn checked(name: &'static std::ffi::CStr, default: &'static std::ffi::CStr) -> IniEntryDef {
+    IniEntryDef { on_modify: Some(on_modify), ..IniEntryDef::new(name, default, IniEntryPermission::All) }
+}
+
+unsafe extern "C" fn on_modify(
+    entry: *mut ext_php_rs::ffi::zend_ini_entry,
+    new_value: *mut ext_php_rs::ffi::zend_string,
+    _mh_arg1: *mut std::ffi::c_void,
+    _mh_arg2: *mut std::ffi::c_void,
+    _mh_arg3: *mut std::ffi::c_void,
+    stage: std::ffi::c_int,
+) -> std::ffi::c_int {
+    let checked = std::panic::catch_unwind(|| {
+        // SAFETY: the engine passes its own live entry and the new value's zend_string.
+        let (Some(entry), Some(value)) = (unsafe { entry.as_ref() }, unsafe { new_value.as_ref() }) else {
+            return false;
+        };
+        // SAFETY: a registered entry's name is a valid zend_string.
+        let Some(name) = (unsafe { entry.name.as_ref() }) else { return false };
+        let name = String::from_utf8_lossy(name.as_bytes());
+        let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+        let Some(short) = name.strip_prefix("kafka_lock.") else { return false };
+        match Defaults::from_ini(|k| (k == short).then(|| value.clone())) {
+            Ok(_) => true,
+            Err(e) => {
+                // Not silent: a bad php.ini line or ini_set() says why it was refused.
+                let kind = if stage == ZEND_INI_STAGE_STARTUP { ErrorType::CoreWarning } else { ErrorType::Warning };
+                php_error(&kind, &format!("{e}; the setting keeps its previous value"));
+                false
+            }
+        }
+    });
+    if checked.unwrap_or(false) {
+        0 // SUCCESS
+    } else {
+        -1 // FAILURE
+    }
+}
+
+/// `ZEND_INI_STAGE_STARTUP` of zend_ini.h: values from php.ini or -d at module start-up.
+const ZEND_INI_STAGE_STARTUP: std::ffi::c_int = 1;
 
 /// Reads one INI setting's current value. Looked up per call (cheap: a hash lookup), so an
 /// `ini_set()` takes effect for the next `DistributedLock`.

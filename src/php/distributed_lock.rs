@@ -3,6 +3,7 @@
 use ext_php_rs::flags::ClassFlags;
 use ext_php_rs::prelude::*;
 
+use crate::php::args::{take, OptionalSeconds, StringArg};
 use crate::php::config::{defaults, ConfigArray};
 use crate::php::exceptions::to_php;
 use crate::session::{LockError, LockHandle};
@@ -24,7 +25,9 @@ impl DistributedLock {
     /// Connects (once per process and client settings) and checks the topic, creating it with
     /// LogAppendTime timestamps when it is missing and `lock.create_topic` allows.
     #[php(defaults(config = ConfigArray::default()))]
-    pub fn __construct(topic: String, config: ConfigArray) -> PhpResult<Self> {
+    pub fn __construct(topic: StringArg, config: ConfigArray) -> PhpResult<Self> {
+        let topic = take(topic.0, "__construct", 1, "topic", "string")?;
+        take(config.0.clone().map(|_| ()), "__construct", 2, "config", "array")?;
         let defaults = php(defaults())?;
         let entries = php(config.entries())?;
         let handle = php(LockHandle::open(&topic, &entries, &defaults))?;
@@ -33,33 +36,40 @@ impl DistributedLock {
 
     /// Blocks until this instance holds the lock; `null` waits forever, otherwise at most
     /// `$timeout` seconds, returning false on time-out. Reentrant.
-    pub fn acquire_lock(&mut self, identifier: String, timeout: Option<f64>) -> PhpResult<bool> {
+    pub fn acquire_lock(&mut self, identifier: StringArg, timeout: OptionalSeconds) -> PhpResult<bool> {
+        let identifier = take(identifier.0, "acquireLock", 1, "identifier", "string")?;
+        let timeout = take(timeout.0, "acquireLock", 2, "timeout", "?float")?;
         php(self.handle.acquire(&identifier, timeout))
     }
 
     /// Takes the lock only if it is free and nobody is queued for it; never waits for a holder.
-    pub fn try_lock(&mut self, identifier: String) -> PhpResult<bool> {
+    pub fn try_lock(&mut self, identifier: StringArg) -> PhpResult<bool> {
+        let identifier = take(identifier.0, "tryLock", 1, "identifier", "string")?;
         php(self.handle.try_acquire(&identifier))
     }
 
     /// Releases one level of the hold; false if this instance did not hold the lock or its
     /// lease had already been lost.
-    pub fn release_lock(&mut self, identifier: String) -> PhpResult<bool> {
+    pub fn release_lock(&mut self, identifier: StringArg) -> PhpResult<bool> {
+        let identifier = take(identifier.0, "releaseLock", 1, "identifier", "string")?;
         php(self.handle.release(&identifier))
     }
 
     /// Whether this instance holds the lock, by its own conservative view of the lease.
-    pub fn is_acquired(&self, identifier: String) -> PhpResult<bool> {
+    pub fn is_acquired(&self, identifier: StringArg) -> PhpResult<bool> {
+        let identifier = take(identifier.0, "isAcquired", 1, "identifier", "string")?;
         php(self.handle.is_acquired(&identifier))
     }
 
     /// The fencing token of the current hold (strictly increasing per lock), null if not held.
-    pub fn get_fencing_token(&self, identifier: String) -> PhpResult<Option<i64>> {
+    pub fn get_fencing_token(&self, identifier: StringArg) -> PhpResult<Option<i64>> {
+        let identifier = take(identifier.0, "getFencingToken", 1, "identifier", "string")?;
         php(self.handle.fencing_token(&identifier))
     }
 
     /// Seconds left of the lease by this holder's view (renewed automatically), null if not held.
-    pub fn get_remaining_lifetime(&self, identifier: String) -> PhpResult<Option<f64>> {
+    pub fn get_remaining_lifetime(&self, identifier: StringArg) -> PhpResult<Option<f64>> {
+        let identifier = take(identifier.0, "getRemainingLifetime", 1, "identifier", "string")?;
         php(self.handle.remaining_lifetime(&identifier)).map(|d| d.map(|d| d.as_secs_f64()))
     }
 }

@@ -80,5 +80,7 @@ pub fn to_php(error: LockError) -> PhpException {
         LockError::Topic(_) => topic(),
         LockError::Lost(_) => lost(),
     };
-    PhpException::new(error.to_string(), 0, class)
+    // A NUL byte cannot be part of an exception message (the engine refuses to throw it), and
+    // identifiers and topic names may contain one.
+    PhpException::new(error.to_string().replace('\0', "\\0"), 0, class)
 }

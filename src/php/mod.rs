@@ -1,6 +1,7 @@
 //! The PHP binding layer: the only place that touches the Zend engine. Everything here runs on
 //! the PHP thread; it converts arguments, calls the session layer, and maps errors to exceptions.
 
+mod args;
 mod config;
 mod distributed_lock;
 mod exceptions;

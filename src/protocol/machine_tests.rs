@@ -30,12 +30,7 @@ fn release(owner: &str, token: Offset) -> Op {
 
 /// Feeds one record through the wire encoding and returns the events it caused.
 fn feed(m: &mut Machine, offset: Offset, ts: LogTime, key: Option<&str>, op: &Op) -> Vec<Event> {
-    m.handle_record(
-        offset,
-        ts,
-        key.map(str::as_bytes),
-        Some(&encode_value(op)),
-    );
+    m.handle_record(offset, ts, key.map(str::as_bytes), Some(&encode_value(op)));
     drain(m)
 }
 
@@ -147,7 +142,13 @@ fn timestamps_going_backwards_do_not_move_the_clock_back() {
     let events = feed(&mut m, 1, 900, Some(K), &acquire("b", 1, 50));
     assert_eq!(m.clock(), Some(1_000));
     // The request is stamped with the log clock, not the record's own older timestamp.
-    assert!(matches!(events[0], Event::Enqueued { alive_at: 1_000, .. }));
+    assert!(matches!(
+        events[0],
+        Event::Enqueued {
+            alive_at: 1_000,
+            ..
+        }
+    ));
     assert_eq!(m.deadline_of(K, 1), Some(1_050));
     // A renew with prev = its record's timestamp (900) is valid only while clock <= 950.
     let events = feed(&mut m, 2, 960, Some(K), &renew("b", 1, 900, 50));
@@ -203,7 +204,11 @@ fn renew_with_prev_too_old_is_invalid_even_for_a_live_request() {
     // Still alive (deadline 190), but the sender's prev (80) + ttl < clock: stale writer.
     let events = feed(&mut m, 2, 150, Some(K), &renew("a", 0, 80, 50));
     assert_eq!(events, vec![ignored(2, Ignored::RenewInvalid)]);
-    assert_eq!(m.deadline_of(K, 0), Some(190), "an invalid renew changes nothing");
+    assert_eq!(
+        m.deadline_of(K, 0),
+        Some(190),
+        "an invalid renew changes nothing"
+    );
     // prev + ttl == clock is still valid.
     let events = feed(&mut m, 3, 190, Some(K), &renew("a", 0, 140, 50));
     assert!(matches!(events[0], Event::Renewed { alive_at: 190, .. }));
@@ -282,10 +287,8 @@ fn mid_log_joiner_inserts_requests_acquired_before_its_window() {
 }
 
 #[test]
-fn waiter_ahead_of_holder_expiring_does_not_change_the_holder() {
-    // Only a joiner can have a waiter with a smaller... no: FIFO means waiters are behind the
-    // holder, so the case is a waiter *before* another waiter. Build holder 0, waiters 1, 2;
-    // waiter 1 (short ttl) expires first.
+fn waiter_expiring_does_not_change_the_holder() {
+    // Holder 0, waiters 1 and 2; waiter 1 (short ttl) expires first.
     let mut m = Machine::new(0);
     feed(&mut m, 0, 100, Some(K), &acquire("a", 1, 500));
     feed(&mut m, 1, 100, Some(K), &acquire("b", 1, 10));
@@ -303,6 +306,19 @@ fn waiter_ahead_of_holder_expiring_does_not_change_the_holder() {
     // When the holder goes, the grant skips the expired waiter.
     let events = feed(&mut m, 4, 201, Some(K), &release("a", 0));
     assert_eq!(events[1], granted(K, 2, "c", 4));
+}
+
+#[test]
+fn request_ahead_of_the_holder_expiring_regrants_the_holder() {
+    // Only a joiner can see a request ahead of its current head: one it learns of late.
+    let mut m = Machine::new(100);
+    feed(&mut m, 100, 1_000, Some(K), &acquire("c", 1, 500));
+    let events = feed(&mut m, 101, 1_001, Some(K), &renew("a", 40, 1_000, 20));
+    assert_eq!(events[1], granted(K, 40, "a", 101));
+    // Request 40 expires (1_001 + 20 < 1_030): 100 is head again, granted at that record.
+    let events = feed(&mut m, 102, 1_030, None, &Op::Tick);
+    assert!(matches!(events[0], Event::Expired { token: 40, .. }));
+    assert_eq!(events[1], granted(K, 100, "c", 102));
 }
 
 #[test]
@@ -352,7 +368,10 @@ fn tombstones_are_dropped_after_max_ttl() {
     feed(&mut m, 1, 110, Some(K), &release("a", 0));
     assert!(m.is_tombstoned(0));
     feed(&mut m, 2, 110 + max_ttl, None, &Op::Tick);
-    assert!(m.is_tombstoned(0), "kept while clock <= removal + MAX_TTL_MS");
+    assert!(
+        m.is_tombstoned(0),
+        "kept while clock <= removal + MAX_TTL_MS"
+    );
     feed(&mut m, 3, 111 + max_ttl, None, &Op::Tick);
     assert!(!m.is_tombstoned(0));
     assert_eq!(m.tombstone_count(), 0);
@@ -370,11 +389,20 @@ fn empty_and_oversized_identifiers_are_malformed() {
     let mut m = Machine::new(0);
     let long = "k".repeat(MAX_IDENTIFIER_BYTES + 1);
     let events = feed(&mut m, 0, 100, Some(""), &acquire("a", 1, 50));
-    assert_eq!(events, vec![ignored(0, Ignored::Malformed(Reject::EmptyKey))]);
+    assert_eq!(
+        events,
+        vec![ignored(0, Ignored::Malformed(Reject::EmptyKey))]
+    );
     let events = feed(&mut m, 1, 100, Some(&long), &acquire("a", 1, 50));
-    assert_eq!(events, vec![ignored(1, Ignored::Malformed(Reject::KeyTooLong))]);
+    assert_eq!(
+        events,
+        vec![ignored(1, Ignored::Malformed(Reject::KeyTooLong))]
+    );
     let events = feed(&mut m, 2, 100, None, &acquire("a", 1, 50));
-    assert_eq!(events, vec![ignored(2, Ignored::Malformed(Reject::NullKey))]);
+    assert_eq!(
+        events,
+        vec![ignored(2, Ignored::Malformed(Reject::NullKey))]
+    );
     assert_eq!(m.lock_count(), 0);
     assert_eq!(m.stats().malformed, 3);
 }
@@ -411,21 +439,66 @@ fn malformed_records_move_the_clock_and_expire() {
 fn every_reject_reason_reaches_the_event_stream() {
     // One record per decode failure the wire can carry (the decoder's own tests cover each
     // reason's detection; this checks they surface as Ignored events, never a panic).
-    let junk: Vec<(Option<&[u8]>, Option<&[u8]>, Reject)> = vec![
+    type Junk<'a> = (Option<&'a [u8]>, Option<&'a [u8]>, Reject);
+    let junk: Vec<Junk> = vec![
         (Some(b"k"), None, Reject::NullValue),
         (Some(b"k"), Some(b"{"), Reject::NotJson),
         (Some(b"k"), Some(b"[]"), Reject::NotObject),
-        (Some(b"k"), Some(br#"{"v":1,"v":1}"#), Reject::DuplicateField("v")),
-        (Some(b"k"), Some(br#"{"v":1,"op":"tick","x":0}"#), Reject::UnknownField),
-        (Some(b"k"), Some(br#"{"op":"tick"}"#), Reject::MissingField("v")),
-        (Some(b"k"), Some(br#"{"v":1,"op":[]}"#), Reject::WrongType("op")),
-        (Some(b"k"), Some(br#"{"v":9,"op":"tick"}"#), Reject::BadVersion),
-        (Some(b"k"), Some(br#"{"v":1,"op":"grab"}"#), Reject::UnknownOp),
-        (None, Some(br#"{"v":1,"op":"release","owner":"a","ref":1}"#), Reject::NullKey),
-        (Some(&[0xff]), Some(br#"{"v":1,"op":"release","owner":"a","ref":1}"#), Reject::KeyNotUtf8),
-        (Some(b""), Some(br#"{"v":1,"op":"release","owner":"a","ref":1}"#), Reject::EmptyKey),
-        (Some(b"k"), Some(br#"{"v":1,"op":"release","owner":"","ref":1}"#), Reject::OwnerInvalid),
-        (Some(b"k"), Some(br#"{"v":1,"op":"release","owner":"a","ref":-1}"#), Reject::NegativeRef),
+        (
+            Some(b"k"),
+            Some(br#"{"v":1,"v":1}"#),
+            Reject::DuplicateField("v"),
+        ),
+        (
+            Some(b"k"),
+            Some(br#"{"v":1,"op":"tick","x":0}"#),
+            Reject::UnknownField,
+        ),
+        (
+            Some(b"k"),
+            Some(br#"{"op":"tick"}"#),
+            Reject::MissingField("v"),
+        ),
+        (
+            Some(b"k"),
+            Some(br#"{"v":1,"op":[]}"#),
+            Reject::WrongType("op"),
+        ),
+        (
+            Some(b"k"),
+            Some(br#"{"v":9,"op":"tick"}"#),
+            Reject::BadVersion,
+        ),
+        (
+            Some(b"k"),
+            Some(br#"{"v":1,"op":"grab"}"#),
+            Reject::UnknownOp,
+        ),
+        (
+            None,
+            Some(br#"{"v":1,"op":"release","owner":"a","ref":1}"#),
+            Reject::NullKey,
+        ),
+        (
+            Some(&[0xff]),
+            Some(br#"{"v":1,"op":"release","owner":"a","ref":1}"#),
+            Reject::KeyNotUtf8,
+        ),
+        (
+            Some(b""),
+            Some(br#"{"v":1,"op":"release","owner":"a","ref":1}"#),
+            Reject::EmptyKey,
+        ),
+        (
+            Some(b"k"),
+            Some(br#"{"v":1,"op":"release","owner":"","ref":1}"#),
+            Reject::OwnerInvalid,
+        ),
+        (
+            Some(b"k"),
+            Some(br#"{"v":1,"op":"release","owner":"a","ref":-1}"#),
+            Reject::NegativeRef,
+        ),
         (
             Some(b"k"),
             Some(br#"{"v":1,"op":"acquire","owner":"a","seq":1,"ttl":60001}"#),
@@ -441,7 +514,12 @@ fn every_reject_reason_reaches_the_event_stream() {
         );
     }
     let long_key = vec![b'k'; MAX_IDENTIFIER_BYTES + 1];
-    m.handle_record(100, 100, Some(&long_key), Some(&encode_value(&release("a", 1))));
+    m.handle_record(
+        100,
+        100,
+        Some(&long_key),
+        Some(&encode_value(&release("a", 1))),
+    );
     m.handle_record(101, 100, Some(b"k"), Some(&vec![b' '; MAX_VALUE_BYTES + 1]));
     let reasons: Vec<Event> = drain(&mut m);
     assert_eq!(
@@ -478,7 +556,11 @@ fn offsets_must_increase() {
     // Before the first offset.
     let events = feed(&mut m, 4, 100, Some(K), &acquire("a", 1, 50));
     assert_eq!(events, vec![ignored(4, Ignored::OffsetNotIncreasing)]);
-    assert_eq!(m.clock(), None, "an out-of-order record does not move the clock");
+    assert_eq!(
+        m.clock(),
+        None,
+        "an out-of-order record does not move the clock"
+    );
     feed(&mut m, 5, 100, Some(K), &acquire("a", 1, 50));
     // A duplicate delivery, even with a later timestamp, changes nothing.
     let events = feed(&mut m, 5, 1_000, Some(K), &release("a", 5));
@@ -510,24 +592,45 @@ fn next_expiry_tracks_the_earliest_live_deadline() {
 #[test]
 fn extreme_timestamps_do_not_overflow() {
     let mut m = Machine::new(0);
-    feed(&mut m, 0, i64::MAX - 10, Some(K), &acquire("a", 1, MAX_TTL_MS));
+    feed(
+        &mut m,
+        0,
+        i64::MAX - 10,
+        Some(K),
+        &acquire("a", 1, MAX_TTL_MS),
+    );
     assert_eq!(m.deadline_of(K, 0), Some(i64::MAX));
     assert_eq!(m.next_expiry(), Some(i64::MAX));
-    feed(&mut m, 1, i64::MAX, Some(K), &renew("a", 0, i64::MAX, MAX_TTL_MS));
+    feed(
+        &mut m,
+        1,
+        i64::MAX,
+        Some(K),
+        &renew("a", 0, i64::MAX, MAX_TTL_MS),
+    );
     feed(&mut m, 2, i64::MIN, None, &Op::Tick);
     assert_eq!(holder(&m, K), Some(0));
     let mut m = Machine::new(i64::MAX);
     feed(&mut m, i64::MAX, i64::MIN, Some(K), &acquire("a", 1, 1));
     assert_eq!(m.next_offset(), i64::MAX);
     let events = feed(&mut m, i64::MAX, 0, Some(K), &acquire("a", 1, 1));
-    assert_eq!(events, vec![ignored(i64::MAX, Ignored::OffsetNotIncreasing)]);
+    assert_eq!(
+        events,
+        vec![ignored(i64::MAX, Ignored::OffsetNotIncreasing)]
+    );
 }
 
 #[test]
 fn ten_thousand_locks_expire_in_one_tick() {
     let mut m = Machine::new(0);
     for i in 0..10_000 {
-        feed(&mut m, i, 100, Some(&format!("lock-{i}")), &acquire("a", 1, 50));
+        feed(
+            &mut m,
+            i,
+            100,
+            Some(&format!("lock-{i}")),
+            &acquire("a", 1, 50),
+        );
     }
     assert_eq!(m.lock_count(), 10_000);
     let events = feed(&mut m, 10_000, 151, None, &Op::Tick);

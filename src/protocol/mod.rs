@@ -28,7 +28,7 @@
 //!    [`Event::Expired`] or [`Event::Released`] of your request means it is gone.
 //!
 //! ```
-//! use kafka_lock_protocol_scratch::protocol::{encode_value, Event, Machine, Op};
+//! use kafka_lock::protocol::{encode_value, Event, Machine, Op};
 //!
 //! let mut machine = Machine::new(0);
 //! let acquire = Op::Acquire { owner: "php-1".into(), seq: 1, ttl: 30_000 };
@@ -83,6 +83,6 @@ pub const JOIN_WINDOW_MS: i64 = MAX_TTL_MS as i64 + JOIN_MARGIN_MS;
 pub use machine::{Event, Ignored, Machine, Request, Stats};
 pub use partition::{murmur2, partition_for};
 pub use record::{
-    decode_record, encode_record, encode_value, validate_identifier, validate_op,
-    validate_record, Op, Record, Reject,
+    decode_record, encode_record, encode_value, validate_identifier, validate_op, validate_record,
+    Op, Record, Reject,
 };

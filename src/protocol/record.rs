@@ -349,7 +349,10 @@ impl Fields {
             "renew" => Op::Renew {
                 owner: self.owner()?,
                 r#ref: self.reference()?,
-                prev: self.get("prev")?.as_i64().ok_or(Reject::WrongType("prev"))?,
+                prev: self
+                    .get("prev")?
+                    .as_i64()
+                    .ok_or(Reject::WrongType("prev"))?,
                 ttl: self.ttl()?,
             },
             "release" => Op::Release {
@@ -362,7 +365,10 @@ impl Fields {
     }
 
     fn owner(&self) -> Result<String, Reject> {
-        let owner = self.get("owner")?.as_str().ok_or(Reject::WrongType("owner"))?;
+        let owner = self
+            .get("owner")?
+            .as_str()
+            .ok_or(Reject::WrongType("owner"))?;
         if owner.is_empty() || owner.len() > MAX_OWNER_BYTES {
             return Err(Reject::OwnerInvalid);
         }
@@ -474,7 +480,10 @@ mod tests {
     #[test]
     fn encodes_exactly_the_model_shape() {
         let cases = [
-            (acquire("c1", 3, 250), r#"{"v":1,"op":"acquire","owner":"c1","seq":3,"ttl":250}"#),
+            (
+                acquire("c1", 3, 250),
+                r#"{"v":1,"op":"acquire","owner":"c1","seq":3,"ttl":250}"#,
+            ),
             (
                 Op::Renew {
                     owner: "c1".into(),
@@ -547,14 +556,22 @@ mod tests {
             (k, "\"tick\"", Reject::NotObject),
             (k, "12", Reject::NotObject),
             (k, "true", Reject::NotObject),
-            (k, r#"{"v":1,"v":1,"op":"tick"}"#, Reject::DuplicateField("v")),
+            (
+                k,
+                r#"{"v":1,"v":1,"op":"tick"}"#,
+                Reject::DuplicateField("v"),
+            ),
             (
                 k,
                 r#"{"v":1,"op":"release","owner":"a","ref":1,"ref":2}"#,
                 Reject::DuplicateField("ref"),
             ),
             (k, r#"{"v":1,"op":"tick","x":1}"#, Reject::UnknownField),
-            (k, r#"{"v":1,"op":"tick","owner":"a"}"#, Reject::UnknownField),
+            (
+                k,
+                r#"{"v":1,"op":"tick","owner":"a"}"#,
+                Reject::UnknownField,
+            ),
             (
                 k,
                 r#"{"v":1,"op":"acquire","owner":"a","seq":1,"ttl":5,"ref":1}"#,
@@ -562,24 +579,52 @@ mod tests {
             ),
             (k, r#"{"op":"tick"}"#, Reject::MissingField("v")),
             (k, r#"{"v":1}"#, Reject::MissingField("op")),
-            (k, r#"{"v":1,"op":"acquire","seq":1,"ttl":5}"#, Reject::MissingField("owner")),
-            (k, r#"{"v":1,"op":"acquire","owner":"a","ttl":5}"#, Reject::MissingField("seq")),
-            (k, r#"{"v":1,"op":"acquire","owner":"a","seq":1}"#, Reject::MissingField("ttl")),
+            (
+                k,
+                r#"{"v":1,"op":"acquire","seq":1,"ttl":5}"#,
+                Reject::MissingField("owner"),
+            ),
+            (
+                k,
+                r#"{"v":1,"op":"acquire","owner":"a","ttl":5}"#,
+                Reject::MissingField("seq"),
+            ),
+            (
+                k,
+                r#"{"v":1,"op":"acquire","owner":"a","seq":1}"#,
+                Reject::MissingField("ttl"),
+            ),
             (
                 k,
                 r#"{"v":1,"op":"renew","owner":"a","ref":1,"ttl":5}"#,
                 Reject::MissingField("prev"),
             ),
-            (k, r#"{"v":1,"op":"release","owner":"a"}"#, Reject::MissingField("ref")),
+            (
+                k,
+                r#"{"v":1,"op":"release","owner":"a"}"#,
+                Reject::MissingField("ref"),
+            ),
             (k, r#"{"v":2,"op":"tick"}"#, Reject::BadVersion),
             (k, r#"{"v":1.0,"op":"tick"}"#, Reject::BadVersion),
             (k, r#"{"v":"1","op":"tick"}"#, Reject::BadVersion),
             (k, r#"{"v":1,"op":7}"#, Reject::WrongType("op")),
             (k, r#"{"v":1,"op":"steal"}"#, Reject::UnknownOp),
             (k, r#"{"v":1,"op":"Tick"}"#, Reject::UnknownOp),
-            (k, r#"{"v":1,"op":"acquire","owner":1,"seq":1,"ttl":5}"#, Reject::WrongType("owner")),
-            (k, r#"{"v":1,"op":"acquire","owner":"a","seq":-1,"ttl":5}"#, Reject::WrongType("seq")),
-            (k, r#"{"v":1,"op":"acquire","owner":"a","seq":1.5,"ttl":5}"#, Reject::WrongType("seq")),
+            (
+                k,
+                r#"{"v":1,"op":"acquire","owner":1,"seq":1,"ttl":5}"#,
+                Reject::WrongType("owner"),
+            ),
+            (
+                k,
+                r#"{"v":1,"op":"acquire","owner":"a","seq":-1,"ttl":5}"#,
+                Reject::WrongType("seq"),
+            ),
+            (
+                k,
+                r#"{"v":1,"op":"acquire","owner":"a","seq":1.5,"ttl":5}"#,
+                Reject::WrongType("seq"),
+            ),
             (
                 k,
                 r#"{"v":1,"op":"acquire","owner":"a","seq":1e3,"ttl":5}"#,
@@ -590,19 +635,47 @@ mod tests {
                 r#"{"v":1,"op":"acquire","owner":"a","seq":18446744073709551616,"ttl":5}"#,
                 Reject::WrongType("seq"),
             ),
-            (k, r#"{"v":1,"op":"acquire","owner":"a","seq":1,"ttl":"5"}"#, Reject::WrongType("ttl")),
-            (k, r#"{"v":1,"op":"acquire","owner":"a","seq":1,"ttl":5.0}"#, Reject::WrongType("ttl")),
-            (k, r#"{"v":1,"op":"acquire","owner":"a","seq":1,"ttl":0}"#, Reject::TtlOutOfRange),
-            (k, r#"{"v":1,"op":"acquire","owner":"a","seq":1,"ttl":-5}"#, Reject::TtlOutOfRange),
+            (
+                k,
+                r#"{"v":1,"op":"acquire","owner":"a","seq":1,"ttl":"5"}"#,
+                Reject::WrongType("ttl"),
+            ),
+            (
+                k,
+                r#"{"v":1,"op":"acquire","owner":"a","seq":1,"ttl":5.0}"#,
+                Reject::WrongType("ttl"),
+            ),
+            (
+                k,
+                r#"{"v":1,"op":"acquire","owner":"a","seq":1,"ttl":0}"#,
+                Reject::TtlOutOfRange,
+            ),
+            (
+                k,
+                r#"{"v":1,"op":"acquire","owner":"a","seq":1,"ttl":-5}"#,
+                Reject::TtlOutOfRange,
+            ),
             (
                 k,
                 r#"{"v":1,"op":"acquire","owner":"a","seq":1,"ttl":60001}"#,
                 Reject::TtlOutOfRange,
             ),
-            (k, r#"{"v":1,"op":"acquire","owner":"","seq":1,"ttl":5}"#, Reject::OwnerInvalid),
+            (
+                k,
+                r#"{"v":1,"op":"acquire","owner":"","seq":1,"ttl":5}"#,
+                Reject::OwnerInvalid,
+            ),
             (k, long_owner.as_str(), Reject::OwnerInvalid),
-            (k, r#"{"v":1,"op":"release","owner":"a","ref":-1}"#, Reject::NegativeRef),
-            (k, r#"{"v":1,"op":"release","owner":"a","ref":"1"}"#, Reject::WrongType("ref")),
+            (
+                k,
+                r#"{"v":1,"op":"release","owner":"a","ref":-1}"#,
+                Reject::NegativeRef,
+            ),
+            (
+                k,
+                r#"{"v":1,"op":"release","owner":"a","ref":"1"}"#,
+                Reject::WrongType("ref"),
+            ),
             (
                 k,
                 r#"{"v":1,"op":"release","owner":"a","ref":9223372036854775808}"#,
@@ -613,8 +686,16 @@ mod tests {
                 r#"{"v":1,"op":"renew","owner":"a","ref":1,"prev":null,"ttl":5}"#,
                 Reject::WrongType("prev"),
             ),
-            (None, r#"{"v":1,"op":"release","owner":"a","ref":1}"#, Reject::NullKey),
-            (Some(""), r#"{"v":1,"op":"release","owner":"a","ref":1}"#, Reject::EmptyKey),
+            (
+                None,
+                r#"{"v":1,"op":"release","owner":"a","ref":1}"#,
+                Reject::NullKey,
+            ),
+            (
+                Some(""),
+                r#"{"v":1,"op":"release","owner":"a","ref":1}"#,
+                Reject::EmptyKey,
+            ),
             (
                 Some(long_key.as_str()),
                 r#"{"v":1,"op":"release","owner":"a","ref":1}"#,
@@ -647,7 +728,12 @@ mod tests {
         let op = acquire(&max_owner, 0, MAX_TTL_MS);
         let value = encode_record(Some(&max_key), &op).unwrap();
         assert!(value.len() <= MAX_VALUE_BYTES);
-        assert_eq!(decode_record(Some(max_key.as_bytes()), Some(&value)).unwrap().op, op);
+        assert_eq!(
+            decode_record(Some(max_key.as_bytes()), Some(&value))
+                .unwrap()
+                .op,
+            op
+        );
         // Whitespace padding up to exactly the limit is still accepted.
         let mut padded = br#"{"v":1,"op":"tick"}"#.to_vec();
         padded.resize(MAX_VALUE_BYTES, b' ');
@@ -666,16 +752,31 @@ mod tests {
             validate_identifier(&"é".repeat(MAX_IDENTIFIER_BYTES / 2 + 1)),
             Err(Reject::KeyTooLong)
         );
-        assert_eq!(validate_identifier(&"é".repeat(MAX_IDENTIFIER_BYTES / 2)), Ok(()));
+        assert_eq!(
+            validate_identifier(&"é".repeat(MAX_IDENTIFIER_BYTES / 2)),
+            Ok(())
+        );
         assert_eq!(validate_identifier("a\u{0}b"), Ok(()));
     }
 
     #[test]
     fn encode_record_refuses_what_decoders_reject() {
-        assert_eq!(encode_record(None, &acquire("a", 1, 5)), Err(Reject::NullKey));
-        assert_eq!(encode_record(Some(""), &acquire("a", 1, 5)), Err(Reject::EmptyKey));
-        assert_eq!(encode_record(Some("k"), &acquire("", 1, 5)), Err(Reject::OwnerInvalid));
-        assert_eq!(encode_record(Some("k"), &acquire("a", 1, 0)), Err(Reject::TtlOutOfRange));
+        assert_eq!(
+            encode_record(None, &acquire("a", 1, 5)),
+            Err(Reject::NullKey)
+        );
+        assert_eq!(
+            encode_record(Some(""), &acquire("a", 1, 5)),
+            Err(Reject::EmptyKey)
+        );
+        assert_eq!(
+            encode_record(Some("k"), &acquire("", 1, 5)),
+            Err(Reject::OwnerInvalid)
+        );
+        assert_eq!(
+            encode_record(Some("k"), &acquire("a", 1, 0)),
+            Err(Reject::TtlOutOfRange)
+        );
         let release = Op::Release {
             owner: "a".into(),
             r#ref: -3,

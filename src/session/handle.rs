@@ -5,9 +5,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::protocol::{partition_for, validate_identifier, Offset};
+use crate::protocol::{partition_for, validate_identifier, Offset, MAX_IDENTIFIER_BYTES};
 use crate::session::error::{LockError, LockResult};
-use crate::session::options::{parse_options, validate_topic, ClientSettings, ConfigValue, Defaults, LockOptions};
+use crate::session::options::{parse_options, php_float, validate_topic, ClientSettings, ConfigValue, Defaults, LockOptions};
 use crate::session::registry::session_for;
 use crate::session::session::{Grant, Session, Wait};
 
@@ -63,7 +63,10 @@ impl LockHandle {
             None => Wait::Forever,
             Some(t) if t.is_nan() => return Err(LockError::Argument("timeout must be a number of seconds or null, NAN given".into())),
             Some(t) if t < 0.0 => {
-                return Err(LockError::Argument(format!("timeout must not be negative, {t} given; use null to wait forever")))
+                return Err(LockError::Argument(format!(
+                    "timeout must not be negative, {} given; use null to wait forever",
+                    php_float(t)
+                )))
             }
             Some(t) if t >= FOREVER_SECONDS => Wait::Forever,
             Some(t) => Wait::For(Duration::from_secs_f64(t)),
@@ -86,7 +89,7 @@ impl LockHandle {
             }
             return Err(LockError::Lost(format!(
                 "the lease of lock '{identifier}' (fencing token {}) was lost while this instance \
-                 held it; call releaseLock() before acquiring it again",
+                 held it; call releaseLock() (once) before acquiring it again",
                 hold.grant.token
             )));
         }
@@ -110,9 +113,16 @@ impl LockHandle {
             return Ok(false);
         }
         let Some(hold) = self.holds.get_mut(identifier) else { return Ok(false) };
+        if !self.session.is_held(hold.grant.seq) {
+            // The lease is gone: the hold is over at every reentrancy level.
+            let seq = hold.grant.seq;
+            self.holds.remove(identifier);
+            self.session.release(seq);
+            return Ok(false);
+        }
         if hold.depth > 1 {
             hold.depth -= 1;
-            return Ok(self.session.is_held(hold.grant.seq));
+            return Ok(true);
         }
         let seq = hold.grant.seq;
         self.holds.remove(identifier);
@@ -168,5 +178,15 @@ impl Drop for LockHandle {
 }
 
 fn check_identifier(identifier: &str) -> LockResult<()> {
+    if identifier.is_empty() {
+        return Err(LockError::Argument("invalid lock identifier: it must not be empty".into()));
+    }
+    if identifier.len() > MAX_IDENTIFIER_BYTES {
+        return Err(LockError::Argument(format!(
+            "invalid lock identifier: it is {} bytes long, at most {MAX_IDENTIFIER_BYTES} are allowed",
+            identifier.len()
+        )));
+    }
+    // The protocol's own check stays the authority (the same rule decodes records).
     validate_identifier(identifier).map_err(|reason| LockError::Argument(format!("invalid lock identifier: {reason}")))
 }

@@ -103,6 +103,8 @@ fn base_config(settings: &ClientSettings) -> ClientConfig {
 
 fn config_error(e: KafkaError) -> LockError {
     match e {
+        // librdkafka's description already names the property and the value.
+        KafkaError::ClientConfig(_, description, _, _) => LockError::Config(format!("invalid librdkafka option: {}", description.trim())),
         KafkaError::ClientCreation(msg) => LockError::Config(format!("invalid librdkafka option: {msg}")),
         other => LockError::Config(format!("invalid librdkafka option: {other}")),
     }

@@ -111,7 +111,7 @@ impl Defaults {
         let mut d = Defaults::default();
         if let Some(b) = lookup("brokers") {
             if b.trim().is_empty() {
-                return Err(LockError::Config("INI setting kafka_lock.brokers is empty".into()));
+                return Err(LockError::Config("kafka_lock.brokers must not be empty".into()));
             }
             d.brokers = b;
         }
@@ -270,6 +270,17 @@ fn apply_lock_option(options: &mut LockOptions, key: &str, value: &ConfigValue, 
     Ok(())
 }
 
+/// A float as PHP prints it (NAN, INF, -INF), for messages.
+pub fn php_float(f: f64) -> String {
+    if f.is_nan() {
+        "NAN".to_owned()
+    } else if f.is_infinite() {
+        if f > 0.0 { "INF" } else { "-INF" }.to_owned()
+    } else {
+        f.to_string()
+    }
+}
+
 fn number(value: &ConfigValue, what: &str) -> LockResult<f64> {
     match value {
         ConfigValue::Int(i) => Ok(*i as f64),
@@ -285,7 +296,8 @@ fn seconds(value: &ConfigValue, what: &str, min: f64, max: f64) -> LockResult<Du
     let s = number(value, what)?;
     if !s.is_finite() || s < min || s > max {
         return Err(LockError::Config(format!(
-            "{what} must be between {min} and {max} seconds, {s} given"
+            "{what} must be between {min} and {max} seconds, {} given",
+            php_float(s)
         )));
     }
     Ok(Duration::from_secs_f64(s))
@@ -298,7 +310,7 @@ fn integer(value: &ConfigValue, what: &str, min: i64, max: i64) -> LockResult<i6
             LockError::Config(format!("{what} must be an integer, '{s}' given"))
         })?,
         ConfigValue::Float(f) => {
-            return Err(LockError::Config(format!("{what} must be an integer, float {f} given")))
+            return Err(LockError::Config(format!("{what} must be an integer, float {} given", php_float(*f))))
         }
         ConfigValue::Bool(_) => return Err(LockError::Config(format!("{what} must be an integer, bool given"))),
     };
@@ -318,7 +330,8 @@ fn boolean(value: &ConfigValue, what: &str) -> LockResult<bool> {
             "0" | "false" | "off" | "no" | "" => Ok(false),
             _ => Err(LockError::Config(format!("{what} must be a bool, '{s}' given"))),
         },
-        _ => Err(LockError::Config(format!("{what} must be a bool"))),
+        ConfigValue::Int(i) => Err(LockError::Config(format!("{what} must be a bool, int {i} given"))),
+        ConfigValue::Float(f) => Err(LockError::Config(format!("{what} must be a bool, float {} given", php_float(*f)))),
     }
 }
 

@@ -416,7 +416,7 @@ impl Session {
                 )));
             }
             if req.token.is_some() && deadline.is_some_and(|d| now >= d) {
-                self.withdraw(&mut state, seq);
+                self.withdraw(&mut state, seq, None);
                 return Ok(Outcome::TimedOut);
             }
             let mut wake = Duration::from_millis(100);
@@ -429,26 +429,39 @@ impl Session {
 
     /// Removes a request and produces its release (or leaves that to the driver while its
     /// offset is unknown). Returns whether it was held with a valid lease until now.
-    fn withdraw(&self, state: &mut State, seq: u64) -> bool {
-        let Some(req) = state.requests.get_mut(&seq) else { return false };
+    /// `slot` receives the release record's delivery report, for a caller that waits for it.
+    /// Returns whether the request was held, and whether a release record was produced.
+    fn withdraw(&self, state: &mut State, seq: u64, slot: Option<Arc<DeliverySlot>>) -> (bool, bool) {
+        let Some(req) = state.requests.get_mut(&seq) else { return (false, false) };
         let held = req.held(Instant::now());
         match req.token {
             Some(token) => {
                 let op = Op::Release { owner: self.owner.to_string(), r#ref: token };
                 let (topic, partition, key) = (req.topic.clone(), req.partition, req.key.clone());
                 forget(state, seq);
-                // Durable in the background: a failed release only means the lease runs out.
-                let _ = produce(&self.inner.clients, &topic, partition, Some(&key), &op, None);
+                // A release that fails to arrive only means the lease runs out by itself.
+                let produced = produce(&self.inner.clients, &topic, partition, Some(&key), &op, slot).is_ok();
+                (held, produced)
             }
-            None => req.phase = Phase::Cancelled,
+            None => {
+                req.phase = Phase::Cancelled;
+                (held, false)
+            }
         }
-        held
     }
 
-    /// Releases a request. `true` if it was held and its lease still valid.
+    /// Releases a request and waits (at most the operation time-out) until the broker has the
+    /// release: once this returns, any acquire by anyone queues after it. Other processes'
+    /// producers are not ordered with ours, so without the wait a release could still land
+    /// after an acquire that another process made because it was told the lock was free.
+    /// `true` if the request was held and its lease still valid.
     pub fn release(&self, seq: u64) -> bool {
-        let mut state = lock(&self.inner.shared);
-        self.withdraw(&mut state, seq)
+        let slot = Arc::new(DeliverySlot::default());
+        let (held, produced) = self.withdraw(&mut lock(&self.inner.shared), seq, Some(slot.clone()));
+        if produced {
+            slot.wait(&self.inner.clients.producer, self.operation_timeout);
+        }
+        held
     }
 
     /// Releases every request of this session (end of request, shutdown).
@@ -457,7 +470,7 @@ impl Session {
         let seqs: Vec<u64> = state.requests.keys().copied().collect();
         for seq in seqs {
             if state.requests.get(&seq).is_some_and(|r| r.phase != Phase::Cancelled) {
-                self.withdraw(&mut state, seq);
+                self.withdraw(&mut state, seq, None);
             }
         }
     }

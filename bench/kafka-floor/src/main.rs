@@ -1,0 +1,364 @@
+//! kafka-floor: the lowest latency Kafka allows for one kafka_lock acquire, measured with the
+//! extension's own client settings, plus two helpers for bench/run.py.
+//!
+//! ```text
+//! kafka-floor floor  --topic T [--brokers B] [--n 2000] [--warmup 200] [--out FILE]
+//!     Produces one record and waits until the consumer has read it back, N times: the cost
+//!     of an acquire with no protocol work (produce, see it consumed). Prints p50/p99/max and
+//!     writes every sample (µs) as JSON to FILE: {"rtt_us":[...],"ack_us":[...]}.
+//! kafka-floor fill   --topic T --n N [--keys K] [--partitions P] [--brokers B]
+//!     Creates T (LogAppendTime) and writes N well-formed lock records to partition 0
+//!     (acquire/release pairs of one dead owner over K identifiers), as fast as it can.
+//! kafka-floor delete --prefix P [--brokers B]
+//!     Deletes every topic whose name starts with P (a bench run's own topics).
+//! ```
+//!
+//! Settings shared with the extension (src/session/kafka.rs): an idempotent producer with
+//! acks=all, linger.ms=0, reconnect.backoff.ms=20; a consumer with fetch.wait.max.ms=20,
+//! assigned (not subscribed) to the partition. Like the extension, the consumer is polled by
+//! one thread and the producer's delivery reports by another, so neither waits for the other.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::client::{ClientContext, DefaultClientContext};
+use rdkafka::config::ClientConfig;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::message::{DeliveryResult, Message, Timestamp};
+use rdkafka::producer::{BaseProducer, BaseRecord, Producer, ProducerContext};
+use rdkafka::{Offset, TopicPartitionList};
+
+type Result<T> = std::result::Result<T, String>;
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let outcome = match args.first().map(String::as_str) {
+        Some("floor") => floor(&Args::parse(&args[1..])),
+        Some("fill") => fill(&Args::parse(&args[1..])),
+        Some("delete") => delete(&Args::parse(&args[1..])),
+        _ => Err("usage: kafka-floor floor|fill|delete [--option value ...] (see src/main.rs)".into()),
+    };
+    if let Err(e) = outcome {
+        eprintln!("kafka-floor: {e}");
+        std::process::exit(1);
+    }
+}
+
+struct Args(HashMap<String, String>);
+
+impl Args {
+    fn parse(raw: &[String]) -> Args {
+        let mut map = HashMap::new();
+        let mut it = raw.iter();
+        while let Some(k) = it.next() {
+            let key = k.trim_start_matches("--").to_owned();
+            let value = it.next().cloned().unwrap_or_default();
+            map.insert(key, value);
+        }
+        Args(map)
+    }
+
+    fn str(&self, key: &str, default: &str) -> String {
+        self.0.get(key).cloned().unwrap_or_else(|| default.to_owned())
+    }
+
+    fn num(&self, key: &str, default: u64) -> Result<u64> {
+        match self.0.get(key) {
+            None => Ok(default),
+            Some(v) => v.parse().map_err(|_| format!("--{key} wants a number, got '{v}'")),
+        }
+    }
+
+    fn required(&self, key: &str) -> Result<String> {
+        self.0.get(key).cloned().ok_or_else(|| format!("--{key} is required"))
+    }
+}
+
+fn base_config(brokers: &str) -> ClientConfig {
+    let mut config = ClientConfig::new();
+    config.set("bootstrap.servers", brokers).set("reconnect.backoff.ms", "20");
+    config
+}
+
+/// The delivery report of the record in flight: when it came, and where the record went.
+#[derive(Default)]
+struct Ack {
+    slot: Mutex<Option<(Instant, std::result::Result<i64, String>)>>,
+    changed: Condvar,
+}
+
+struct AckContext(Arc<Ack>);
+
+impl ClientContext for AckContext {}
+
+impl ProducerContext for AckContext {
+    type DeliveryOpaque = ();
+
+    fn delivery(&self, result: &DeliveryResult<'_>, _: ()) {
+        let at = Instant::now();
+        let outcome = match result {
+            Ok(m) => Ok(m.offset()),
+            Err((e, _)) => Err(e.to_string()),
+        };
+        *self.0.slot.lock().unwrap() = Some((at, outcome));
+        self.0.changed.notify_all();
+    }
+}
+
+fn producer<C: ProducerContext>(brokers: &str, linger_ms: &str, context: C) -> Result<BaseProducer<C>> {
+    base_config(brokers)
+        .set("enable.idempotence", "true")
+        .set("acks", "all")
+        .set("linger.ms", linger_ms)
+        .set("allow.auto.create.topics", "false")
+        .set("message.timeout.ms", "10000")
+        .create_with_context(context)
+        .map_err(|e| format!("cannot create the producer: {e}"))
+}
+
+fn consumer(brokers: &str) -> Result<BaseConsumer> {
+    base_config(brokers)
+        .set("group.id", "kafka_lock-bench-floor")
+        .set("enable.auto.commit", "false")
+        .set("enable.auto.offset.store", "false")
+        .set("enable.partition.eof", "false")
+        .set("auto.offset.reset", "latest")
+        .set("fetch.wait.max.ms", "20")
+        .set("fetch.error.backoff.ms", "50")
+        .set("allow.auto.create.topics", "false")
+        .create()
+        .map_err(|e| format!("cannot create the consumer: {e}"))
+}
+
+/// Creates `topic` with LogAppendTime timestamps unless it exists.
+fn ensure_topic(brokers: &str, topic: &str, partitions: i32) -> Result<()> {
+    let admin: AdminClient<DefaultClientContext> =
+        base_config(brokers).create().map_err(|e| format!("cannot create the admin client: {e}"))?;
+    let new_topic = NewTopic::new(topic, partitions, TopicReplication::Fixed(-1))
+        .set("message.timestamp.type", "LogAppendTime");
+    let options = AdminOptions::new().operation_timeout(Some(Duration::from_secs(10)));
+    let results = futures_executor::block_on(admin.create_topics([&new_topic], &options))
+        .map_err(|e| format!("cannot create topic '{topic}': {e}"))?;
+    for result in results {
+        match result {
+            Ok(_) | Err((_, rdkafka::types::RDKafkaErrorCode::TopicAlreadyExists)) => {}
+            Err((_, code)) => return Err(format!("cannot create topic '{topic}': {code}")),
+        }
+    }
+    Ok(())
+}
+
+/// Waits until the broker we talk to knows a leader for every partition of `topic`.
+fn wait_for_leaders(consumer: &BaseConsumer, topic: &str) -> Result<i32> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Ok(md) = consumer.fetch_metadata(Some(topic), Duration::from_secs(5)) {
+            if let Some(t) = md.topics().iter().find(|t| t.name() == topic && t.error().is_none()) {
+                if !t.partitions().is_empty() && t.partitions().iter().all(|p| p.leader() >= 0) {
+                    return Ok(t.partitions().len() as i32);
+                }
+            }
+        }
+        if Instant::now() >= deadline {
+            return Err(format!("topic '{topic}' has no leader after 10 s"));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn percentile(sorted: &[u64], p: f64) -> u64 {
+    if sorted.is_empty() {
+        return 0;
+    }
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+fn summary(name: &str, samples: &[u64]) -> String {
+    let mut s = samples.to_vec();
+    s.sort_unstable();
+    format!(
+        "{name}: n={} p50={:.3} ms p99={:.3} ms max={:.3} ms",
+        s.len(),
+        percentile(&s, 50.0) as f64 / 1000.0,
+        percentile(&s, 99.0) as f64 / 1000.0,
+        s.last().copied().unwrap_or(0) as f64 / 1000.0
+    )
+}
+
+fn json_list(samples: &[u64]) -> String {
+    let items: Vec<String> = samples.iter().map(u64::to_string).collect();
+    format!("[{}]", items.join(","))
+}
+
+fn floor(args: &Args) -> Result<()> {
+    let brokers = args.str("brokers", "localhost:9092");
+    let topic = args.required("topic")?;
+    let n = args.num("n", 2000)? as usize;
+    let warmup = args.num("warmup", 200)? as usize;
+    ensure_topic(&brokers, &topic, 1)?;
+
+    let ack = Arc::new(Ack::default());
+    let producer = Arc::new(producer(&brokers, "0", AckContext(ack.clone()))?);
+    let consumer = consumer(&brokers)?;
+    wait_for_leaders(&consumer, &topic)?;
+    let mut assignment = TopicPartitionList::new();
+    assignment
+        .add_partition_offset(&topic, 0, Offset::End)
+        .map_err(|e| e.to_string())?;
+    consumer.assign(&assignment).map_err(|e| format!("cannot assign: {e}"))?;
+
+    // The producer's delivery reports are served by their own thread, as the extension's
+    // driver thread does; the measuring thread blocks in the consumer's poll.
+    let stop = Arc::new(AtomicBool::new(false));
+    let poller = {
+        let (producer, stop) = (producer.clone(), stop.clone());
+        std::thread::spawn(move || {
+            while !stop.load(Ordering::Relaxed) {
+                producer.poll(Duration::from_millis(20));
+            }
+        })
+    };
+
+    let mut rtt = Vec::with_capacity(n);
+    let mut acks = Vec::with_capacity(n);
+    for i in 0..warmup + n {
+        let payload = format!("{{\"v\":1,\"op\":\"tick\",\"bench\":{i}}}");
+        *ack.slot.lock().unwrap() = None;
+        let t0 = Instant::now();
+        producer
+            .send(BaseRecord::<str, str>::to(&topic).partition(0).payload(&payload))
+            .map_err(|(e, _)| format!("cannot produce: {e}"))?;
+        let seen = loop {
+            match consumer.poll(Duration::from_secs(10)) {
+                Some(Ok(m)) if m.payload() == Some(payload.as_bytes()) => {
+                    if !matches!(m.timestamp(), Timestamp::LogAppendTime(_)) {
+                        return Err(format!("topic '{topic}' does not use LogAppendTime"));
+                    }
+                    break Instant::now();
+                }
+                Some(Ok(_)) => continue,
+                Some(Err(e)) => return Err(format!("consumer error: {e}")),
+                None => return Err("no record consumed back within 10 s".into()),
+            }
+        };
+        // The delivery report usually came before the record was read back; wait for it.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let mut slot = ack.slot.lock().unwrap();
+        while slot.is_none() {
+            let now = Instant::now();
+            if now >= deadline {
+                return Err("no delivery report within 10 s".into());
+            }
+            slot = ack.changed.wait_timeout(slot, deadline - now).unwrap().0;
+        }
+        let (acked, outcome) = slot.take().expect("checked");
+        drop(slot);
+        outcome.map_err(|e| format!("delivery failed: {e}"))?;
+        if i >= warmup {
+            rtt.push(seen.duration_since(t0).as_micros() as u64);
+            acks.push(acked.duration_since(t0).as_micros() as u64);
+        }
+    }
+    stop.store(true, Ordering::Relaxed);
+    let _ = poller.join();
+    println!("{}", summary("floor produce+consume", &rtt));
+    println!("{}", summary("produce ack (acks=all)", &acks));
+    if let Some(out) = args.0.get("out") {
+        let json = format!("{{\"rtt_us\":{},\"ack_us\":{}}}\n", json_list(&rtt), json_list(&acks));
+        std::fs::write(out, json).map_err(|e| format!("cannot write {out}: {e}"))?;
+    }
+    Ok(())
+}
+
+struct QuietContext;
+impl ClientContext for QuietContext {}
+impl ProducerContext for QuietContext {
+    type DeliveryOpaque = ();
+    fn delivery(&self, result: &DeliveryResult<'_>, _: ()) {
+        if let Err((e, _)) = result {
+            eprintln!("kafka-floor: delivery failed: {e}");
+        }
+    }
+}
+
+fn fill(args: &Args) -> Result<()> {
+    let brokers = args.str("brokers", "localhost:9092");
+    let topic = args.required("topic")?;
+    let n = args.num("n", 10_000)?;
+    let keys = args.num("keys", 1000)?.max(1);
+    let partitions = args.num("partitions", 1)? as i32;
+    ensure_topic(&brokers, &topic, partitions)?;
+    let producer = producer(&brokers, "5", QuietContext)?;
+    let consumer = consumer(&brokers)?;
+    wait_for_leaders(&consumer, &topic)?;
+    let (low, high) = consumer
+        .fetch_watermarks(&topic, 0, Duration::from_secs(10))
+        .map_err(|e| format!("cannot read the offsets of '{topic}': {e}"))?;
+    if low != high || high != 0 {
+        return Err(format!("topic '{topic}' is not empty (offsets {low}..{high}): fill wants a fresh topic"));
+    }
+    // One dead owner's acquire/release pairs: acquire at offset 2k, its release at 2k+1 (one
+    // idempotent producer keeps the order, and the topic is fresh, so offsets are known).
+    let owner = "bench-fill/0/0/0";
+    let t0 = Instant::now();
+    for i in 0..n {
+        let key = format!("fill-{}", (i / 2) % keys);
+        let value = if i % 2 == 0 {
+            format!("{{\"v\":1,\"op\":\"acquire\",\"owner\":\"{owner}\",\"seq\":{},\"ttl\":10000}}", i / 2)
+        } else {
+            format!("{{\"v\":1,\"op\":\"release\",\"owner\":\"{owner}\",\"ref\":{}}}", i - 1)
+        };
+        loop {
+            match producer.send(BaseRecord::to(&topic).partition(0).key(&key).payload(&value)) {
+                Ok(()) => break,
+                Err((e, _)) if e.rdkafka_error_code() == Some(rdkafka::types::RDKafkaErrorCode::QueueFull) => {
+                    producer.poll(Duration::from_millis(10));
+                }
+                Err((e, _)) => return Err(format!("cannot produce: {e}")),
+            }
+        }
+        producer.poll(Duration::ZERO);
+    }
+    producer.flush(Duration::from_secs(60)).map_err(|e| format!("flush: {e}"))?;
+    let (_, high) = consumer
+        .fetch_watermarks(&topic, 0, Duration::from_secs(10))
+        .map_err(|e| format!("cannot read the offsets of '{topic}': {e}"))?;
+    if high != n as i64 {
+        return Err(format!("topic '{topic}' ends at offset {high}, expected {n}"));
+    }
+    println!("filled {topic} with {n} records in {:.2} s", t0.elapsed().as_secs_f64());
+    Ok(())
+}
+
+fn delete(args: &Args) -> Result<()> {
+    let brokers = args.str("brokers", "localhost:9092");
+    let prefix = args.required("prefix")?;
+    if prefix.len() < 8 {
+        return Err("--prefix must be at least 8 characters (it deletes topics)".into());
+    }
+    let consumer = consumer(&brokers)?;
+    let md = consumer
+        .fetch_metadata(None, Duration::from_secs(10))
+        .map_err(|e| format!("cannot list topics: {e}"))?;
+    let names: Vec<String> = md.topics().iter().map(|t| t.name().to_owned()).filter(|t| t.starts_with(&prefix)).collect();
+    if names.is_empty() {
+        println!("no topic starts with '{prefix}'");
+        return Ok(());
+    }
+    let admin: AdminClient<DefaultClientContext> =
+        base_config(&brokers).create().map_err(|e| format!("cannot create the admin client: {e}"))?;
+    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    let options = AdminOptions::new().operation_timeout(Some(Duration::from_secs(30)));
+    let results = futures_executor::block_on(admin.delete_topics(&refs, &options))
+        .map_err(|e| format!("cannot delete topics: {e}"))?;
+    let failed: Vec<String> = results.into_iter().filter_map(|r| r.err()).map(|(t, c)| format!("{t}: {c}")).collect();
+    if !failed.is_empty() {
+        return Err(format!("some topics were not deleted: {}", failed.join(", ")));
+    }
+    println!("deleted {} topic(s) starting with '{prefix}'", names.len());
+    Ok(())
+}

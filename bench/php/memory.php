@@ -1,0 +1,27 @@
+<?php
+// Scenario 5: RSS of a process with the extension loaded, with one lock held, and along
+// --cycles acquire/release cycles on distinct identifiers (growth would show here).
+declare(strict_types=1);
+require __DIR__ . '/lib.php';
+
+$opts = options(['cycles' => '2000', 'points' => '20']);
+$samples = [['stage' => 'loaded', 'cycles' => 0] + rss_kib()];
+$c = contender($opts);
+$samples[] = ['stage' => 'constructed', 'cycles' => 0] + rss_kib();
+$c->acquire('mem-held');
+$samples[] = ['stage' => 'one lock held', 'cycles' => 0] + rss_kib();
+$cycles = (int) $opts['cycles'];
+$every = max(1, intdiv($cycles, (int) $opts['points']));
+$t0 = hrtime(true);
+for ($i = 1; $i <= $cycles; $i++) {
+    $id = "mem-$i";
+    $c->acquire($id);
+    $c->release($id);
+    if ($i % $every === 0 || $i === $cycles) {
+        $samples[] = ['stage' => 'cycles', 'cycles' => $i, 'elapsed_s' => (hrtime(true) - $t0) / 1e9] + rss_kib();
+    }
+}
+$c->release('mem-held');
+gc_collect_cycles();
+$samples[] = ['stage' => 'released', 'cycles' => $cycles] + rss_kib();
+emit($opts, ['samples' => $samples, 'php_memory_usage' => memory_get_usage(true)]);

@@ -1,0 +1,963 @@
+#!/usr/bin/python3
+"""kafka_lock benchmark suite (issue 6): this extension against symfony/lock 5.4 (Redis,
+PostgreSQL advisory locks, flock) and against Kafka's own floor, side by side in one run.
+
+    /usr/bin/python3 bench/run.py            full run (make bench), about 6-8 minutes
+    /usr/bin/python3 bench/run.py --quick    smoke run (make bench-quick), under a minute
+
+Prints one table per scenario, writes the raw numbers (JSON, CSV), the tables (summary.md)
+and PNG plots into bench/results/<stamp>-<mode>/ (bench/results/latest points at the last).
+Exits non-zero on errors (a process failing, a broken mutual exclusion), never on figures:
+a missed target is printed as MISSED.
+
+Needs: bench/setup.sh (Redis, PostgreSQL, symfony/lock), the extension built at
+target/release/libkafka_lock.so, bench/kafka-floor built, a broker (make kafka-start).
+Standard library only, plus matplotlib (Debian python3-matplotlib) for the plots.
+"""
+
+import argparse
+import bisect
+import csv
+import datetime
+import json
+import os
+import platform
+import random
+import re
+import selectors
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BENCH = os.path.join(ROOT, "bench")
+PHP_DIR = os.path.join(BENCH, "php")
+EXT = os.path.join(ROOT, "target", "release", "libkafka_lock.so")
+FLOOR_BIN = os.path.join(BENCH, "kafka-floor", "target", "release", "kafka-floor")
+SYMFONY_AUTOLOAD = "/usr/share/php/Symfony/Component/Lock/autoload.php"
+
+CONTENDERS = ["kafka_lock", "redis", "pgsql", "flock"]
+LABEL = {
+    "floor": "Kafka floor (Rust, produce+consume)",
+    "kafka_lock": "kafka_lock",
+    "redis": "symfony RedisStore",
+    "pgsql": "symfony PostgreSqlStore",
+    "flock": "symfony FlockStore",
+    "php": "bare php -n (no lock)",
+    "php+ext": "php -n + extension loaded, unused",
+}
+COLOR = {"floor": "#777777", "kafka_lock": "#d62728", "redis": "#1f77b4", "pgsql": "#2ca02c", "flock": "#ff7f0e"}
+
+# Sizes of each scenario per mode. The quick mode is a smoke run: tiny but every code path.
+MODES = {
+    "full": {
+        "s1_n": 10000, "s1_warmup": 500, "s1_rounds": 3,
+        "s2_procs": [2, 8, 32], "s2_duration": 5.0, "s2_hold_us": 1000,
+        "s3_runs": 30,
+        "s4_procs": 16, "s4_keys": [1, 100, 10000], "s4_partitions": [1, 8, 32], "s4_duration": 3.0,
+        "s4_join_old": [10000, 100000], "s4_join_recent": [10000, 100000], "s4_join_runs": 5,
+        "s5_cycles": 100000, "s5_redis_cycles": 100000,
+    },
+    "quick": {
+        "s1_n": 300, "s1_warmup": 50, "s1_rounds": 1,
+        "s2_procs": [2, 8], "s2_duration": 1.0, "s2_hold_us": 1000,
+        "s3_runs": 5,
+        "s4_procs": 4, "s4_keys": [100], "s4_partitions": [8], "s4_duration": 1.0,
+        "s4_join_old": [], "s4_join_recent": [10000], "s4_join_runs": 2,
+        "s5_cycles": 2000, "s5_redis_cycles": 0,
+    },
+}
+JOIN_WINDOW_S = 70  # MAX_TTL_MS + JOIN_MARGIN_MS of src/protocol/mod.rs
+
+# Targets of issue 6.
+TARGET_S1_RATIO = 1.5
+TARGET_JAIN = 0.99
+TARGET_HANDOFF_P50_MS = 3.0
+TARGET_COLD_P50_MS = 50.0
+
+
+class BenchError(Exception):
+    """A failure of the benchmark itself (not a missed target)."""
+
+
+# ---------------------------------------------------------------- statistics
+
+def pct(values, p):
+    """Nearest-rank percentile of a list of numbers (p in 0..100)."""
+    if not values:
+        return float("nan")
+    s = sorted(values)
+    rank = max(1, min(len(s), int(-(-p * len(s) // 100))))
+    return s[rank - 1]
+
+
+def jain(counts):
+    """Jain's fairness index: 1 when every process got the same share, 1/n when one got all."""
+    total = sum(counts)
+    squares = sum(c * c for c in counts)
+    return (total * total) / (len(counts) * squares) if squares else float("nan")
+
+
+def pct_str(x):
+    return "-" if x != x else f"{x * 100:.0f}%"
+
+
+def ms(ns):
+    return ns / 1e6
+
+
+def fmt(x, digits=3):
+    if x is None or (isinstance(x, float) and x != x):
+        return "-"
+    if isinstance(x, int):
+        return f"{x:,}"
+    if abs(x) >= 100:
+        return f"{x:,.0f}"
+    if abs(x) >= 10:
+        return f"{x:.1f}"
+    return f"{x:.{digits}f}"
+
+
+# ---------------------------------------------------------------- machine and load
+
+def cpu_times():
+    with open("/proc/stat") as f:
+        fields = [int(v) for v in f.readline().split()[1:]]
+    idle = fields[3] + fields[4]
+    return sum(fields), idle
+
+
+def busy_fraction(seconds):
+    """Share of all cores busy (by anyone) over `seconds`."""
+    t0, i0 = cpu_times()
+    time.sleep(seconds)
+    t1, i1 = cpu_times()
+    return 1 - (i1 - i0) / max(1, t1 - t0)
+
+
+class LoadMeter:
+    """CPU busy share and load average over one scenario (others' test suites included)."""
+
+    def __init__(self):
+        self.t, self.i = cpu_times()
+        self.load0 = os.getloadavg()[0]
+
+    def done(self):
+        t, i = cpu_times()
+        return {"cpu_busy": round(1 - (i - self.i) / max(1, t - self.t), 3),
+                "loadavg_start": round(self.load0, 2), "loadavg_end": round(os.getloadavg()[0], 2)}
+
+
+def other_load():
+    """What else runs here: processes using CPU that are not ours (a rough picture of the noise)."""
+    try:
+        out = subprocess.run(["ps", "-eo", "pcpu,comm", "--sort=-pcpu"], capture_output=True, text=True, timeout=10).stdout
+    except (OSError, subprocess.SubprocessError):
+        return []
+    top = []
+    for line in out.splitlines()[1:9]:
+        parts = line.split(None, 1)
+        if len(parts) == 2 and float(parts[0]) >= 5.0:
+            top.append(f"{parts[1].strip()} {parts[0]}%")
+    return top
+
+
+def machine_info():
+    info = {"cores": os.cpu_count(), "kernel": platform.release(), "python": platform.python_version()}
+    try:
+        with open("/proc/cpuinfo") as f:
+            m = re.search(r"^model name\s*:\s*(.+)$", f.read(), re.M)
+            info["cpu"] = m.group(1).strip() if m else "?"
+        with open("/proc/meminfo") as f:
+            m = re.search(r"^MemTotal:\s*(\d+)", f.read(), re.M)
+            info["memory_gib"] = round(int(m.group(1)) / 1024 / 1024, 1)
+    except OSError:
+        pass
+
+    def out(cmd):
+        try:
+            return subprocess.run(cmd, capture_output=True, text=True, timeout=20).stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            return "?"
+
+    info["php"] = out(["php", "-n", "-r", "echo PHP_VERSION;"])
+    ri = out(["php", "-n", "-d", f"extension={EXT}", "--ri", "kafka_lock"])
+    m = re.search(r"librdkafka[^=>\n]*=>\s*(\S+)", ri)
+    info["librdkafka"] = m.group(1) if m else "?"
+    m = re.search(r"[Vv]ersion\s*=>\s*(\S+)", ri)
+    info["kafka_lock"] = m.group(1) if m else "?"
+    jars = os.listdir(os.path.join(ROOT, ".cache", "kafka", "libs")) if os.path.isdir(os.path.join(ROOT, ".cache", "kafka", "libs")) else []
+    kafka = [j for j in jars if re.match(r"kafka_2\.13-[\d.]+\.jar$", j)]
+    info["kafka"] = kafka[0][len("kafka_2.13-"):-4] if kafka else "?"
+    info["redis"] = out(["redis-server", "--version"]).split(" v=")[-1].split(" ")[0]
+    info["postgresql"] = out(["psql", "--version"]).split()[-1] if shutil.which("psql") else "?"
+    m = re.search(r"Version:\s*(\S+)", out(["dpkg-query", "-s", "php-symfony-lock"]))
+    info["symfony_lock"] = m.group(1) if m else "?"
+    return info
+
+
+# ---------------------------------------------------------------- processes
+
+class Runner:
+    def __init__(self, args, mode, outdir):
+        self.args = args
+        self.mode = mode
+        self.cfg = MODES[mode]
+        self.out = outdir
+        self.raw = os.path.join(outdir, "raw")
+        os.makedirs(self.raw, exist_ok=True)
+        self.flock_dir = os.path.join(outdir, "flock")
+        os.makedirs(self.flock_dir, exist_ok=True)
+        self.stamp = datetime.datetime.now().strftime("%Y%m%d%H%M%S")
+        self.prefix = f"kafka_lock_bench_{self.stamp}_"
+        self.results = {}
+        self.tables = []  # (title, header, rows, notes)
+        self.errors = []
+        self.seq = 0
+
+    # -- commands
+
+    def topic(self, name):
+        return self.prefix + name
+
+    def php(self, contender, script, **opts):
+        cmd = ["php", "-n", "-d", "memory_limit=1G"]
+        if contender == "kafka_lock":
+            cmd += ["-d", f"extension={EXT}", "-d", f"kafka_lock.brokers={self.args.brokers}"]
+        elif contender == "redis":
+            cmd += ["-d", "extension=igbinary", "-d", "extension=redis"]
+        elif contender == "pgsql":
+            cmd += ["-d", "extension=pdo", "-d", "extension=pdo_pgsql"]
+        cmd.append(os.path.join(PHP_DIR, script))
+        opts.setdefault("contender", contender)
+        opts.setdefault("flock_dir", self.flock_dir)
+        cmd += [f"--{k}={v}" for k, v in opts.items()]
+        return cmd
+
+    def raw_path(self, name):
+        self.seq += 1
+        return os.path.join(self.raw, f"{self.seq:03d}-{name}.json")
+
+    def run_json(self, cmd, name, timeout=900):
+        path = self.raw_path(name)
+        if "--out" not in " ".join(cmd):
+            cmd = cmd + [f"--out={path}"]
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+        if proc.returncode != 0:
+            raise BenchError(f"{name}: exit {proc.returncode}: {' '.join(cmd)}\n{proc.stderr[-2000:]}{proc.stdout[-1000:]}")
+        if proc.stderr.strip():
+            print(f"  [{name}] stderr: {proc.stderr.strip()[-500:]}")
+        with open(path) as f:
+            return json.load(f)
+
+    def floor_tool(self, *args, timeout=300):
+        cmd = [FLOOR_BIN, args[0], "--brokers", self.args.brokers] + list(args[1:])
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+        if proc.returncode != 0:
+            raise BenchError(f"kafka-floor {' '.join(args)}: exit {proc.returncode}\n{proc.stderr}")
+        return proc.stdout
+
+    def workers(self, cmds, duration_s, name, ready_timeout=120):
+        """Starts worker processes, waits until all are warmed up ("ready"), sends them one
+        start/end pair of CLOCK_MONOTONIC instants, waits for them and returns their results."""
+        paths = [self.raw_path(f"{name}-w{i}") for i in range(len(cmds))]
+        procs = [subprocess.Popen(c + [f"--out={p}"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True, bufsize=1) for c, p in zip(cmds, paths)]
+        try:
+            sel = selectors.DefaultSelector()
+            for p in procs:
+                sel.register(p.stdout, selectors.EVENT_READ, p)
+            waiting = set(procs)
+            deadline = time.monotonic() + ready_timeout
+            while waiting:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise BenchError(f"{name}: {len(waiting)} worker(s) not ready within {ready_timeout} s")
+                for key, _ in sel.select(timeout=left):
+                    p = key.data
+                    line = p.stdout.readline()
+                    if line.strip() == "ready":
+                        waiting.discard(p)
+                        sel.unregister(p.stdout)
+                    elif line == "":
+                        p.wait()
+                        raise BenchError(f"{name}: a worker exited before it was ready (exit {p.returncode}):\n"
+                                         f"{p.stderr.read()[-2000:]}")
+            start = time.monotonic_ns() + 300_000_000
+            end = start + int(duration_s * 1e9)
+            for p in procs:
+                p.stdin.write(f"{start} {end}\n")
+                p.stdin.flush()
+            failed = []
+            for p in procs:
+                try:
+                    p.wait(timeout=duration_s + 120)
+                except subprocess.TimeoutExpired:
+                    failed.append(f"worker {p.pid} did not stop")
+                    continue
+                if p.returncode != 0:
+                    failed.append(f"worker {p.pid} exit {p.returncode}: {p.stderr.read()[-1500:]}")
+            if failed:
+                raise BenchError(f"{name}: " + "\n".join(failed))
+        finally:
+            for p in procs:
+                if p.poll() is None:
+                    p.kill()
+                    p.wait()
+        results = []
+        for path in paths:
+            with open(path) as f:
+                results.append(json.load(f))
+        return results, start, end
+
+    # -- output
+
+    def table(self, title, header, rows, notes=()):
+        self.tables.append((title, header, rows, list(notes)))
+        widths = [max(len(str(h)), *(len(str(r[i])) for r in rows)) if rows else len(str(h)) for i, h in enumerate(header)]
+        print(f"\n== {title}")
+        print("  ".join(str(h).ljust(w) for h, w in zip(header, widths)))
+        print("  ".join("-" * w for w in widths))
+        for r in rows:
+            print("  ".join(str(c).ljust(w) for c, w in zip(r, widths)))
+        for n in notes:
+            print(f"   {n}")
+        sys.stdout.flush()
+
+    def csv(self, name, header, rows):
+        with open(os.path.join(self.out, name), "w", newline="") as f:
+            w = csv.writer(f)
+            w.writerow(header)
+            w.writerows(rows)
+
+    def check(self, ok, what):
+        """A target: printed, never fatal."""
+        return f"{'met' if ok else 'MISSED'}: {what}"
+
+
+# ---------------------------------------------------------------- scenario 1
+
+def scenario1(r):
+    cfg = r.cfg
+    rounds = cfg["s1_rounds"]
+    n = max(1, cfg["s1_n"] // rounds)
+    samples = {c: {"total": [], "acquire": [], "release": []} for c in ["floor"] + CONTENDERS}
+    floor_ack = []
+    topic_floor = r.topic("s1_floor")
+    topic = r.topic("s1")
+    # Rounds interleave the contenders, so a burst of load from elsewhere hits all of them.
+    for rnd in range(rounds):
+        path = r.raw_path(f"s1-floor-r{rnd}")
+        r.floor_tool("floor", "--topic", topic_floor, "--n", str(n), "--warmup", str(cfg["s1_warmup"]), "--out", path)
+        with open(path) as f:
+            d = json.load(f)
+        samples["floor"]["total"] += [us * 1000 for us in d["rtt_us"]]
+        floor_ack += [us * 1000 for us in d["ack_us"]]
+        for c in CONTENDERS:
+            opts = {"n": n, "warmup": cfg["s1_warmup"], "run": f"{r.stamp}-{rnd}"}
+            if c == "kafka_lock":
+                opts["topic"] = topic
+            d = r.run_json(r.php(c, "uncontended.php", **opts), f"s1-{c}-r{rnd}")
+            samples[c]["total"] += d["total_ns"]
+            samples[c]["acquire"] += d["acquire_ns"]
+            samples[c]["release"] += d["release_ns"]
+    floor_p50 = pct(samples["floor"]["total"], 50)
+    redis_p50 = pct(samples["redis"]["total"], 50)
+    rows, csv_rows, res = [], [], {}
+    for c in ["floor"] + CONTENDERS:
+        t = samples[c]["total"]
+        fig = {"n": len(t), "p50_ms": ms(pct(t, 50)), "p99_ms": ms(pct(t, 99)), "max_ms": ms(max(t)),
+               "mean_ms": ms(statistics.fmean(t)),
+               "acquire_p50_ms": ms(pct(samples[c]["acquire"], 50)) if samples[c]["acquire"] else None,
+               "release_p50_ms": ms(pct(samples[c]["release"], 50)) if samples[c]["release"] else None,
+               "x_floor": pct(t, 50) / floor_p50, "x_redis": pct(t, 50) / redis_p50}
+        res[c] = fig
+        rows.append([LABEL[c], fmt(fig["p50_ms"]), fmt(fig["p99_ms"]), fmt(fig["max_ms"]),
+                     fmt(fig["acquire_p50_ms"]), fmt(fig["release_p50_ms"]),
+                     f"{fig['x_floor']:.2f}", f"{fig['x_redis']:.2f}"])
+        csv_rows.append([c, fig["n"], fig["p50_ms"], fig["p99_ms"], fig["max_ms"], fig["mean_ms"],
+                         fig["acquire_p50_ms"], fig["release_p50_ms"], fig["x_floor"], fig["x_redis"]])
+    res["floor_ack_p50_ms"] = ms(pct(floor_ack, 50))
+    ratio = res["kafka_lock"]["x_floor"]
+    notes = [
+        f"{res['kafka_lock']['n']:,} acquire+release per contender (distinct locks, one process, after warm-up), "
+        f"{rounds} interleaved round(s); floor: produce one record (acks=all) until consumed back; "
+        f"its produce ack alone: p50 {fmt(res['floor_ack_p50_ms'])} ms",
+        r.check(ratio <= TARGET_S1_RATIO, f"kafka_lock p50 <= {TARGET_S1_RATIO} x floor: {ratio:.2f} x"),
+    ]
+    r.table("Scenario 1: uncontended acquire+release, one long-lived process (ms)",
+            ["contender", "p50", "p99", "max", "acq p50", "rel p50", "x floor", "x redis"], rows, notes)
+    r.csv("s1_uncontended.csv", ["contender", "n", "p50_ms", "p99_ms", "max_ms", "mean_ms", "acquire_p50_ms",
+                                 "release_p50_ms", "x_floor_p50", "x_redis_p50"], csv_rows)
+    r.results["s1"] = res
+    r.s1_samples = {c: samples[c]["total"] for c in samples}
+
+
+# ---------------------------------------------------------------- scenario 2
+
+def analyse_contention(results, start, end, hold_us):
+    """Merges the workers' holds on one lock into hand-offs, waits and fairness.
+
+    A release is a hand-off when another process was waiting for the lock as it began; its
+    latency runs from the release's start to the next holder's acquire returning, whoever
+    that is. When the releasing process itself is that next holder (it came back and won
+    while others waited: barging), the hand-off counts as 'same'."""
+    holds = []
+    for w, res in enumerate(results):
+        for t0, t1, t2, t3 in res["events"]:
+            holds.append((t1, t2, t0, t3, w))
+    holds.sort()
+    # Per process, its requests in order: (requested, acquired), to ask "was w waiting at t?".
+    requests = [sorted((e[0], e[1]) for e in res["events"]) for res in results]
+    starts = [[q[0] for q in reqs] for reqs in requests]
+
+    def waiting(w, t):
+        i = bisect.bisect_right(starts[w], t) - 1
+        return i >= 0 and requests[w][i][0] <= t < requests[w][i][1]
+
+    in_window = [h for h in holds if start <= h[0] < end]
+    counts = [sum(1 for h in in_window if h[4] == w) for w in range(len(results))]
+    # next_other[i]: index of the first hold after i by another process.
+    next_other = [len(holds)] * len(holds)
+    for i in range(len(holds) - 2, -1, -1):
+        next_other[i] = i + 1 if holds[i + 1][4] != holds[i][4] else next_other[i + 1]
+    handoffs, to_waiter, overlaps, same = [], [], 0, 0
+    for i, (prev, nxt) in enumerate(zip(holds, holds[1:])):
+        if nxt[0] < prev[1]:
+            overlaps += 1  # the next hold began before the previous one ended: exclusion broken
+        if not (start <= prev[0] < end and nxt[0] < end):
+            continue
+        if any(waiting(w, prev[1]) for w in range(len(results)) if w != prev[4]):
+            handoffs.append(nxt[0] - prev[1])
+            if nxt[4] == prev[4]:
+                same += 1
+            if next_other[i] < len(holds):
+                to_waiter.append(holds[next_other[i]][0] - prev[1])
+    waits = [h[0] - h[2] for h in holds if h[2] < end]
+    hold_ns = [h[1] - h[0] for h in in_window]
+    duration = (end - start) / 1e9
+    return {
+        "holds": len(in_window), "per_s": len(in_window) / duration,
+        "handoffs": len(handoffs),
+        "handoff_p50_ms": ms(pct(handoffs, 50)) if handoffs else float("nan"),
+        "handoff_p99_ms": ms(pct(handoffs, 99)) if handoffs else float("nan"),
+        "waiter_p50_ms": ms(pct(to_waiter, 50)) if to_waiter else float("nan"),
+        "waiter_p99_ms": ms(pct(to_waiter, 99)) if to_waiter else float("nan"),
+        "hold_p50_ms": ms(pct(hold_ns, 50)) if hold_ns else float("nan"),
+        "jain": jain(counts), "counts": counts,
+        "longest_wait_ms": ms(max(waits)) if waits else float("nan"),
+        "wait_p99_ms": ms(pct(waits, 99)) if waits else float("nan"),
+        "same_holder_share": same / len(handoffs) if handoffs else float("nan"),
+        "overlaps": overlaps,
+        "rss_kib_max": max(x["rss_kib"] for x in results),
+    }
+
+
+def scenario2(r):
+    cfg = r.cfg
+    res, rows, csv_rows, per_proc = {}, [], [], []
+    notes = []
+    for procs in cfg["s2_procs"]:
+        for c in CONTENDERS:
+            opts = {"keys": 1, "hold_us": cfg["s2_hold_us"], "prefix": f"hot-{r.stamp}-{procs}"}
+            if c == "kafka_lock":
+                opts["topic"] = r.topic(f"s2_{procs}")
+            cmds = [r.php(c, "contend.php", **opts) for _ in range(procs)]
+            meter = LoadMeter()
+            results, start, end = r.workers(cmds, cfg["s2_duration"], f"s2-{c}-{procs}")
+            a = analyse_contention(results, start, end, cfg["s2_hold_us"])
+            a["load"] = meter.done()
+            res[f"{c}/{procs}"] = a
+            if a["overlaps"]:
+                r.errors.append(f"scenario 2 {c} x{procs}: {a['overlaps']} overlapping holds (mutual exclusion broken)")
+            bound = procs * (cfg["s2_hold_us"] / 1000 + a["handoff_p99_ms"]) * 1.5
+            a["wait_bound_ms"] = bound
+            rows.append([LABEL[c], procs, fmt(a["per_s"]), fmt(a["handoff_p50_ms"]), fmt(a["handoff_p99_ms"]),
+                         fmt(a["waiter_p50_ms"]), fmt(a["waiter_p99_ms"]), f"{a['jain']:.3f}", fmt(a["longest_wait_ms"]), fmt(bound),
+                         pct_str(a["same_holder_share"]), a["overlaps"]])
+            csv_rows.append([c, procs, a["holds"], a["per_s"], a["handoff_p50_ms"], a["handoff_p99_ms"],
+                             a["waiter_p50_ms"], a["waiter_p99_ms"], a["jain"],
+                             a["longest_wait_ms"], a["wait_p99_ms"], bound, a["same_holder_share"], a["overlaps"],
+                             a["hold_p50_ms"], a["load"]["cpu_busy"], a["load"]["loadavg_start"]])
+            for i, n in enumerate(a["counts"]):
+                per_proc.append([c, procs, i, n])
+            if c == "kafka_lock":
+                notes.append(r.check(a["jain"] >= TARGET_JAIN, f"kafka_lock x{procs} Jain >= {TARGET_JAIN}: {a['jain']:.3f}"))
+                notes.append(r.check(a["longest_wait_ms"] <= bound,
+                                     f"kafka_lock x{procs} longest wait <= {fmt(bound)} ms: {fmt(a['longest_wait_ms'])} ms"))
+                notes.append(r.check(a["handoff_p50_ms"] <= TARGET_HANDOFF_P50_MS,
+                                     f"kafka_lock x{procs} hand-off p50 <= {TARGET_HANDOFF_P50_MS} ms: {fmt(a['handoff_p50_ms'])} ms"))
+    notes.insert(0, f"{cfg['s2_duration']:g} s per run, each process holds {cfg['s2_hold_us'] / 1000:g} ms (usleep), "
+                    "blocking acquire; hand-off = release begins -> the waiting next holder's acquire returns; "
+                    "'to another' = from the release to the next hold by another process; 'same' = hand-offs "
+                    "won by the releasing process again although another one waited; "
+                    "bound = processes x (hold + hand-off p99) x 1.5")
+    r.table("Scenario 2: contention on one hot lock",
+            ["contender", "procs", "holds/s", "hand-off p50", "p99", "to another p50", "p99", "Jain", "longest wait", "bound", "same", "overlaps"],
+            rows, notes)
+    r.csv("s2_contention.csv", ["contender", "procs", "holds", "holds_per_s", "handoff_p50_ms", "handoff_p99_ms",
+                                "to_another_p50_ms", "to_another_p99_ms", "jain",
+                                "longest_wait_ms", "wait_p99_ms", "wait_bound_ms", "same_holder_share", "overlaps",
+                                "hold_p50_ms", "cpu_busy", "loadavg_start"], csv_rows)
+    r.csv("s2_per_process.csv", ["contender", "procs", "process", "holds"], per_proc)
+    for v in res.values():
+        v.pop("events", None)
+    r.results["s2"] = res
+
+
+# ---------------------------------------------------------------- scenario 3
+
+def scenario3(r):
+    cfg = r.cfg
+    topic = r.topic("s3")
+    variants = {
+        "php": ["php", "-n", "-r", ""],
+        "php+ext": ["php", "-n", "-d", f"extension={EXT}", "-r", ""],
+    }
+    for c in CONTENDERS:
+        opts = {"id": f"cold-{r.stamp}"}
+        if c == "kafka_lock":
+            opts["topic"] = topic
+        variants[c] = r.php(c, "cold.php", **opts)
+    # One untimed run each: creates the topic, warms the page cache.
+    for name, cmd in variants.items():
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+        if p.returncode != 0:
+            raise BenchError(f"scenario 3 {name}: exit {p.returncode}\n{p.stderr[-2000:]}")
+    times = {name: [] for name in variants}
+    meter = LoadMeter()
+    for _ in range(cfg["s3_runs"]):
+        order = list(variants)
+        random.shuffle(order)
+        for name in order:
+            t0 = time.perf_counter_ns()
+            p = subprocess.run(variants[name], capture_output=True, text=True, timeout=60)
+            t1 = time.perf_counter_ns()
+            if p.returncode != 0:
+                raise BenchError(f"scenario 3 {name}: exit {p.returncode}\n{p.stderr[-2000:]}")
+            times[name].append(t1 - t0)
+    load = meter.done()
+    res, rows, csv_rows = {}, [], []
+    redis_p50 = pct(times["redis"], 50)
+    for name in ["php", "php+ext"] + CONTENDERS:
+        t = times[name]
+        fig = {"p50_ms": ms(pct(t, 50)), "p99_ms": ms(pct(t, 99)), "max_ms": ms(max(t)), "x_redis": pct(t, 50) / redis_p50}
+        res[name] = fig
+        rows.append([LABEL[name], fmt(fig["p50_ms"]), fmt(fig["p99_ms"]), fmt(fig["max_ms"]), f"{fig['x_redis']:.2f}"])
+        csv_rows.append([name, len(t), fig["p50_ms"], fig["p99_ms"], fig["max_ms"], fig["x_redis"]])
+    res["load"] = load
+    k = res["kafka_lock"]["p50_ms"]
+    r.table("Scenario 3: cold start, a fresh PHP CLI process: construct, acquire once, release, exit (wall ms)",
+            ["process", "p50", "p99", "max", "x redis"], rows,
+            [f"{cfg['s3_runs']} runs each, interleaved in random order; spawn to exit, measured by the runner",
+             r.check(k <= TARGET_COLD_P50_MS, f"kafka_lock p50 <= {TARGET_COLD_P50_MS:g} ms: {fmt(k)} ms "
+                                              f"({fmt(k - res['php']['p50_ms'])} ms over a bare php -n)")])
+    r.csv("s3_cold_start.csv", ["process", "runs", "p50_ms", "p99_ms", "max_ms", "x_redis_p50"], csv_rows)
+    r.results["s3"] = res
+
+
+# ---------------------------------------------------------------- scenario 4
+
+def scenario4_fill_old(r):
+    """Fills the topics whose records must be older than the join window by the time
+    scenario 4b measures; returns when they were filled."""
+    for n in r.cfg["s4_join_old"]:
+        out = r.floor_tool("fill", "--topic", r.topic(f"join_old_{n}"), "--n", str(n), "--keys", "1000")
+        print(f"  {out.strip()}")
+    return time.monotonic()
+
+
+def scenario4(r):
+    cfg = r.cfg
+    procs = cfg["s4_procs"]
+    res, rows, csv_rows = {}, [], []
+    for parts in cfg["s4_partitions"]:
+        topic = r.topic(f"s4_p{parts}")
+        for keys in cfg["s4_keys"]:
+            opts = {"keys": keys, "hold_us": 0, "prefix": f"s4-{keys}", "topic": topic, "partitions": parts}
+            cmds = [r.php("kafka_lock", "contend.php", **opts) for _ in range(procs)]
+            meter = LoadMeter()
+            results, start, end = r.workers(cmds, cfg["s4_duration"], f"s4-p{parts}-k{keys}")
+            a = analyse_contention(results, start, end, 0)
+            lat = [e[3] - e[0] for x in results for e in x["events"] if start <= e[1] < end]
+            fig = {"ops_per_s": a["holds"] / cfg["s4_duration"], "jain": a["jain"],
+                   "op_p50_ms": ms(pct(lat, 50)), "op_p99_ms": ms(pct(lat, 99)),
+                   "rss_mib_max": max(x["rss_kib"] for x in results) / 1024,
+                   "rss_mib_mean": statistics.fmean(x["rss_kib"] for x in results) / 1024,
+                   "overlaps": a["overlaps"], "load": meter.done()}
+            if keys == 1 and a["overlaps"]:
+                r.errors.append(f"scenario 4 p{parts} k{keys}: {a['overlaps']} overlapping holds")
+            res[f"kafka_lock/p{parts}/k{keys}"] = fig
+            rows.append(["kafka_lock", parts, keys, fmt(fig["ops_per_s"]), fmt(fig["op_p50_ms"]), fmt(fig["op_p99_ms"]),
+                         f"{fig['jain']:.3f}", fmt(fig["rss_mib_mean"], 1), fmt(fig["rss_mib_max"], 1)])
+            csv_rows.append(["kafka_lock", parts, keys, procs, fig["ops_per_s"], fig["op_p50_ms"], fig["op_p99_ms"],
+                             fig["jain"], fig["rss_mib_mean"], fig["rss_mib_max"], fig["load"]["cpu_busy"]])
+    # The same work on symfony's RedisStore, for scale.
+    for keys in cfg["s4_keys"]:
+        opts = {"keys": keys, "hold_us": 0, "prefix": f"s4r-{r.stamp}-{keys}"}
+        cmds = [r.php("redis", "contend.php", **opts) for _ in range(procs)]
+        meter = LoadMeter()
+        results, start, end = r.workers(cmds, cfg["s4_duration"], f"s4-redis-k{keys}")
+        a = analyse_contention(results, start, end, 0)
+        lat = [e[3] - e[0] for x in results for e in x["events"] if start <= e[1] < end]
+        fig = {"ops_per_s": a["holds"] / cfg["s4_duration"], "jain": a["jain"], "op_p50_ms": ms(pct(lat, 50)),
+               "op_p99_ms": ms(pct(lat, 99)), "rss_mib_max": max(x["rss_kib"] for x in results) / 1024,
+               "rss_mib_mean": statistics.fmean(x["rss_kib"] for x in results) / 1024, "load": meter.done()}
+        res[f"redis/k{keys}"] = fig
+        rows.append([LABEL["redis"], "-", keys, fmt(fig["ops_per_s"]), fmt(fig["op_p50_ms"]), fmt(fig["op_p99_ms"]),
+                     f"{fig['jain']:.3f}", fmt(fig["rss_mib_mean"], 1), fmt(fig["rss_mib_max"], 1)])
+        csv_rows.append(["redis", "", keys, procs, fig["ops_per_s"], fig["op_p50_ms"], fig["op_p99_ms"], fig["jain"],
+                         fig["rss_mib_mean"], fig["rss_mib_max"], fig["load"]["cpu_busy"]])
+    r.table(f"Scenario 4: scale, {procs} processes, acquire+release (no hold) on random identifiers",
+            ["contender", "partitions", "identifiers", "ops/s", "op p50 ms", "op p99 ms", "Jain", "RSS MiB mean",
+             "RSS MiB max"], rows,
+            [f"{cfg['s4_duration']:g} s per run after a warm-up that joins every partition used; "
+             "ops/s = acquire+release pairs per second, all processes together; RSS = each process at its end"])
+    r.csv("s4_scale.csv", ["contender", "partitions", "identifiers", "processes", "ops_per_s", "op_p50_ms", "op_p99_ms",
+                           "jain", "rss_mib_mean", "rss_mib_max", "cpu_busy"], csv_rows)
+    r.results["s4"] = res
+
+
+def scenario4_join(r, filled_old_at):
+    cfg = r.cfg
+    topics = [("empty (new topic)", 0, "new", r.topic("join_new"))]
+    for n in cfg["s4_join_old"]:
+        topics.append((f"{n:,} records older than the window", n, "old", r.topic(f"join_old_{n}")))
+    for n in cfg["s4_join_recent"]:
+        topics.append((f"{n:,} records within the window", n, "recent", r.topic(f"join_recent_{n}")))
+    if cfg["s4_join_old"]:
+        age = time.monotonic() - filled_old_at
+        if age < JOIN_WINDOW_S + 5:
+            wait = JOIN_WINDOW_S + 5 - age
+            print(f"  waiting {wait:.0f} s until the old records are older than the {JOIN_WINDOW_S} s join window")
+            time.sleep(wait)
+    res, rows, csv_rows = {}, [], []
+    for label, n, kind, topic in topics:
+        if kind == "recent":
+            out = r.floor_tool("fill", "--topic", topic, "--n", str(n), "--keys", "1000")
+            print(f"  {out.strip()}")
+        elif kind == "new":
+            # Created (and first joined) by an untimed process, so the runs time the join alone.
+            r.run_json(r.php("kafka_lock", "join.php", topic=topic, id="create"), "s4j-create")
+        firsts, seconds, constructs, rss = [], [], [], []
+        for i in range(cfg["s4_join_runs"]):
+            d = r.run_json(r.php("kafka_lock", "join.php", topic=topic, id=f"join-{i}"), f"s4j-{kind}-{n}")
+            firsts.append(d["first_ns"])
+            seconds.append(d["second_ns"])
+            constructs.append(d["construct_ns"])
+            rss.append(d["rss_kib"])
+        fig = {"records": n, "kind": kind, "first_p50_ms": ms(pct(firsts, 50)), "first_max_ms": ms(max(firsts)),
+               "second_p50_ms": ms(pct(seconds, 50)), "construct_p50_ms": ms(pct(constructs, 50)),
+               "rss_mib": max(rss) / 1024}
+        res[f"{kind}/{n}"] = fig
+        rows.append([label, fmt(fig["construct_p50_ms"]), fmt(fig["first_p50_ms"]), fmt(fig["first_max_ms"]),
+                     fmt(fig["second_p50_ms"]), fmt(fig["rss_mib"], 1)])
+        csv_rows.append([kind, n, fig["construct_p50_ms"], fig["first_p50_ms"], fig["first_max_ms"], fig["second_p50_ms"],
+                         fig["rss_mib"]])
+    notes = [f"{cfg['s4_join_runs']} fresh processes per topic; first acquire+release = the join (produce, "
+             "offsetsForTimes(t0 - 70 s), replay from there to its own record) plus the acquire; second = joined already"]
+    if "new/0" in res and any(k.startswith("old/") for k in res):
+        worst = max(v["first_p50_ms"] for k, v in res.items() if k.startswith("old/"))
+        notes.append(r.check(worst <= 2 * res["new/0"]["first_p50_ms"] + 2,
+                             f"join flat with topic length (old records): {fmt(worst)} ms vs "
+                             f"{fmt(res['new/0']['first_p50_ms'])} ms on an empty topic"))
+    r.table("Scenario 4b: cost of joining a partition vs topic length (ms)",
+            ["topic", "construct", "first acq+rel p50", "max", "second acq+rel", "RSS MiB"], rows, notes)
+    r.csv("s4_join.csv", ["kind", "records", "construct_p50_ms", "first_p50_ms", "first_max_ms", "second_p50_ms",
+                          "rss_mib"], csv_rows)
+    r.results["s4_join"] = res
+
+
+# ---------------------------------------------------------------- scenario 5
+
+def scenario5(r):
+    cfg = r.cfg
+    bare = subprocess.run(["php", "-n", "-r", 'preg_match("/^VmRSS:\\s+(\\d+)/m", file_get_contents("/proc/self/status"), $m); echo $m[1];'],
+                          capture_output=True, text=True, timeout=30)
+    bare_kib = int(bare.stdout.strip()) if bare.returncode == 0 and bare.stdout.strip().isdigit() else None
+    res = {"bare_php_kib": bare_kib}
+    rows, csv_rows = [], []
+    runs = [("kafka_lock", cfg["s5_cycles"])]
+    if cfg["s5_redis_cycles"]:
+        runs.append(("redis", cfg["s5_redis_cycles"]))
+    for c, cycles in runs:
+        opts = {"cycles": cycles, "points": 20}
+        if c == "kafka_lock":
+            opts["topic"] = r.topic("s5")
+        meter = LoadMeter()
+        d = r.run_json(r.php(c, "memory.php", **opts), f"s5-{c}")
+        samples = d["samples"]
+        res[c] = {"samples": samples, "load": meter.done()}
+        by = {s["stage"]: s for s in samples}
+        cyc = [s for s in samples if s["stage"] == "cycles"]
+        first, last = cyc[0], cyc[-1]
+        held = by["one lock held"]["rss_kib"]
+        res[c].update({"loaded_kib": by["loaded"]["rss_kib"], "held_kib": held,
+                       "first_checkpoint_kib": first["rss_kib"], "end_kib": last["rss_kib"],
+                       "growth_kib": last["rss_kib"] - first["rss_kib"], "cycles": cycles,
+                       "cycles_per_s": cycles / last["elapsed_s"]})
+        rows.append([LABEL[c], fmt(by["loaded"]["rss_kib"] / 1024, 1), fmt(held / 1024, 1),
+                     f"{first['rss_kib'] / 1024:.1f} @ {first['cycles']:,}", f"{last['rss_kib'] / 1024:.1f} @ {cycles:,}",
+                     f"{(last['rss_kib'] - first['rss_kib']) / 1024:+.1f}", fmt(res[c]["cycles_per_s"])])
+        for s in samples:
+            csv_rows.append([c, s["stage"], s["cycles"], s["rss_kib"], s["hwm_kib"]])
+    k = res["kafka_lock"]
+    growth_per_cycle = k["growth_kib"] * 1024 / max(1, k["cycles"] - cyc_first(k))
+    notes = [f"bare php -n: {fmt(bare_kib / 1024, 1) if bare_kib else '?'} MiB; identifiers all distinct; "
+             "growth = RSS at the end minus RSS at the first checkpoint",
+             r.check(k["growth_kib"] <= 1024, f"kafka_lock: no growth over {k['cycles']:,} cycles (<= 1 MiB): "
+                                              f"{k['growth_kib']:+,} KiB, {growth_per_cycle:.1f} bytes per cycle")]
+    r.table("Scenario 5: memory (RSS, MiB)",
+            ["contender", "loaded", "one lock held", "first checkpoint", "end", "growth", "cycles/s"], rows, notes)
+    r.csv("s5_memory.csv", ["contender", "stage", "cycles", "rss_kib", "hwm_kib"], csv_rows)
+    r.results["s5"] = res
+
+
+def cyc_first(k):
+    return next(s["cycles"] for s in k["samples"] if s["stage"] == "cycles")
+
+
+# ---------------------------------------------------------------- plots
+
+def plots(r):
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("\nno matplotlib (Debian python3-matplotlib, bench/setup.sh): plots skipped")
+        return []
+    made = []
+
+    def save(fig, name):
+        path = os.path.join(r.out, name)
+        fig.tight_layout()
+        fig.savefig(path, dpi=80)
+        plt.close(fig)
+        made.append(path)
+
+    if hasattr(r, "s1_samples"):
+        fig, ax = plt.subplots(figsize=(7, 4))
+        for c, t in r.s1_samples.items():
+            s = sorted(ms(x) for x in t)
+            ax.plot(s, [(i + 1) / len(s) for i in range(len(s))], label=LABEL[c], color=COLOR[c])
+        ax.set_xscale("log")
+        ax.set_xlabel("acquire+release latency, ms (log)")
+        ax.set_ylabel("fraction of operations")
+        ax.set_title("Scenario 1: uncontended latency CDF")
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend(fontsize=8, loc="lower right")
+        save(fig, "s1_latency_cdf.png")
+
+    s2 = r.results.get("s2")
+    if s2:
+        procs_list = r.cfg["s2_procs"]
+        fig, axes = plt.subplots(1, 2, figsize=(9, 3.6))
+        for c in CONTENDERS:
+            xs = [p for p in procs_list if f"{c}/{p}" in s2]
+            axes[0].plot(xs, [s2[f"{c}/{p}"]["per_s"] for p in xs], "o-", label=LABEL[c], color=COLOR[c])
+            axes[1].plot(xs, [s2[f"{c}/{p}"]["handoff_p50_ms"] for p in xs], "o-", label=LABEL[c], color=COLOR[c])
+        axes[0].set_title("holds per second (1 ms hold)")
+        axes[1].set_title("hand-off latency p50, ms (log)")
+        axes[1].set_yscale("log")
+        for ax in axes:
+            ax.set_xlabel("processes on one lock")
+            ax.set_xscale("log", base=2)
+            ax.set_xticks(procs_list)
+            ax.set_xticklabels([str(p) for p in procs_list])
+            ax.grid(True, alpha=0.3)
+        axes[0].legend(fontsize=8)
+        save(fig, "s2_throughput.png")
+
+        p = 8 if 8 in procs_list else procs_list[-1]
+        fig, axes = plt.subplots(1, len(CONTENDERS), figsize=(10, 3), sharey=False)
+        for ax, c in zip(axes, CONTENDERS):
+            a = s2.get(f"{c}/{p}")
+            if not a:
+                continue
+            ax.bar(range(1, len(a["counts"]) + 1), a["counts"], color=COLOR[c])
+            ax.set_title(f"{LABEL[c]}\nJain {a['jain']:.3f}", fontsize=9)
+            ax.set_xlabel("process")
+            ax.set_xticks(range(1, len(a["counts"]) + 1))
+        axes[0].set_ylabel(f"holds in {r.cfg['s2_duration']:g} s")
+        fig.suptitle(f"Scenario 2: holds per process, {p} processes on one lock", fontsize=10)
+        save(fig, "s2_fairness.png")
+
+    s4 = r.results.get("s4")
+    if s4:
+        fig, ax = plt.subplots(figsize=(6, 3.6))
+        for keys in r.cfg["s4_keys"]:
+            xs = [p for p in r.cfg["s4_partitions"] if f"kafka_lock/p{p}/k{keys}" in s4]
+            ax.plot(xs, [s4[f"kafka_lock/p{p}/k{keys}"]["ops_per_s"] for p in xs], "o-", label=f"kafka_lock, {keys:,} ids")
+            if f"redis/k{keys}" in s4:
+                ax.axhline(s4[f"redis/k{keys}"]["ops_per_s"], ls=":", color="#1f77b4", lw=1)
+        ax.set_xlabel("partitions")
+        ax.set_ylabel("acquire+release per s")
+        ax.set_title(f"Scenario 4: {r.cfg['s4_procs']} processes (dotted: symfony Redis)", fontsize=10)
+        ax.grid(True, alpha=0.3)
+        ax.legend(fontsize=8)
+        save(fig, "s4_scale.png")
+
+    s5 = r.results.get("s5")
+    if s5:
+        fig, ax = plt.subplots(figsize=(6, 3.4))
+        for c in ("kafka_lock", "redis"):
+            if c in s5:
+                pts = [s for s in s5[c]["samples"] if s["stage"] == "cycles"]
+                ax.plot([s["cycles"] for s in pts], [s["rss_kib"] / 1024 for s in pts], "o-", ms=3, label=LABEL[c],
+                        color=COLOR[c])
+        ax.set_xlabel("acquire/release cycles")
+        ax.set_ylabel("RSS, MiB")
+        ax.set_ylim(bottom=0)
+        ax.set_title("Scenario 5: process RSS over cycles", fontsize=10)
+        ax.grid(True, alpha=0.3)
+        ax.legend(fontsize=8)
+        save(fig, "s5_memory.png")
+    return made
+
+
+def summary_md(r, info, header_lines):
+    lines = [f"# kafka_lock benchmark, {r.mode} run {r.stamp}", ""] + header_lines + [""]
+    for title, header, rows, notes in r.tables:
+        lines += [f"### {title}", "", "| " + " | ".join(map(str, header)) + " |",
+                  "|" + "|".join(" --- " for _ in header) + "|"]
+        lines += ["| " + " | ".join(map(str, row)) + " |" for row in rows]
+        lines += [""] + [f"- {n}" for n in notes] + [""]
+    return "\n".join(lines) + "\n"
+
+
+# ---------------------------------------------------------------- main
+
+def preflight(args):
+    problems = []
+    if not os.path.exists(EXT):
+        problems.append(f"no extension at {EXT} (make build)")
+    if not os.access(FLOOR_BIN, os.X_OK):
+        problems.append(f"no {FLOOR_BIN} (make bench-build)")
+    if not os.path.exists(SYMFONY_AUTOLOAD):
+        problems.append("symfony/lock is not installed (bench/setup.sh)")
+    ready = os.path.join(ROOT, "scripts", "kafka_ready.py")
+    p = subprocess.run([sys.executable, ready, "--timeout", "10", "--quiet", args.brokers.split(",")[0]],
+                       capture_output=True, text=True, timeout=60)
+    if p.returncode != 0:
+        problems.append(f"no broker at {args.brokers} (make kafka-start): {p.stderr.strip()[-300:]}")
+    for c in ("redis", "pgsql"):
+        cmd = subprocess.run(
+            ["php", "-n", "-d", "extension=igbinary", "-d", "extension=redis", "-d", "extension=pdo", "-d", "extension=pdo_pgsql",
+             "-r", "new Redis();" if c == "redis" else "new PDO('pgsql:host=127.0.0.1;port=' . (getenv('BENCH_PG_PORT') ?: 5432) . ';dbname=kafka_lock_bench', 'kafka_lock_bench', 'bench');"],
+            capture_output=True, text=True, timeout=30)
+        if cmd.returncode != 0:
+            problems.append(f"{c} not usable (bench/setup.sh): {cmd.stderr.strip()[-300:]}{cmd.stdout.strip()[-300:]}")
+    if shutil.which("redis-cli"):
+        ping = subprocess.run(["redis-cli", "-h", "127.0.0.1", "-p", os.environ.get("BENCH_REDIS_PORT", "6379"), "ping"],
+                              capture_output=True, text=True, timeout=10)
+        if "PONG" not in ping.stdout:
+            problems.append("redis-server does not answer on 127.0.0.1 (bench/setup.sh)")
+    if problems:
+        raise BenchError("not ready:\n  " + "\n  ".join(problems))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="smoke run, under a minute")
+    ap.add_argument("--brokers", default="localhost:9092")
+    ap.add_argument("--only", default="", help="comma-separated scenarios to run: s1,s2,s3,s4,s4join,s5")
+    ap.add_argument("--results", default=os.path.join(BENCH, "results"))
+    ap.add_argument("--keep-topics", action="store_true", help="do not delete this run's topics at the end")
+    args = ap.parse_args()
+    mode = "quick" if args.quick else "full"
+    only = set(filter(None, args.only.split(",")))
+
+    def want(s):
+        return not only or s in only
+
+    if os.path.exists(os.path.join(ROOT, ".run", "pg_port")) and "BENCH_PG_PORT" not in os.environ:
+        with open(os.path.join(ROOT, ".run", "pg_port")) as f:
+            os.environ["BENCH_PG_PORT"] = f.read().strip()
+    started = time.monotonic()
+    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+    outdir = os.path.join(args.results, f"{stamp}-{mode}")
+    os.makedirs(outdir, exist_ok=True)
+    latest = os.path.join(args.results, "latest")
+    if os.path.islink(latest) or not os.path.exists(latest):
+        if os.path.islink(latest):
+            os.unlink(latest)
+        os.symlink(os.path.basename(outdir), latest)
+
+    try:
+        preflight(args)
+    except BenchError as e:
+        print(f"bench: {e}", file=sys.stderr)
+        return 2
+    r = Runner(args, mode, outdir)
+    info = machine_info()
+    busy_before = busy_fraction(2.0)
+    info["cpu_busy_before"] = round(busy_before, 3)
+    info["loadavg_before"] = os.getloadavg()
+    info["others"] = other_load()
+    header = [
+        f"- mode: {mode}; command: `{'make bench-quick' if args.quick else 'make bench'}` "
+        f"(`/usr/bin/python3 bench/run.py{' --quick' if args.quick else ''}`)",
+        f"- machine: {info.get('cores')} cores ({info.get('cpu', '?')}), {info.get('memory_gib', '?')} GiB, "
+        f"Linux {info['kernel']}",
+        f"- software: PHP {info['php']}, kafka_lock {info['kafka_lock']} (librdkafka {info['librdkafka']}), "
+        f"Apache Kafka {info['kafka']} (one local KRaft node), symfony/lock {info['symfony_lock']}, Redis {info['redis']}, "
+        f"PostgreSQL {info['postgresql']}",
+        f"- load before the run: {busy_before * 100:.0f}% of all cores busy, load average {info['loadavg_before'][0]:.2f}"
+        + (f"; busiest others: {', '.join(info['others'])}" if info["others"] else ""),
+    ]
+    print(f"kafka_lock bench, {mode} mode -> {outdir}")
+    for h in header[1:]:
+        print(h.replace("- ", "", 1))
+    status = 0
+    run_meter = LoadMeter()
+    try:
+        filled_old_at = scenario4_fill_old(r) if want("s4join") else None
+        if want("s1"):
+            scenario1(r)
+        if want("s2"):
+            scenario2(r)
+        if want("s3"):
+            scenario3(r)
+        if want("s4"):
+            scenario4(r)
+        if want("s5"):
+            scenario5(r)
+        if want("s4join"):
+            scenario4_join(r, filled_old_at)
+    except (BenchError, subprocess.SubprocessError, OSError, KeyError, ValueError, json.JSONDecodeError) as e:
+        r.errors.append(f"{type(e).__name__}: {e}")
+    finally:
+        if not args.keep_topics:
+            try:
+                print("  " + r.floor_tool("delete", "--prefix", r.prefix).strip())
+            except (BenchError, subprocess.SubprocessError, OSError) as e:
+                print(f"  could not delete this run's topics: {e}")
+    load = run_meter.done()
+    header.append(f"- during the run: {load['cpu_busy'] * 100:.0f}% of all cores busy on average (this bench included), "
+                  f"load average {load['loadavg_start']:.2f} at the start, {load['loadavg_end']:.2f} at the end; "
+                  f"run time {time.monotonic() - started:.0f} s")
+    made = plots(r) if r.tables else []
+    r.results["machine"] = info
+    r.results["run_load"] = load
+    r.results["errors"] = r.errors
+    with open(os.path.join(outdir, "results.json"), "w") as f:
+        json.dump(r.results, f, indent=1, default=str)
+    with open(os.path.join(outdir, "summary.md"), "w") as f:
+        f.write(summary_md(r, info, header))
+    print(f"\n{header[-1][2:]}")
+    print(f"results: {outdir} (results.json, summary.md, *.csv{', ' + str(len(made)) + ' plots' if made else ''})")
+    if r.errors:
+        status = 1
+        print("\nbench: ERRORS:", file=sys.stderr)
+        for e in r.errors:
+            print(f"  {e}", file=sys.stderr)
+    else:
+        print("bench: no errors (targets are reported above, they do not fail the run)")
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
