@@ -153,7 +153,7 @@ final class DistributedLock
      *                                       timestamps are CreateTime; the message says how to
      *                                       fix it).
      * @throws DistributedLockLostException if this instance held the lock but its lease was
-     *                                      lost; call releaseLock() before acquiring again.
+     *                                      lost; call releaseLock() (once) before acquiring again.
      */
     public function acquireLock(string $identifier, ?float $timeout = null): bool {}
 
@@ -173,14 +173,15 @@ final class DistributedLock
      *                                            `lock.operation_timeout`.
      * @throws DistributedLockTopicException if the topic cannot carry locks.
      * @throws DistributedLockLostException if this instance held the lock but its lease was
-     *                                      lost; call releaseLock() before acquiring again.
+     *                                      lost; call releaseLock() (once) before acquiring again.
      */
     public function tryLock(string $identifier): bool {}
 
     /**
      * Releases one level of this instance's hold; the lock is free for others once every
-     * level is released. Never waits for the brokers (the release is written in the
-     * background).
+     * level is released. Releasing the last level waits (at most `lock.operation_timeout`)
+     * until the broker has the release, so an acquire that anyone makes after this returns
+     * is queued behind it. A hold whose lease was lost is dropped at every level at once.
      *
      * @param string $identifier The lock's name: non-empty UTF-8, at most 1024 bytes.
      *
