@@ -31,8 +31,8 @@ as_root() {
 
 as_postgres() {
   if [ "$(id -un)" = postgres ]; then "$@"
-  elif [ "$(id -u)" -eq 0 ] && command -v runuser >/dev/null 2>&1; then runuser -u postgres -- "$@"
-  else as_root -u postgres "$@" 2>/dev/null || sudo -u postgres "$@"
+  elif [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"
+  else sudo -u postgres "$@"
   fi
 }
 
@@ -91,4 +91,6 @@ if [ "$db_exists" != 1 ]; then
   as_postgres createdb -p "$PG_PORT" -O "$DB" "$DB"
 fi
 log "postgresql: role and database '$DB' ready (127.0.0.1:$PG_PORT)"
-echo "$PG_PORT" >"$ROOT/.run/pg_port" 2>/dev/null || { mkdir -p "$ROOT/.run"; echo "$PG_PORT" >"$ROOT/.run/pg_port"; }
+# bench/run.py reads the port from here (BENCH_PG_PORT overrides).
+mkdir -p "$ROOT/.run"
+echo "$PG_PORT" >"$ROOT/.run/pg_port"

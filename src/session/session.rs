@@ -415,7 +415,11 @@ impl Session {
                     self.operation_timeout.as_secs_f64()
                 )));
             }
-            if req.token.is_some() && deadline.is_some_and(|d| now >= d) {
+            // Granted by the log but not yet trusted (the round trip took longer than the trust
+            // margin): the driver renews at once; wait for that renewal, within the operation
+            // time-out, rather than give up a lock that is ours.
+            let grace = if req.phase == Phase::Granted { self.operation_timeout } else { Duration::ZERO };
+            if req.token.is_some() && deadline.is_some_and(|d| now >= d + grace) {
                 self.withdraw(&mut state, seq, None);
                 return Ok(Outcome::TimedOut);
             }
@@ -681,6 +685,11 @@ fn handle_message(
             Event::Granted { at, .. } => {
                 if at >= view.trusted_from && req.phase == Phase::Waiting {
                     req.phase = Phase::Granted;
+                    let now = Instant::now();
+                    if !req.held(now) {
+                        // Make the next renewal due now: its acceptance restores the trust.
+                        req.last_alive_sent = now.checked_sub(req.ttl).unwrap_or(req.last_alive_sent);
+                    }
                 }
             }
             Event::Released { .. } | Event::Expired { .. } => {

@@ -4,8 +4,10 @@
 //! ```text
 //! kafka-floor floor  --topic T [--brokers B] [--n 2000] [--warmup 200] [--out FILE]
 //!     Produces one record and waits until the consumer has read it back, N times: the cost
-//!     of an acquire with no protocol work (produce, see it consumed). Prints p50/p99/max and
-//!     writes every sample (µs) as JSON to FILE: {"rtt_us":[...],"ack_us":[...]}.
+//!     of an acquire with no protocol work (produce, see it consumed); then produces a second
+//!     record and waits for its acknowledgement, as releaseLock() does. Prints p50/p99/max and
+//!     writes every sample (µs) as JSON to FILE: {"rtt_us":[...],"ack_us":[...],"pair_us":[...]}
+//!     (rtt: produced -> consumed; ack: produced -> acknowledged; pair: rtt + the second ack).
 //! kafka-floor fill   --topic T --n N [--keys K] [--partitions P] [--brokers B]
 //!     Creates T (LogAppendTime) and writes N well-formed lock records to partition 0
 //!     (acquire/release pairs of one dead owner over K identifiers), as fast as it can.
@@ -223,9 +225,32 @@ fn floor(args: &Args) -> Result<()> {
         })
     };
 
+    // Two loops. The first: record A (the acquire) is produced and awaited until consumed
+    // back; rtt = A produced -> A consumed, the floor of one acquire. The second also
+    // produces record B (the release) after A is consumed and waits until B is acknowledged,
+    // as the extension's releaseLock() does; pair = A produced -> B acknowledged, the floor
+    // of acquire + release. (In the second loop B's fetch can delay the next A, so the
+    // acquire floor is taken from the first loop alone.)
+    let wait_ack = |ack: &Ack| -> Result<Instant> {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let mut slot = ack.slot.lock().unwrap();
+        while slot.is_none() {
+            let now = Instant::now();
+            if now >= deadline {
+                return Err("no delivery report within 10 s".into());
+            }
+            slot = ack.changed.wait_timeout(slot, deadline - now).unwrap().0;
+        }
+        let (acked, outcome) = slot.take().expect("checked");
+        outcome.map_err(|e| format!("delivery failed: {e}"))?;
+        Ok(acked)
+    };
     let mut rtt = Vec::with_capacity(n);
     let mut acks = Vec::with_capacity(n);
-    for i in 0..warmup + n {
+    let mut pairs = Vec::with_capacity(n);
+    for i in 0..2 * (warmup + n) {
+        let with_release = i >= warmup + n;
+        let measured = i % (warmup + n) >= warmup;
         let payload = format!("{{\"v\":1,\"op\":\"tick\",\"bench\":{i}}}");
         *ack.slot.lock().unwrap() = None;
         let t0 = Instant::now();
@@ -245,30 +270,36 @@ fn floor(args: &Args) -> Result<()> {
                 None => return Err("no record consumed back within 10 s".into()),
             }
         };
-        // The delivery report usually came before the record was read back; wait for it.
-        let deadline = Instant::now() + Duration::from_secs(10);
-        let mut slot = ack.slot.lock().unwrap();
-        while slot.is_none() {
-            let now = Instant::now();
-            if now >= deadline {
-                return Err("no delivery report within 10 s".into());
+        // The delivery report usually came before the record was read back.
+        let acked = wait_ack(&ack)?;
+        if !with_release {
+            if measured {
+                rtt.push(seen.duration_since(t0).as_micros() as u64);
+                acks.push(acked.duration_since(t0).as_micros() as u64);
             }
-            slot = ack.changed.wait_timeout(slot, deadline - now).unwrap().0;
+            continue;
         }
-        let (acked, outcome) = slot.take().expect("checked");
-        drop(slot);
-        outcome.map_err(|e| format!("delivery failed: {e}"))?;
-        if i >= warmup {
-            rtt.push(seen.duration_since(t0).as_micros() as u64);
-            acks.push(acked.duration_since(t0).as_micros() as u64);
+        let release = format!("{{\"v\":1,\"op\":\"tick\",\"bench\":{i},\"release\":1}}");
+        producer
+            .send(BaseRecord::<str, str>::to(&topic).partition(0).payload(&release))
+            .map_err(|(e, _)| format!("cannot produce: {e}"))?;
+        let released = wait_ack(&ack)?;
+        if measured {
+            pairs.push(released.duration_since(t0).as_micros() as u64);
         }
     }
     stop.store(true, Ordering::Relaxed);
     let _ = poller.join();
     println!("{}", summary("floor produce+consume", &rtt));
     println!("{}", summary("produce ack (acks=all)", &acks));
+    println!("{}", summary("floor + release ack", &pairs));
     if let Some(out) = args.0.get("out") {
-        let json = format!("{{\"rtt_us\":{},\"ack_us\":{}}}\n", json_list(&rtt), json_list(&acks));
+        let json = format!(
+            "{{\"rtt_us\":{},\"ack_us\":{},\"pair_us\":{}}}\n",
+            json_list(&rtt),
+            json_list(&acks),
+            json_list(&pairs)
+        );
         std::fs::write(out, json).map_err(|e| format!("cannot write {out}: {e}"))?;
     }
     Ok(())

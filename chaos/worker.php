@@ -1,0 +1,171 @@
+<?php
+// Chaos worker: loops acquire -> critical section (read-modify-write of a counter in the fenced
+// store, with this hold's fencing token) -> release, logging every step as JSON lines.
+//
+//   php -n -d extension=target/release/libkafka_lock.so chaos/worker.php --log=F --store=SOCK
+//       --topic=T --brokers=H:P [--ttl=1] [--lock=hot] [--mixed=0] [--hot-share=1.0]
+//       [--hold-ms=20] [--duration=10] [--iterations=0] [--acq-timeout=30] [--watch-max=0]
+//       [--partitions=3] [--gap-ms=0]
+//
+// --mixed=N: with probability 1 - hot-share, use one of N other locks (m0..m{N-1}) instead of
+// the hot lock. --watch-max=S: inside the critical section, poll isAcquired() every 2 ms until
+// it turns false or S seconds pass (the cut-off client of scenario 6), logging the last instant
+// it was seen true. Times: hrtime(true) (CLOCK_MONOTONIC, ns, comparable across processes of
+// this machine) and microtime(true) (wall clock, to compare with the brokers' LogAppendTime).
+
+$opt = ['ttl' => '1', 'lock' => 'hot', 'mixed' => '0', 'hot-share' => '1.0', 'hold-ms' => '20',
+        'duration' => '10', 'iterations' => '0', 'acq-timeout' => '30', 'watch-max' => '0',
+        'partitions' => '3', 'gap-ms' => '0', 'op-timeout' => '10'];
+foreach (array_slice($argv, 1) as $a) {
+    if (!preg_match('/^--([a-z-]+)=(.*)$/s', $a, $m)) {
+        fwrite(STDERR, "bad argument $a\n");
+        exit(2);
+    }
+    $opt[$m[1]] = $m[2];
+}
+foreach (['log', 'store', 'topic', 'brokers'] as $k) {
+    if (!isset($opt[$k])) {
+        fwrite(STDERR, "--$k is required\n");
+        exit(2);
+    }
+}
+
+$pid = getmypid();
+$logf = fopen($opt['log'], 'a');
+function logj(array $e): void
+{
+    global $logf, $pid;
+    $e['pid'] = $pid;
+    fwrite($logf, json_encode($e, JSON_UNESCAPED_SLASHES) . "\n");
+    fflush($logf);
+}
+function now(): int
+{
+    return hrtime(true);
+}
+
+$store = null;
+function store(array $req): array
+{
+    global $store, $opt, $pid;
+    if ($store === null) {
+        $store = stream_socket_client('unix://' . $opt['store'], $errno, $errstr, 5);
+        if (!$store) {
+            throw new RuntimeException("store: $errstr");
+        }
+    }
+    $req['pid'] = $pid;
+    fwrite($store, json_encode($req) . "\n");
+    $line = fgets($store);
+    if ($line === false) {
+        throw new RuntimeException('store connection lost');
+    }
+    return json_decode($line, true);
+}
+
+[$holdLo, $holdHi] = array_map('intval', array_pad(explode('-', $opt['hold-ms']), 2, $opt['hold-ms']));
+$config = [
+    'metadata.broker.list' => $opt['brokers'],
+    'lock.ttl' => (float)$opt['ttl'],
+    'lock.partitions' => (int)$opt['partitions'],
+    'lock.operation_timeout' => (float)$opt['op-timeout'],
+];
+$t0 = now();
+logj(['ev' => 'start', 't' => $t0, 'wall' => microtime(true), 'opt' => $opt]);
+try {
+    $lock = new DistributedLock($opt['topic'], $config);
+} catch (Throwable $e) {
+    logj(['ev' => 'exc', 'where' => 'construct', 'class' => get_class($e), 'msg' => $e->getMessage(), 't' => now()]);
+    exit(3);
+}
+logj(['ev' => 'ready', 't' => now()]);
+
+$deadline = $t0 + (int)((float)$opt['duration'] * 1e9);
+$iterations = (int)$opt['iterations'];
+$mixed = (int)$opt['mixed'];
+$hotShare = (float)$opt['hot-share'];
+$acqTimeout = (float)$opt['acq-timeout'];
+$watchMax = (float)$opt['watch-max'];
+$gap = (int)$opt['gap-ms'];
+$done = 0;
+
+while (now() < $deadline && ($iterations === 0 || $done < $iterations)) {
+    $done++;
+    $name = ($mixed > 0 && mt_rand() / mt_getrandmax() >= $hotShare) ? 'm' . mt_rand(0, $mixed - 1) : $opt['lock'];
+    $ta = now();
+    logj(['ev' => 'acq', 'lock' => $name, 't' => $ta, 'wall' => microtime(true)]);
+    try {
+        $ok = $lock->acquireLock($name, $acqTimeout);
+    } catch (DistributedLockException $e) {
+        logj(['ev' => 'exc', 'where' => 'acquire', 'lock' => $name, 'class' => get_class($e), 'msg' => $e->getMessage(), 't' => now()]);
+        usleep(100000);
+        continue;
+    }
+    if (!$ok) {
+        logj(['ev' => 'acq_timeout', 'lock' => $name, 't' => now(), 'waited' => (now() - $ta) / 1e9]);
+        continue;
+    }
+    $ts = now();
+    $wall = microtime(true);
+    $token = $lock->getFencingToken($name);
+    $rem = $lock->getRemainingLifetime($name);
+    logj(['ev' => 'cs_start', 'lock' => $name, 'token' => $token, 't' => $ts, 'wall' => $wall, 't_acq' => $ta, 'rem' => $rem]);
+    $cs = ['ev' => 'cs_end', 'lock' => $name, 'token' => $token];
+    try {
+        $r = store(['op' => 'read', 'lock' => $name, 'token' => $token]);
+        $cs['read_ok'] = $r['ok'];
+        $value = $r['value'] ?? null;
+        $cs['read'] = $value;
+        if ($watchMax > 0) {
+            // Hold the lock and watch our own view of the lease.
+            $lastTrue = null;
+            $lastTrueWall = null;
+            $firstFalse = null;
+            $polls = 0;
+            $end = now() + (int)($watchMax * 1e9);
+            while (now() < $end) {
+                $tb = now();
+                $wb = microtime(true);
+                $polls++;
+                if ($lock->isAcquired($name)) {
+                    $lastTrue = $tb;
+                    $lastTrueWall = $wb;
+                } else {
+                    $firstFalse = now();
+                    break;
+                }
+                usleep(2000);
+            }
+            $cs += ['watch_last_true' => $lastTrue, 'watch_last_true_wall' => $lastTrueWall,
+                    'watch_first_false' => $firstFalse, 'watch_polls' => $polls];
+        } else {
+            usleep(mt_rand($holdLo, $holdHi) * 1000);
+        }
+        if ($r['ok']) {
+            $w = store(['op' => 'write', 'lock' => $name, 'token' => $token, 'value' => $value + 1]);
+            $cs['write_ok'] = $w['ok'];
+            $cs['wrote'] = $value + 1;
+        }
+    } catch (Throwable $e) {
+        $cs['store_error'] = $e->getMessage();
+    }
+    // The last instant this holder checked its own view of the lease: if it was still true
+    // after another process was granted the lock, the holder's view was not conservative.
+    $cs['t_chk'] = now();
+    $cs['wall_chk'] = microtime(true);
+    $cs['held'] = $lock->isAcquired($name);
+    $cs['t'] = now();
+    $cs['rem'] = $lock->getRemainingLifetime($name);
+    logj($cs);
+    $tr = now();
+    try {
+        $rel = $lock->releaseLock($name);
+        logj(['ev' => 'rel', 'lock' => $name, 'token' => $token, 'ok' => $rel, 't0' => $tr, 't' => now()]);
+    } catch (DistributedLockException $e) {
+        logj(['ev' => 'exc', 'where' => 'release', 'lock' => $name, 'token' => $token, 'class' => get_class($e), 'msg' => $e->getMessage(), 't' => now()]);
+    }
+    if ($gap > 0) {
+        usleep($gap * 1000);
+    }
+}
+logj(['ev' => 'end', 't' => now(), 'iterations' => $done]);
