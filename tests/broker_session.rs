@@ -160,3 +160,24 @@ fn a_late_joiner_replays_the_window_and_agrees_on_the_holder() {
         assert_eq!(free, i % 2 == 0, "k{i}: the joiner must see exactly the odd locks held");
     }
 }
+
+#[test]
+fn a_changed_partition_count_fails_closed() {
+    use rdkafka::admin::{AdminClient, AdminOptions, NewPartitions};
+    use rdkafka::client::DefaultClientContext;
+    let topic = fresh_topic("repartition");
+    // A client id of its own: a session of its own, so failing it closed touches no other test.
+    let mut lock = open(&topic, &[("client.id", ConfigValue::Str("repartition".into())), ("lock.ttl", ConfigValue::Float(30.0))]);
+    assert!(lock.acquire("held", Some(5.0)).unwrap());
+    let admin: AdminClient<DefaultClientContext> = ClientConfig::new().set("bootstrap.servers", brokers()).create().unwrap();
+    let results = futures_executor::block_on(admin.create_partitions(&[NewPartitions::new(&topic, 3)], &AdminOptions::new())).unwrap();
+    assert!(results.iter().all(|r| r.is_ok()), "{results:?}");
+    // The driver compares partition counts every 10 s; await the hold turning false.
+    let deadline = Instant::now() + Duration::from_secs(25);
+    while lock.is_acquired("held").unwrap() {
+        assert!(Instant::now() < deadline, "the hold survived a partition count change");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let err = lock.acquire("other", Some(1.0)).unwrap_err();
+    assert!(err.to_string().contains("partition count of topic"), "{err}");
+}

@@ -123,6 +123,8 @@ struct State {
     requests: HashMap<u64, OwnRequest>,
     by_token: HashMap<(Arc<str>, i32, Offset), u64>,
     topics: HashMap<String, i32>,
+    /// Topics this session stopped trusting (partition count changed).
+    topic_failures: HashMap<String, LockError>,
     /// Partitions a thread is joining right now; others wait before producing to them.
     joining: std::collections::HashSet<(String, i32)>,
     next_seq: u64,
@@ -224,8 +226,14 @@ impl Session {
 
     /// Partition count of `topic`, checked (and the topic created) once per session.
     pub fn open_topic(&self, topic: &str, options: &LockOptions) -> LockResult<i32> {
-        if let Some(&n) = lock(&self.inner.shared).topics.get(topic) {
-            return Ok(n);
+        {
+            let state = lock(&self.inner.shared);
+            if let Some(err) = state.topic_failures.get(topic) {
+                return Err(err.clone());
+            }
+            if let Some(&n) = state.topics.get(topic) {
+                return Ok(n);
+            }
         }
         let n = kafka::ensure_topic(&self.inner.clients.consumer, &self.settings, topic, options)?;
         lock(&self.inner.shared).topics.insert(topic.to_owned(), n);
@@ -266,6 +274,9 @@ impl Session {
                 )));
             }
             state = shared.changed.wait_timeout(state, give_up - now).unwrap_or_else(|e| e.into_inner()).0;
+        }
+        if let Some(err) = state.topic_failures.get(topic).cloned() {
+            return Err(err);
         }
         if let Some(err) = state.partitions.get(topic).and_then(|p| p.get(&partition)).and_then(|v| v.failure.clone()) {
             return Err(err);
@@ -559,7 +570,12 @@ impl Drop for Session {
 
 /// The driver thread: consume, apply, notify, renew, tick; until the stop flag is set.
 fn drive(clients: &Clients, shared: &Shared, owner: &str) {
+    let mut last_partition_check = Instant::now();
     while !shared.stop.load(Ordering::SeqCst) {
+        if last_partition_check.elapsed() >= PARTITION_CHECK_INTERVAL {
+            check_partition_counts(clients, shared);
+            last_partition_check = Instant::now();
+        }
         let timeout = next_wake(&lock(shared), Instant::now());
         let first = clients.consumer.poll(timeout);
         let mut state = lock(shared);
@@ -584,6 +600,43 @@ fn drive(clients: &Clients, shared: &Shared, owner: &str) {
         if changed {
             shared.changed.notify_all();
         }
+    }
+}
+
+/// How often the driver compares the partition counts of the topics in use with the brokers'.
+const PARTITION_CHECK_INTERVAL: Duration = Duration::from_secs(10);
+
+/// Fails closed when a topic's partition count changed: identifiers now map to other
+/// partitions, so this process's view of who holds what is no longer the others' view. Every
+/// request on the topic is failed (holders lose their holds) and new acquires throw.
+fn check_partition_counts(clients: &Clients, shared: &Shared) {
+    let topics: Vec<(String, i32)> = lock(shared).topics.iter().map(|(t, n)| (t.clone(), *n)).collect();
+    for (topic, known) in topics {
+        // Outside the state lock: a metadata round trip must not stall the PHP thread.
+        let Ok(metadata) = clients.consumer.fetch_metadata(Some(&topic), Duration::from_secs(2)) else { continue };
+        let Some(now) = metadata.topics().iter().find(|t| t.name() == topic && t.error().is_none()).map(|t| t.partitions().len() as i32) else {
+            continue;
+        };
+        if now == 0 || now == known {
+            continue;
+        }
+        let err = LockError::Topic(format!(
+            "the partition count of topic '{topic}' changed from {known} to {now} while locks were in \
+             use; identifiers now map to other partitions, so every hold on this topic is treated as \
+             lost. Never change the partition count of a lock topic with live locks."
+        ));
+        let mut state = lock(shared);
+        state.topic_failures.insert(topic.clone(), err.clone());
+        for view in state.partitions.get_mut(&topic).into_iter().flat_map(|p| p.values_mut()) {
+            view.failure = Some(err.clone());
+        }
+        for req in state.requests.values_mut() {
+            if &*req.topic == topic {
+                req.phase = Phase::Failed(err.clone());
+            }
+        }
+        drop(state);
+        shared.changed.notify_all();
     }
 }
 

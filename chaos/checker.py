@@ -1,0 +1,453 @@
+#!/usr/bin/env python3
+"""Checks the history of one chaos run (a folder written by chaos/run.py):
+
+  meta.json        scenario, parameters, topic
+  w-*.jsonl        the workers' logs (chaos/worker.php)
+  store.jsonl      every access to the fenced store, in the store's order
+  faults.jsonl     what the runner injected, when (CLOCK_MONOTONIC ns, as hrtime())
+  log.json         the lock topic's records, read back after the run (per partition)
+
+and prints / returns the figures. Definitions (docs/reliability.md repeats them):
+
+hold            one critical section: from acquireLock() returning true (t_start) to the
+                worker's last own check of isAcquired() (t_chk), or to its death (kill -9).
+overlap         two holds of one lock by different processes whose intervals intersect.
+                Excused only if the older holder's own view had already turned false at its
+                t_chk (it was paused, starved or cut off past its lease) AND the fenced store
+                refused every access of the older holder made after the newer holder's first
+                access. Anything else is a safety violation.
+view violation  a holder saw isAcquired() true at a wall-clock instant after the log's
+                deadline for its request (last accepted alive record's broker time + ttl, by
+                the independent replay in chaos/replay.py), or after the log removed it; or a
+                true isAcquired() after another process's grant (t_chk > the other's t_start).
+token violation two holds of a lock with the same token, a token that is not larger than the
+                token of the previous hold (by grant order) of that lock, a token the fenced
+                store saw from two processes, or a hold whose token the log never granted to
+                that process.
+FIFO overtake   a hold that started before the log granted its request (the log's grant order
+                is the queue order: head of queue by acquire offset), i.e. a client that acted
+                out of turn; plus grants out of token order in the workers' history.
+lost update     an accepted write of the fenced store whose value is not the previous value + 1,
+                or a final counter different from the number of accepted writes.
+stuck           an acquireLock() that did not return within the run's liveness bound, or never.
+hand-off        time from a holder's releaseLock() call to the next holder's acquireLock()
+                returning, when that next holder was already waiting.
+recovery        time from a fault to the next critical section that starts after it.
+
+usage: checker.py RUN_DIR [RUN_DIR...]   (prints one JSON object per run)
+"""
+import base64
+import glob
+import json
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import replay as replay_mod  # noqa: E402
+
+WALL_TOLERANCE_MS = 2.0  # ms truncation of broker timestamps + float rounding
+
+
+def load_jsonl(path):
+    out = []
+    try:
+        with open(path) as f:
+            for line in f:
+                line = line.strip()
+                if line:
+                    try:
+                        out.append(json.loads(line))
+                    except ValueError:
+                        out.append({"ev": "corrupt_line"})
+    except FileNotFoundError:
+        pass
+    return out
+
+
+def pct(values, p):
+    if not values:
+        return None
+    s = sorted(values)
+    k = min(len(s) - 1, max(0, int(round(p / 100.0 * (len(s) - 1)))))
+    return s[k]
+
+
+class Hold:
+    __slots__ = ("pid", "lock", "token", "t_start", "wall_start", "t_acq", "t_chk", "wall_chk", "held",
+                 "end", "rel_t0", "rel_ok", "read_ok", "write_ok", "watch", "killed", "worker", "cs_end")
+
+    def __init__(self, e, worker):
+        self.pid, self.lock, self.token = e["pid"], e["lock"], e["token"]
+        self.t_start, self.wall_start, self.t_acq = e["t"], e["wall"], e.get("t_acq")
+        self.t_chk = self.wall_chk = self.held = self.end = None
+        self.rel_t0 = self.rel_ok = self.read_ok = self.write_ok = None
+        self.watch = None
+        self.killed = False
+        self.worker = worker
+        self.cs_end = None
+
+
+def check_run(run_dir):
+    meta = json.load(open(os.path.join(run_dir, "meta.json")))
+    faults = load_jsonl(os.path.join(run_dir, "faults.jsonl"))
+    store = load_jsonl(os.path.join(run_dir, "store.jsonl"))
+    res = {"run": os.path.basename(run_dir), "scenario": meta["scenario"], "violations": [], "notes": [],
+           "faults": sum(1 for f in faults if f.get("fault")),
+           }
+    V = res["violations"]
+    killed_at = {f["pid"]: f["t"] for f in faults if f.get("kind") == "kill"}
+    end_of_run = meta.get("t_end")
+    liveness_bound = meta.get("liveness_bound_s", 30.0)
+
+    # ---- workers' histories -------------------------------------------------------------
+    holds, acq_waits, timeouts, exceptions, stuck = [], [], 0, {}, []
+    worker_exit = meta.get("exit_codes", {})
+    crashes = []
+    for path in sorted(glob.glob(os.path.join(run_dir, "w-*.jsonl"))):
+        evs = load_jsonl(path)
+        cur = None
+        pending_acq = None
+        pid = None
+        for e in evs:
+            ev = e.get("ev")
+            pid = e.get("pid", pid)
+            if ev == "acq":
+                pending_acq = e
+            elif ev == "cs_start":
+                cur = Hold(e, os.path.basename(path))
+                holds.append(cur)
+                if pending_acq is not None:
+                    acq_waits.append((e["t"] - pending_acq["t"]) / 1e9)
+                pending_acq = None
+            elif ev == "cs_end" and cur is not None:
+                cur.t_chk, cur.wall_chk, cur.held = e["t_chk"], e["wall_chk"], e["held"]
+                cur.read_ok, cur.write_ok = e.get("read_ok"), e.get("write_ok")
+                cur.cs_end = e
+                if e.get("watch_polls") is not None:
+                    cur.watch = e
+            elif ev == "rel" and cur is not None:
+                cur.rel_t0, cur.rel_ok = e["t0"], e["ok"]
+                cur = None
+            elif ev == "acq_timeout":
+                timeouts += 1
+                if e.get("waited", 0) >= liveness_bound:
+                    stuck.append({"pid": pid, "lock": e["lock"], "waited": e["waited"], "why": "acquire timed out"})
+                pending_acq = None
+            elif ev == "exc":
+                k = "%s in %s" % (e.get("class"), e.get("where"))
+                exceptions[k] = exceptions.get(k, 0) + 1
+                if e.get("where") == "acquire":
+                    pending_acq = None
+        if pid is None:
+            continue
+        # The end of this worker's history.
+        if cur is not None and cur.t_chk is None:
+            if pid in killed_at:
+                cur.killed, cur.end = True, killed_at[pid]
+            else:
+                crashes.append({"pid": pid, "worker": os.path.basename(path), "why": "died inside a critical section"})
+                cur.end = end_of_run
+        if pending_acq is not None and pid not in killed_at:
+            waited = ((end_of_run or pending_acq["t"]) - pending_acq["t"]) / 1e9
+            if waited >= min(liveness_bound, meta.get("grace_s", 10)):
+                stuck.append({"pid": pid, "lock": pending_acq["lock"], "waited": round(waited, 2),
+                              "why": "acquireLock() never returned"})
+        code = worker_exit.get(str(pid))
+        if code not in (None, 0) and pid not in killed_at and code != -9:
+            crashes.append({"pid": pid, "worker": os.path.basename(path), "why": "exit code %s" % code})
+    for h in holds:
+        if h.end is None:
+            h.end = h.t_chk
+    res["acquisitions"] = len(holds)
+    res["acq_timeouts"] = timeouts
+    res["exceptions"] = exceptions
+    res["stuck"] = len(stuck)
+    res["stuck_detail"] = stuck[:10]
+    res["crashes"] = crashes
+    for c in crashes:
+        V.append({"kind": "worker crash", **c})
+
+    by_lock = {}
+    for h in holds:
+        by_lock.setdefault(h.lock, []).append(h)
+    for hs in by_lock.values():
+        hs.sort(key=lambda h: h.t_start)
+
+    # ---- the fenced store ---------------------------------------------------------------
+    first_access = {}   # (lock, pid, token) -> seq of first access
+    accesses = {}       # (lock, pid, token) -> [entries]
+    lost = 0
+    accepted_writes = 0
+    fenced_writes = sum(1 for s in store if s["op"] == "write" and not s["ok"])
+    fenced_reads = sum(1 for s in store if s["op"] == "read" and not s["ok"])
+    last_value = {}
+    n_accepted = {}
+    for s in store:
+        k = (s["lock"], s["pid"], s["token"])
+        first_access.setdefault(k, s["seq"])
+        accesses.setdefault(k, []).append(s)
+        if s.get("token_reuse_of") is not None:
+            V.append({"kind": "token reuse (fenced store)", "lock": s["lock"], "token": s["token"],
+                      "pids": [s["token_reuse_of"], s["pid"]]})
+        if s["op"] == "write" and s["ok"]:
+            accepted_writes += 1
+            n_accepted[s["lock"]] = n_accepted.get(s["lock"], 0) + 1
+            if s["value"] != s["prev"] + 1:
+                lost += 1
+                V.append({"kind": "lost update", "entry": s})
+            last_value[s["lock"]] = s["value"]
+    for name, n in n_accepted.items():
+        if last_value.get(name) != n:
+            lost += 1
+            V.append({"kind": "counter not exact", "lock": name, "value": last_value.get(name), "accepted": n})
+    # Workers' own view of their writes against the store's.
+    store_ok = {(s["lock"], s["pid"], s["token"]) for s in store if s["op"] == "write" and s["ok"]}
+    worker_ok = 0
+    for h in holds:
+        if h.write_ok:
+            worker_ok += 1
+            if (h.lock, h.pid, h.token) not in store_ok:
+                V.append({"kind": "write reported accepted but not in the store", "pid": h.pid, "lock": h.lock, "token": h.token})
+    res["writes_accepted"] = accepted_writes
+    res["writes_unknown_outcome"] = accepted_writes - worker_ok  # writer killed before logging it
+    res["fenced_writes"] = fenced_writes
+    res["fenced_reads"] = fenced_reads
+    res["lost_updates"] = lost
+
+    # ---- overlaps, token order -----------------------------------------------------------
+    overlaps = excused = 0
+    token_viol = 0
+    overtakes = 0
+    for name, hs in by_lock.items():
+        seen_tokens = {}
+        for i, a in enumerate(hs):
+            if a.token in seen_tokens:
+                token_viol += 1
+                V.append({"kind": "token used by two holds", "lock": name, "token": a.token,
+                          "pids": [seen_tokens[a.token], a.pid]})
+            seen_tokens[a.token] = a.pid
+            if i > 0 and a.token <= hs[i - 1].token:
+                overtakes += 1
+                token_viol += 1
+                V.append({"kind": "grant out of token order", "lock": name,
+                          "earlier": {"pid": hs[i - 1].pid, "token": hs[i - 1].token},
+                          "later": {"pid": a.pid, "token": a.token}})
+            for b in hs[i + 1:]:
+                if b.t_start >= a.end:
+                    break
+                if b.pid == a.pid:
+                    continue
+                overlaps += 1
+                older, newer = (a, b) if a.token < b.token else (b, a)
+                ok = older.held is False or older.killed
+                # Every access of the older holder after the newer one's first must be refused.
+                nf = first_access.get((name, newer.pid, newer.token))
+                late = [s for s in accesses.get((name, older.pid, older.token), [])
+                        if nf is not None and s["seq"] > nf]
+                if any(s["ok"] for s in late):
+                    ok = False
+                detail = {"lock": name, "older": {"pid": older.pid, "token": older.token, "held_at_end": older.held,
+                                                   "t_start": older.t_start, "t_chk": older.t_chk},
+                          "newer": {"pid": newer.pid, "token": newer.token, "t_start": newer.t_start},
+                          "overlap_ms": round((a.end - b.t_start) / 1e6, 3),
+                          "older_accesses_after_newer": [{"op": s["op"], "ok": s["ok"]} for s in late]}
+                if ok:
+                    excused += 1
+                    res["notes"].append({"kind": "excused overlap", **detail})
+                else:
+                    V.append({"kind": "overlap", **detail})
+    res["overlaps"] = overlaps
+    res["overlaps_excused"] = excused
+
+    # ---- the log, replayed independently -------------------------------------------------
+    view_viol = 0
+    log_path = os.path.join(run_dir, "log.json")
+    margins = []
+    if os.path.exists(log_path):
+        log = json.load(open(log_path))
+        malformed, ignored, records = {}, {}, 0
+        granted = {}  # (lock, token) -> Request
+        for part, recs in log["partitions"].items():
+            for r in recs:
+                r["key"] = None if r["key"] is None else base64.b64decode(r["key"])
+                r["value"] = None if r["value"] is None else base64.b64decode(r["value"])
+            rp = replay_mod.replay_partition(recs)
+            records += rp.records
+            for k, v in rp.malformed.items():
+                malformed[k] = malformed.get(k, 0) + v
+            for k, v in rp.ignored.items():
+                ignored[k] = ignored.get(k, 0) + v
+            for req in rp.grants:
+                granted[(req.key, req.token)] = req
+        res["log_records"] = records
+        res["log_malformed"] = malformed
+        res["log_ignored"] = ignored
+        res["log_grants"] = len(granted)
+        for h in holds:
+            req = granted.get((h.lock, h.token))
+            if req is None:
+                token_viol += 1
+                V.append({"kind": "hold of a token the log never granted", "pid": h.pid, "lock": h.lock, "token": h.token})
+                continue
+            if req.pid() != h.pid:
+                token_viol += 1
+                V.append({"kind": "hold of a token the log granted to another process", "pid": h.pid,
+                          "lock": h.lock, "token": h.token, "log_owner": req.owner})
+            if h.wall_start * 1000.0 + WALL_TOLERANCE_MS < req.granted_ts:
+                overtakes += 1
+                V.append({"kind": "critical section started before the log granted it", "pid": h.pid, "lock": h.lock,
+                          "token": h.token, "cs_start_wall_ms": round(h.wall_start * 1000, 3), "granted_ts": req.granted_ts})
+            # The holder's own view against the log's deadline.
+            if req.removed_ts is not None:
+                deadline = min(req.deadline_at_removal, req.removed_ts)
+                if req.removed_why == "released":
+                    deadline = req.removed_ts
+            else:
+                deadline = req.deadline
+            trues = []
+            if h.held and h.wall_chk is not None:
+                trues.append(("isAcquired() at the end of the critical section", h.wall_chk))
+            if h.watch and h.watch.get("watch_last_true_wall"):
+                trues.append(("isAcquired() while watching", h.watch["watch_last_true_wall"]))
+            for what, wall in trues:
+                m = deadline - wall * 1000.0
+                if what.endswith("watching"):
+                    margins.append(m)
+                if m < -WALL_TOLERANCE_MS:
+                    view_viol += 1
+                    V.append({"kind": "holder saw its lease valid after the log's deadline", "what": what,
+                              "pid": h.pid, "lock": h.lock, "token": h.token, "seen_true_wall_ms": round(wall * 1000, 3),
+                              "log_deadline_ms": deadline, "removed": req.removed_why, "late_ms": round(-m, 3)})
+    # True isAcquired() after another process was granted (monotonic clock, same machine).
+    for name, hs in by_lock.items():
+        for a in hs:
+            seen_true = []
+            if a.held and a.t_chk is not None:
+                seen_true.append(a.t_chk)
+            if a.watch and a.watch.get("watch_last_true"):
+                seen_true.append(a.watch["watch_last_true"])
+            if not seen_true:
+                continue
+            last_true = max(seen_true)
+            for b in hs:
+                if b.pid != a.pid and b.token > a.token and a.t_start < b.t_start < last_true:
+                    view_viol += 1
+                    V.append({"kind": "isAcquired() true after another process was granted", "lock": name,
+                              "holder": {"pid": a.pid, "token": a.token, "last_true": last_true},
+                              "next": {"pid": b.pid, "token": b.token, "t_start": b.t_start},
+                              "by_ms": round((last_true - b.t_start) / 1e6, 3)})
+    res["view_violations"] = view_viol
+    res["token_violations"] = token_viol
+    res["fifo_overtakes"] = overtakes
+    res["watch_margin_ms"] = [round(m, 1) for m in margins]
+
+    # ---- hand-off latency, recovery --------------------------------------------------------
+    handoffs = []
+    for name, hs in by_lock.items():
+        for a, b in zip(hs, hs[1:]):
+            if a.rel_t0 is None or b.pid == a.pid or b.t_acq is None:
+                continue
+            if b.t_acq < a.rel_t0 <= b.t_start:
+                handoffs.append((b.t_start - a.rel_t0) / 1e6)
+    res["handoffs"] = len(handoffs)
+    res["handoff_p50_ms"] = pct(handoffs, 50)
+    res["handoff_p99_ms"] = pct(handoffs, 99)
+    recov = []
+    all_starts = sorted((h.t_start, h.pid, h.lock) for h in holds)
+    for f in faults:
+        if not f.get("fault"):
+            continue
+        t0 = f.get("t_recover_from", f["t"])
+        nxt = [s for s in all_starts if s[0] > t0 and s[1] != f.get("pid") and (f.get("lock") in (None, s[2]))]
+        if nxt:
+            r = (nxt[0][0] - t0) / 1e9
+            recov.append(r)
+            f["recovery_s"] = r
+        else:
+            f["recovery_s"] = None
+            res["notes"].append({"kind": "no critical section after a fault", "fault": f})
+    res["recovery_s"] = recov
+    res["recovery_p50_s"] = pct(recov, 50)
+    res["recovery_max_s"] = max(recov) if recov else None
+
+    # ---- per-scenario expectations -------------------------------------------------------------
+    scenario_checks(meta, faults, by_lock, holds, res)
+    res["safety_violations"] = len(V)
+    return res
+
+
+def hold_containing(by_lock, pid, t):
+    for hs in by_lock.values():
+        for h in hs:
+            if h.pid == pid and h.t_start <= t and (h.end is None or t <= h.end or h.t_chk is None):
+                return h
+    return None
+
+
+def scenario_checks(meta, faults, by_lock, holds, res):
+    ttl = meta["params"]["ttl"]
+    V = res["violations"]
+    exp = res.setdefault("expectations", {})
+
+    def fail(kind, **kw):
+        exp.setdefault("failed", []).append({"kind": kind, **kw})
+
+    for f in faults:
+        kind = f.get("kind")
+        if kind == "kill" and f.get("lock"):
+            # The next waiter must hold the lock within TTL + 1 s.
+            hs = by_lock.get(f["lock"], [])
+            nxt = [h for h in hs if h.t_start > f["t"] and h.pid != f["pid"]]
+            if nxt:
+                d = (nxt[0].t_start - f["t"]) / 1e9
+                exp.setdefault("kill_next_holder_s", []).append(round(d, 3))
+                if d > ttl + 1.0:
+                    fail("next holder later than TTL + 1 s after kill -9", lock=f["lock"], after_s=round(d, 3))
+            elif f.get("waiters", 0) > 0:
+                fail("no next holder after kill -9", lock=f["lock"])
+        if kind == "sigstop" and f.get("lock"):
+            h = hold_containing(by_lock, f["pid"], f["t"])
+            if h is None or h.t_chk is None or h.t_chk < f["t_cont"]:
+                exp["pause_missed_cs"] = exp.get("pause_missed_cs", 0) + 1
+                continue
+            exp["pauses_in_cs"] = exp.get("pauses_in_cs", 0) + 1
+            others = [b for b in by_lock.get(h.lock, []) if b.pid != h.pid and f["t"] < b.t_start < f["t_cont"]]
+            if f["t_cont"] - f["t"] > ttl * 1e9 + 0.5e9 and not others:
+                fail("nobody was granted while the holder was paused past its lease", pid=h.pid, lock=h.lock)
+            if others and min(b.token for b in others) <= h.token:
+                V.append({"kind": "paused holder's successor has a lower token", "pid": h.pid, "lock": h.lock})
+            if h.held:
+                V.append({"kind": "resumed holder's isAcquired() true", "pid": h.pid, "lock": h.lock, "token": h.token})
+            if h.rel_ok:
+                V.append({"kind": "resumed holder's releaseLock() true", "pid": h.pid, "lock": h.lock, "token": h.token})
+            if others:
+                exp["stale_writes_fenced"] = exp.get("stale_writes_fenced", 0) + (1 if (h.write_ok is False or h.read_ok is False) else 0)
+                if h.write_ok:
+                    V.append({"kind": "resumed holder's write accepted after a newer holder", "pid": h.pid, "lock": h.lock})
+        if kind in ("cut", "broker_pause") and f.get("victim"):
+            hs = [h for h in holds if h.pid == f["victim"] and h.watch]
+            if not hs:
+                exp["cut_missed"] = exp.get("cut_missed", 0) + 1
+                continue
+            h = hs[0]
+            w = h.watch
+            if not w.get("watch_first_false"):
+                fail("cut-off holder's isAcquired() never turned false", pid=h.pid)
+                continue
+            lt = w.get("watch_last_true") or h.t_start
+            nxt = [b for b in by_lock.get(h.lock, []) if b.pid != h.pid and b.t_start > h.t_start]
+            item = {"false_after_cut_s": round((w["watch_first_false"] - f["t"]) / 1e9, 3)}
+            if nxt:
+                item["next_grant_after_last_true_ms"] = round((nxt[0].t_start - lt) / 1e6, 1)
+                if nxt[0].t_start < lt:
+                    V.append({"kind": "cut-off holder trusted its lease after the next grant", "pid": h.pid, "lock": h.lock})
+            exp.setdefault("cutoff", []).append(item)
+
+
+def main():
+    for d in sys.argv[1:]:
+        print(json.dumps(check_run(d), indent=1, default=str))
+
+
+if __name__ == "__main__":
+    main()

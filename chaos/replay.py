@@ -1,0 +1,217 @@
+"""An independent replay of the lock topic, written from docs/protocol.md (not from src/), used
+by the checker as an oracle: which request the log granted, when (broker time), and until when
+its lease ran by the log (its deadline, last accepted alive time + ttl).
+
+Full replay from offset 0 (the topics of the suite are new for every run), so a renew of an
+unknown ref never inserts anything and tombstones play no part.
+"""
+import json
+
+MAX_VALUE_BYTES = 2048
+MAX_KEY_BYTES = 1024
+MAX_OWNER_BYTES = 128
+MAX_TTL_MS = 60000
+U64 = (1 << 64) - 1
+I63 = (1 << 63) - 1
+I64_MIN, I64_MAX = -(1 << 63), (1 << 63) - 1
+
+FIELDS = {
+    "acquire": {"v", "op", "owner", "seq", "ttl"},
+    "renew": {"v", "op", "owner", "ref", "prev", "ttl"},
+    "release": {"v", "op", "owner", "ref"},
+    "tick": {"v", "op"},
+}
+
+
+class Reject(Exception):
+    pass
+
+
+def _no_dups(pairs):
+    d = {}
+    for k, v in pairs:
+        if k in d:
+            raise Reject("duplicate field %s" % k)
+        d[k] = v
+    return d
+
+
+def _int(d, k, lo, hi):
+    v = d[k]
+    if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
+        raise Reject("bad %s" % k)
+    return v
+
+
+def _utf8(b, what):
+    try:
+        return b.decode("utf-8", errors="strict")
+    except UnicodeDecodeError:
+        raise Reject("%s not UTF-8" % what) from None
+
+
+def decode(key, value):
+    """-> dict(op=..., ...) or raises Reject."""
+    if value is None:
+        raise Reject("null value")
+    if len(value) > MAX_VALUE_BYTES:
+        raise Reject("value too long")
+    text = _utf8(value, "value")
+    try:
+        d = json.loads(text, object_pairs_hook=_no_dups, parse_constant=lambda c: (_ for _ in ()).throw(Reject(c)))
+    except Reject:
+        raise
+    except ValueError as e:
+        raise Reject("bad JSON: %s" % e) from None
+    if not isinstance(d, dict):
+        raise Reject("not an object")
+    op = d.get("op")
+    if not isinstance(op, str) or op not in FIELDS:
+        raise Reject("unknown op")
+    if set(d) != FIELDS[op]:
+        raise Reject("fields")
+    _int(d, "v", 1, 1)
+    out = {"op": op}
+    if op != "tick":
+        owner = d["owner"]
+        if not isinstance(owner, str):
+            raise Reject("owner type")
+        try:
+            ob = owner.encode("utf-8", errors="strict")
+        except UnicodeEncodeError:
+            raise Reject("owner not UTF-8") from None
+        if not 1 <= len(ob) <= MAX_OWNER_BYTES:
+            raise Reject("owner length")
+        out["owner"] = owner
+        if key is None:
+            raise Reject("null key")
+        if not 1 <= len(key) <= MAX_KEY_BYTES:
+            raise Reject("key length")
+        out["key"] = _utf8(key, "key")
+    if op == "acquire":
+        out["seq"] = _int(d, "seq", 0, U64)
+        out["ttl"] = _int(d, "ttl", 1, MAX_TTL_MS)
+    elif op == "renew":
+        out["ref"] = _int(d, "ref", 0, I63)
+        out["prev"] = _int(d, "prev", I64_MIN, I64_MAX)
+        out["ttl"] = _int(d, "ttl", 1, MAX_TTL_MS)
+    elif op == "release":
+        out["ref"] = _int(d, "ref", 0, I63)
+    return out
+
+
+class Request:
+    __slots__ = ("token", "key", "owner", "ttl", "last_alive", "enq_ts", "granted_at", "granted_ts",
+                 "removed_at", "removed_ts", "removed_why", "deadline_at_removal", "renews")
+
+    def __init__(self, token, key, owner, ttl, ts):
+        self.token, self.key, self.owner, self.ttl = token, key, owner, ttl
+        self.last_alive = ts
+        self.enq_ts = ts
+        self.granted_at = self.granted_ts = None
+        self.removed_at = self.removed_ts = self.removed_why = None
+        self.deadline_at_removal = None
+        self.renews = 0
+
+    @property
+    def deadline(self):
+        return self.last_alive + self.ttl
+
+    def pid(self):
+        # Owner names are "host/pid/nanos/counter" (src/session/session.rs, new_owner).
+        try:
+            return int(self.owner.split("/")[1])
+        except (IndexError, ValueError):
+            return None
+
+
+class Replay:
+    def __init__(self):
+        self.clock = None
+        self.queues = {}      # key -> {token: Request} (insertion = token order)
+        self.requests = {}    # token -> Request (per partition: tokens are offsets)
+        self.heads = {}       # key -> token
+        self.malformed = {}   # reason -> count
+        self.ignored = {}     # reason -> count (well-formed but no effect)
+        self.records = 0
+        self.grants = []      # Request in grant order
+
+    def _remove(self, req, offset, why):
+        q = self.queues[req.key]
+        del q[req.token]
+        req.removed_at, req.removed_ts, req.removed_why = offset, self.clock, why
+        req.deadline_at_removal = req.deadline
+        if not q:
+            del self.queues[req.key]
+
+    def _ignore(self, why):
+        self.ignored[why] = self.ignored.get(why, 0) + 1
+
+    def handle(self, offset, ts, key, value):
+        self.records += 1
+        self.clock = ts if self.clock is None else max(self.clock, ts)
+        touched = set()
+        # 2. expiry
+        for q in list(self.queues.values()):
+            for req in list(q.values()):
+                if self.clock > req.deadline:
+                    touched.add(req.key)
+                    self._remove(req, offset, "expired")
+        # 3. the op
+        try:
+            rec = decode(key, value)
+        except Reject as e:
+            why = str(e).split(":")[0]
+            self.malformed[why] = self.malformed.get(why, 0) + 1
+            rec = None
+        if rec is not None:
+            op = rec["op"]
+            if op == "acquire":
+                req = Request(offset, rec["key"], rec["owner"], rec["ttl"], self.clock)
+                self.queues.setdefault(req.key, {})[offset] = req
+                self.requests[offset] = req
+                touched.add(req.key)
+            elif op == "renew":
+                req = self.requests.get(rec["ref"])
+                if self.clock > rec["prev"] + rec["ttl"]:
+                    self._ignore("renew invalid (prev + ttl passed)")
+                elif req is None or req.removed_at is not None:
+                    self._ignore("renew of unknown or removed ref")
+                elif req.key != rec["key"]:
+                    self._ignore("renew wrong key")
+                elif req.owner != rec["owner"]:
+                    self._ignore("renew wrong owner")
+                else:
+                    req.last_alive = self.clock
+                    req.ttl = rec["ttl"]
+                    req.renews += 1
+            elif op == "release":
+                req = self.requests.get(rec["ref"])
+                if req is None or req.removed_at is not None:
+                    self._ignore("release of unknown or removed ref")
+                elif req.key != rec["key"]:
+                    self._ignore("release wrong key")
+                elif req.owner != rec["owner"]:
+                    self._ignore("release wrong owner")
+                else:
+                    touched.add(req.key)
+                    self._remove(req, offset, "released")
+        # 4. grants
+        for k in sorted(touched):
+            q = self.queues.get(k)
+            head = next(iter(q)) if q else None
+            if head is not None and self.heads.get(k) != head:
+                req = q[head]
+                req.granted_at, req.granted_ts = offset, self.clock
+                self.grants.append(req)
+            if head is None:
+                self.heads.pop(k, None)
+            else:
+                self.heads[k] = head
+
+
+def replay_partition(records):
+    r = Replay()
+    for rec in sorted(records, key=lambda x: x["offset"]):
+        r.handle(rec["offset"], rec["timestamp"], rec["key"], rec["value"])
+    return r
