@@ -1016,7 +1016,7 @@ proptest! {
                         if first == 0 {
                             // A full replay never grants a token twice or out of order.
                             let last = last_granted.get(key).copied();
-                            prop_assert!(last.map_or(true, |l| *token > l));
+                            prop_assert!(last.is_none_or(|l| *token > l));
                         }
                         last_granted.insert(key.clone(), *token);
                         holders.insert(key.clone(), *token);

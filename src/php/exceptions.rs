@@ -60,7 +60,8 @@ pub fn register() -> ext_php_rs::error::Result<()> {
         .extends((runtime_exception, "RuntimeException"))
         .registration(register_base)
         .register()?;
-    let children: [(&str, fn(&'static mut ClassEntry, ext_php_rs::args::ArgInfoTables)); 4] = [
+    type Registration = fn(&'static mut ClassEntry, ext_php_rs::args::ArgInfoTables);
+    let children: [(&str, Registration); 4] = [
         ("DistributedLockConfigException", register_config),
         ("DistributedLockConnectionException", register_connection),
         ("DistributedLockTopicException", register_topic),

@@ -631,7 +631,7 @@ fn check_partition_counts(clients: &Clients, shared: &Shared) {
             view.failure = Some(err.clone());
         }
         for req in state.requests.values_mut() {
-            if &*req.topic == topic {
+            if *req.topic == topic {
                 req.phase = Phase::Failed(err.clone());
             }
         }
