@@ -39,7 +39,13 @@ extern "C" fn info(_module: *mut ModuleEntry) {
         info_table_row!("kafka_lock version", env!("CARGO_PKG_VERSION"));
         info_table_row!("librdkafka version", kafka::librdkafka_version());
         info_table_row!("protocol", "v1 (max ttl 60 s)");
-        info_table_row!("sessions in this process", registry::session_count().to_string());
+        let (sessions, stats) = registry::totals();
+        info_table_row!("sessions in this process", sessions.to_string());
+        info_table_row!("records replayed", stats.records.to_string());
+        info_table_row!("records ignored (malformed or invalid)", stats.ignored.to_string());
+        info_table_row!("renewals sent", stats.renews_sent.to_string());
+        info_table_row!("ticks sent", stats.ticks_sent.to_string());
+        info_table_row!("consumer errors", stats.consumer_errors.to_string());
         info_table_end!();
     });
 }

@@ -11,7 +11,7 @@ use once_cell::sync::Lazy;
 
 use crate::session::error::LockResult;
 use crate::session::options::{ClientSettings, LockOptions};
-use crate::session::session::Session;
+use crate::session::session::{Session, SessionStats};
 
 static SESSIONS: Lazy<Mutex<Vec<Arc<Session>>>> = Lazy::new(|| Mutex::new(Vec::new()));
 
@@ -29,11 +29,12 @@ fn abandon_inherited(list: &mut Vec<Arc<Session>>) {
     *list = ours;
 }
 
-/// The session of this process for `settings`, made now if there is none.
+/// The session of this process for `settings`, made now if there is none. The operation
+/// time-out is part of a session's identity: it is the producer's delivery time-out too.
 pub fn session_for(settings: &ClientSettings, options: &LockOptions) -> LockResult<Arc<Session>> {
     let mut list = sessions();
     abandon_inherited(&mut list);
-    if let Some(s) = list.iter().find(|s| s.settings() == settings) {
+    if let Some(s) = list.iter().find(|s| s.settings() == settings && s.operation_timeout() == options.operation_timeout) {
         return Ok(s.clone());
     }
     let session = Arc::new(Session::connect(settings.clone(), options)?);
@@ -65,9 +66,18 @@ pub fn shutdown() {
     drop(list);
 }
 
-/// Number of live sessions of this process (for phpinfo()).
-pub fn session_count() -> usize {
+/// Number of live sessions of this process and their counters summed (for phpinfo()).
+pub fn totals() -> (usize, SessionStats) {
     let mut list = sessions();
     abandon_inherited(&mut list);
-    list.len()
+    let mut sum = SessionStats::default();
+    for s in list.iter() {
+        let st = s.stats();
+        sum.records += st.records;
+        sum.ignored += st.ignored;
+        sum.renews_sent += st.renews_sent;
+        sum.ticks_sent += st.ticks_sent;
+        sum.consumer_errors += st.consumer_errors;
+    }
+    (list.len(), sum)
 }

@@ -219,6 +219,11 @@ impl Session {
         &self.owner
     }
 
+    /// How long one record may take to be acknowledged and read back.
+    pub fn operation_timeout(&self) -> Duration {
+        self.operation_timeout
+    }
+
     /// Counters since the session started.
     pub fn stats(&self) -> SessionStats {
         lock(&self.inner.shared).stats.clone()
