@@ -141,8 +141,9 @@ final class DistributedLock
      * @param float|null $timeout Longest wait in seconds; null (the default) or INF waits
      *                            forever, 0 only takes a free lock.
      *
-     * @return bool true once held; false if the time-out passed first (the queued request is
-     *              then withdrawn).
+     * @return bool true once held; false if the time-out passed first, or if the wait was cut
+     *              short so that PHP can run a pending signal handler (pcntl_async_signals) or
+     *              enforce max_execution_time; the queued request is then withdrawn.
      *
      * @throws DistributedLockConfigException if the identifier is empty, longer than
      *                                        1024 bytes or not valid UTF-8, or the

@@ -16,6 +16,14 @@ pub struct DistributedLock {
     handle: LockHandle,
 }
 
+/// Whether the engine wants control back: a signal handler (pcntl_async_signals) or the time
+/// limit is pending. A queue worker blocked in acquireLock(null) must still honour SIGTERM.
+fn engine_interrupted() -> bool {
+    let globals = ext_php_rs::zend::ExecutorGlobals::get();
+    // SAFETY: read on the PHP thread; the flag is a plain bool the engine sets from handlers.
+    unsafe { std::ptr::read_volatile(&globals.vm_interrupt.value) }
+}
+
 fn php<T>(result: Result<T, LockError>) -> PhpResult<T> {
     result.map_err(to_php)
 }
@@ -30,7 +38,7 @@ impl DistributedLock {
         take(config.0.clone().map(|_| ()), "__construct", 2, "config", "array")?;
         let defaults = php(defaults())?;
         let entries = php(config.entries())?;
-        let handle = php(LockHandle::open(&topic, &entries, &defaults))?;
+        let handle = php(LockHandle::open(&topic, &entries, &defaults))?.with_interrupt_check(engine_interrupted);
         Ok(DistributedLock { handle })
     }
 

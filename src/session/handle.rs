@@ -9,7 +9,7 @@ use crate::protocol::{partition_for, validate_identifier, Offset, MAX_IDENTIFIER
 use crate::session::error::{LockError, LockResult};
 use crate::session::options::{parse_options, php_float, validate_topic, ClientSettings, ConfigValue, Defaults, LockOptions};
 use crate::session::registry::session_for;
-use crate::session::session::{Grant, Session, Wait};
+use crate::session::session::{never_interrupted, Grant, InterruptCheck, Session, Wait};
 
 #[derive(Debug, Clone, Copy)]
 struct Hold {
@@ -26,6 +26,7 @@ pub struct LockHandle {
     partitions: i32,
     session: Arc<Session>,
     holds: HashMap<String, Hold>,
+    interrupted: InterruptCheck,
 }
 
 /// Longest finite time-out taken literally; longer ones mean "forever" (no overflow).
@@ -39,7 +40,21 @@ impl LockHandle {
         let (settings, options) = parse_options(entries, defaults)?;
         let session = session_for(&settings, &options)?;
         let partitions = session.open_topic(topic, &options)?;
-        Ok(LockHandle { topic: topic.to_owned(), settings, options, partitions, session, holds: HashMap::new() })
+        Ok(LockHandle {
+            topic: topic.to_owned(),
+            settings,
+            options,
+            partitions,
+            session,
+            holds: HashMap::new(),
+            interrupted: never_interrupted,
+        })
+    }
+
+    /// Lets waits be cut short (see [`Session::acquire`]).
+    pub fn with_interrupt_check(mut self, interrupted: InterruptCheck) -> LockHandle {
+        self.interrupted = interrupted;
+        self
     }
 
     /// After a fork, forget the parent's holds (never release or renew them) and use this
@@ -94,7 +109,7 @@ impl LockHandle {
             )));
         }
         let partition = partition_for(identifier.as_bytes(), self.partitions as u32);
-        let granted = self.session.acquire(&self.topic, partition, identifier, self.options.ttl, wait)?;
+        let granted = self.session.acquire(&self.topic, partition, identifier, self.options.ttl, wait, self.interrupted)?;
         match granted {
             Some(grant) => {
                 self.holds.insert(identifier.to_owned(), Hold { grant, depth: 1 });

@@ -36,6 +36,15 @@ pub enum Wait {
     Forever,
 }
 
+/// Asked while a caller waits: whether the caller must stop waiting now (the PHP binding
+/// answers from the engine's interrupt flag: a pending signal handler or time limit).
+pub type InterruptCheck = fn() -> bool;
+
+/// Never interrupts (Rust callers, tests).
+pub fn never_interrupted() -> bool {
+    false
+}
+
 /// A request this process holds, as handed to the caller of [`Session::acquire`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Grant {
@@ -247,7 +256,18 @@ impl Session {
 
     /// Enqueues a request for `key` and waits as `wait` says. `Ok(None)`: not granted in time
     /// (the request has been withdrawn).
-    pub fn acquire(&self, topic: &str, partition: i32, key: &str, ttl: Duration, wait: Wait) -> LockResult<Option<Grant>> {
+    ///
+    /// `interrupted` is asked about every 100 ms while waiting; when it says yes the request is
+    /// withdrawn and the call returns `Ok(None)` as on a time-out.
+    pub fn acquire(
+        &self,
+        topic: &str,
+        partition: i32,
+        key: &str,
+        ttl: Duration,
+        wait: Wait,
+        interrupted: InterruptCheck,
+    ) -> LockResult<Option<Grant>> {
         let deadline = match wait {
             Wait::For(d) => Some(Instant::now() + d),
             Wait::No => Some(Instant::now()),
@@ -255,7 +275,7 @@ impl Session {
         };
         loop {
             let seq = self.enqueue(topic, partition, key, ttl)?;
-            match self.await_grant(seq, deadline)? {
+            match self.await_grant(seq, deadline, interrupted)? {
                 Outcome::Granted(g) => return Ok(Some(g)),
                 Outcome::TimedOut => return Ok(None),
                 // Our request expired while queued (renewals did not get through): queue again.
@@ -390,7 +410,7 @@ impl Session {
         Ok(())
     }
 
-    fn await_grant(&self, seq: u64, deadline: Option<Instant>) -> LockResult<Outcome> {
+    fn await_grant(&self, seq: u64, deadline: Option<Instant>, interrupted: InterruptCheck) -> LockResult<Outcome> {
         let shared = &self.inner.shared;
         let mut state = lock(shared);
         loop {
@@ -436,6 +456,12 @@ impl Session {
             // time-out, rather than give up a lock that is ours.
             let grace = if req.phase == Phase::Granted { self.operation_timeout } else { Duration::ZERO };
             if req.token.is_some() && deadline.is_some_and(|d| now >= d + grace) {
+                self.withdraw(&mut state, seq, None);
+                return Ok(Outcome::TimedOut);
+            }
+            if interrupted() {
+                // Like a time-out, not an error: an exception pending in PHP would make the
+                // engine drop the very signal handler that asked for control.
                 self.withdraw(&mut state, seq, None);
                 return Ok(Outcome::TimedOut);
             }
