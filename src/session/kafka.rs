@@ -1,8 +1,8 @@
 //! librdkafka clients of one session: an idempotent producer, an assign-only consumer, and
 //! the topic check (exists, or is created with LogAppendTime).
 
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
 
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::{ClientContext, DefaultClientContext};
@@ -36,19 +36,81 @@ pub struct DeliverySlot {
 impl DeliverySlot {
     /// Waits for the delivery report, at most `timeout`, serving the producer's events meanwhile
     /// (the report may be handed to this thread or to the driver's poll: both fill the slot).
+    ///
+    /// rust-rdkafka's `BaseProducer::poll(t)` always blocks for all of `t`, even after it served
+    /// a report (and spins through its last millisecond), so this never polls with a time-out:
+    /// it serves what is queued with `poll(0)` and sleeps until librdkafka says the producer's
+    /// queue has something new ([`Wakeup`]), at most 1 ms at a time.
     pub fn wait(&self, producer: &LockProducer, timeout: Duration) -> Option<Result<Placement, String>> {
-        let deadline = std::time::Instant::now() + timeout;
+        let deadline = Instant::now() + timeout;
+        let wake = &producer.context().wake;
         loop {
+            let seen = wake.generation();
+            producer.poll(Duration::ZERO);
             if let Some(result) = self.result.lock().unwrap_or_else(|e| e.into_inner()).clone() {
                 return Some(result);
             }
-            let now = std::time::Instant::now();
+            let now = Instant::now();
             if now >= deadline {
                 return None;
             }
-            producer.poll((deadline - now).min(Duration::from_millis(5)));
+            wake.wait_change(seen, (deadline - now).min(Duration::from_millis(1)));
         }
     }
+}
+
+/// Signalled by librdkafka (from its own thread) when a client's event queue goes from
+/// empty to non-empty: lets a thread wait for a delivery report without polling with a time-out.
+#[derive(Default)]
+pub struct Wakeup {
+    generation: Mutex<u64>,
+    changed: Condvar,
+}
+
+impl Wakeup {
+    /// The current generation: read it before polling, then [`Wakeup::wait_change`] from it.
+    pub fn generation(&self) -> u64 {
+        *self.generation.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Wakes every waiter (librdkafka's queue callback, or a thread that stops the driver).
+    pub fn notify(&self) {
+        *self.generation.lock().unwrap_or_else(|e| e.into_inner()) += 1;
+        self.changed.notify_all();
+    }
+
+    /// Sleeps until the generation differs from `seen`, at most `timeout`.
+    pub fn wait_change(&self, seen: u64, timeout: Duration) {
+        let guard = self.generation.lock().unwrap_or_else(|e| e.into_inner());
+        let _ = self.changed.wait_timeout_while(guard, timeout, |g| *g == seen);
+    }
+}
+
+/// Makes librdkafka notify `wake` whenever the consumer's queue gets a record or an event, so the
+/// driver can sleep on a condition variable (which a stopping session can also signal) instead
+/// of in `BaseConsumer::poll`, which cannot be interrupted. `wake` must outlive the consumer.
+pub fn wake_on_consumer_events(consumer: &BaseConsumer, wake: &Arc<Wakeup>) {
+    // SAFETY: the queue handle is released at once; `wake` outlives the consumer (the caller
+    // keeps the Arc in the same struct, dropped after it).
+    unsafe {
+        let queue = rdkafka::bindings::rd_kafka_queue_get_consumer(consumer.client().native_ptr());
+        if queue.is_null() {
+            return;
+        }
+        rdkafka::bindings::rd_kafka_queue_cb_event_enable(
+            queue,
+            Some(queue_nonempty),
+            Arc::as_ptr(wake) as *mut std::ffi::c_void,
+        );
+        rdkafka::bindings::rd_kafka_queue_destroy(queue);
+    }
+}
+
+unsafe extern "C" fn queue_nonempty(_: *mut rdkafka::bindings::rd_kafka_t, opaque: *mut std::ffi::c_void) {
+    // SAFETY: `opaque` is the `Wakeup` inside the producer's context, which lives as long as
+    // the librdkafka handle that calls this.
+    let wake = unsafe { &*(opaque as *const Wakeup) };
+    wake.notify();
 }
 
 /// The delivery opaque of a record: a slot to fill, or none (no allocation for renewals).
@@ -67,7 +129,10 @@ impl rdkafka::util::IntoOpaque for SlotRef {
 
 /// Delivery callback: fills waiting slots; other records need no report (the protocol learns
 /// everything it trusts by consuming).
-pub struct DeliveryContext;
+#[derive(Default)]
+pub struct DeliveryContext {
+    wake: Wakeup,
+}
 
 impl ClientContext for DeliveryContext {}
 
@@ -120,7 +185,19 @@ pub fn create_producer(settings: &ClientSettings, operation_timeout: Duration) -
         .set("linger.ms", "0")
         .set("allow.auto.create.topics", "false")
         .set("message.timeout.ms", operation_timeout.as_millis().max(1).to_string());
-    config.create_with_context(DeliveryContext).map_err(config_error)
+    let producer: LockProducer = config.create_with_context(DeliveryContext::default()).map_err(config_error)?;
+    // SAFETY: the main queue handle is only used here and released at once; the callback's
+    // opaque points into the producer's context, which outlives the librdkafka handle.
+    unsafe {
+        let queue = rdkafka::bindings::rd_kafka_queue_get_main(producer.client().native_ptr());
+        rdkafka::bindings::rd_kafka_queue_cb_event_enable(
+            queue,
+            Some(queue_nonempty),
+            &producer.context().wake as *const Wakeup as *mut std::ffi::c_void,
+        );
+        rdkafka::bindings::rd_kafka_queue_destroy(queue);
+    }
+    Ok(producer)
 }
 
 /// Creates the consumer: no group (the session assigns partitions itself), no commits, and
@@ -143,9 +220,16 @@ pub fn create_consumer(settings: &ClientSettings) -> LockResult<BaseConsumer> {
 /// librdkafka's own flush polls in 100 ms steps and loses the race with the driver thread's
 /// poll, which made every process exit 100 ms slower; this loop checks every millisecond.
 pub fn flush(producer: &LockProducer, timeout: Duration) {
-    let deadline = std::time::Instant::now() + timeout;
-    while producer.in_flight_count() > 0 && std::time::Instant::now() < deadline {
-        producer.poll(Duration::from_millis(1));
+    let deadline = Instant::now() + timeout;
+    let wake = &producer.context().wake;
+    loop {
+        let seen = wake.generation();
+        producer.poll(Duration::ZERO);
+        let now = Instant::now();
+        if producer.in_flight_count() == 0 || now >= deadline {
+            return;
+        }
+        wake.wait_change(seen, (deadline - now).min(Duration::from_millis(1)));
     }
 }
 
@@ -155,8 +239,8 @@ pub fn close_consumer(consumer: &BaseConsumer, timeout: Duration) {
     if consumer.close_queue().is_err() {
         return;
     }
-    let deadline = std::time::Instant::now() + timeout;
-    while !consumer.closed() && std::time::Instant::now() < deadline {
+    let deadline = Instant::now() + timeout;
+    while !consumer.closed() && Instant::now() < deadline {
         let _ = consumer.poll(Duration::from_millis(1));
     }
 }
@@ -200,7 +284,7 @@ pub fn ensure_topic(
     }
     create_topic(settings, topic, options)?;
     // The controller has the topic now; wait until the broker we talk to knows it too.
-    let deadline = std::time::Instant::now() + options.operation_timeout;
+    let deadline = Instant::now() + options.operation_timeout;
     loop {
         let md = consumer.fetch_metadata(Some(topic), options.operation_timeout).map_err(unreachable)?;
         if let Some(t) = md.topics().iter().find(|t| t.name() == topic && t.error().is_none()) {
@@ -208,7 +292,7 @@ pub fn ensure_topic(
                 return Ok(t.partitions().len() as i32);
             }
         }
-        if std::time::Instant::now() >= deadline {
+        if Instant::now() >= deadline {
             return Err(LockError::Connection(format!(
                 "topic '{topic}' was created but its partitions have no leader after {:.1} s",
                 options.operation_timeout.as_secs_f64()

@@ -145,6 +145,9 @@ struct State {
 struct Clients {
     consumer: BaseConsumer,
     producer: LockProducer,
+    /// Signalled when the consumer's queue gets something, and when the session stops; dropped
+    /// after both clients (librdkafka's callback points at it).
+    consumer_wake: Arc<kafka::Wakeup>,
 }
 
 struct Shared {
@@ -193,7 +196,9 @@ impl Session {
     pub fn connect(settings: ClientSettings, options: &LockOptions) -> LockResult<Session> {
         let producer = kafka::create_producer(&settings, options.operation_timeout)?;
         let consumer = kafka::create_consumer(&settings)?;
-        let clients = Arc::new(Clients { consumer, producer });
+        let consumer_wake = Arc::new(kafka::Wakeup::default());
+        kafka::wake_on_consumer_events(&consumer, &consumer_wake);
+        let clients = Arc::new(Clients { consumer, producer, consumer_wake });
         let shared = Arc::new(Shared { state: Mutex::new(State::default()), changed: Condvar::new(), stop: AtomicBool::new(false) });
         let pid = std::process::id();
         let owner: Arc<str> = new_owner(pid).into();
@@ -591,6 +596,7 @@ impl Drop for Session {
         // SAFETY-free: ManuallyDrop::take is only reached once, here.
         let mut inner = unsafe { ManuallyDrop::take(&mut self.inner) };
         inner.shared.stop.store(true, Ordering::SeqCst);
+        inner.clients.consumer_wake.notify();
         if let Some(driver) = inner.driver.take() {
             let _ = driver.join();
         }
@@ -608,7 +614,14 @@ fn drive(clients: &Clients, shared: &Shared, owner: &str) {
             last_partition_check = Instant::now();
         }
         let timeout = next_wake(&lock(shared), Instant::now());
-        let first = clients.consumer.poll(timeout);
+        // Sleep on the wake-up, not in BaseConsumer::poll(timeout): that cannot be interrupted,
+        // so stopping the session (every process exit) waited for it, up to 20 ms.
+        let seen = clients.consumer_wake.generation();
+        let mut first = clients.consumer.poll(Duration::ZERO);
+        if first.is_none() && !shared.stop.load(Ordering::SeqCst) {
+            clients.consumer_wake.wait_change(seen, timeout);
+            first = clients.consumer.poll(Duration::ZERO);
+        }
         let mut state = lock(shared);
         let mut changed = false;
         let mut next = first;
@@ -671,9 +684,9 @@ fn check_partition_counts(clients: &Clients, shared: &Shared) {
     }
 }
 
-/// How long the driver may block in `poll`: until the next renewal or tick is due, and at most
-/// 20 ms: librdkafka's poll cannot be interrupted, and stopping the driver (process exit) waits
-/// for it to return.
+/// How long the driver may sleep: until the next renewal is due, and at most 20 ms so that
+/// ticks (which depend on the estimate of broker time) are considered often enough. Records and
+/// a stopping session wake it earlier.
 fn next_wake(state: &State, now: Instant) -> Duration {
     let mut wake = Duration::from_millis(20);
     for req in state.requests.values() {
