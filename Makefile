@@ -12,11 +12,28 @@ setup:
 build: setup
 	cargo build --release
 
-test: setup build kafka-start
+test: setup build kafka-start bench-setup bench-build
 	scripts/test.sh
+	$(BENCH_PY) bench/run.py --quick
 
 demo: setup build kafka-start
 	php -n -d extension=$(CURDIR)/target/release/libkafka_lock.so examples/article.php
+
+# --- benchmarks (bench/README.md, docs/performance.md) ---------------------------
+BENCH_PY := /usr/bin/python3
+
+bench-setup: setup
+	bench/setup.sh
+
+# Shares target/ with the extension, so the bundled librdkafka is built once.
+bench-build:
+	cargo build --release --manifest-path bench/kafka-floor/Cargo.toml --target-dir target
+
+bench: bench-setup build kafka-start bench-build
+	$(BENCH_PY) bench/run.py
+
+bench-quick: bench-setup build kafka-start bench-build
+	$(BENCH_PY) bench/run.py --quick
 
 kafka-start: setup
 	scripts/kafka.sh start
@@ -45,5 +62,5 @@ node-kill:
 clean-run: kafka-stop cluster-stop
 	rm -rf .run
 
-.PHONY: setup build test demo kafka-start kafka-stop kafka-status cluster-start cluster-stop \
+.PHONY: setup build test demo bench-setup bench-build bench bench-quick kafka-start kafka-stop kafka-status cluster-start cluster-stop \
 	node-stop node-start node-kill clean-run

@@ -8,12 +8,19 @@
 //!     record and waits for its acknowledgement, as releaseLock() does. Prints p50/p99/max and
 //!     writes every sample (µs) as JSON to FILE: {"rtt_us":[...],"ack_us":[...],"pair_us":[...]}
 //!     (rtt: produced -> consumed; ack: produced -> acknowledged; pair: rtt + the second ack).
+//! kafka-floor startup --topic T [--brokers B] [--n 20] [--out FILE]
+//!     The floor of a cold start: N times, create a fresh producer and consumer (the
+//!     extension's settings), read the topic's metadata, produce one record, assign the
+//!     consumer at its offset and consume it back, then destroy both clients. Samples (µs): {"metadata_us","ack_us","rtt_us","total_us"}.
 //! kafka-floor fill   --topic T --n N [--keys K] [--partitions P] [--brokers B]
 //!     Creates T (LogAppendTime) and writes N well-formed lock records to partition 0
 //!     (acquire/release pairs of one dead owner over K identifiers), as fast as it can.
 //! kafka-floor delete --prefix P [--brokers B]
 //!     Deletes every topic whose name starts with P (a bench run's own topics).
 //! ```
+//!
+//! `FLOOR_IDEMPOTENCE=false` in the environment turns the producer's idempotence off (an
+//! experiment: it does not change the start-up floor).
 //!
 //! Settings shared with the extension (src/session/kafka.rs): an idempotent producer with
 //! acks=all, linger.ms=0, reconnect.backoff.ms=20; a consumer with fetch.wait.max.ms=20,
@@ -40,6 +47,7 @@ fn main() {
     let outcome = match args.first().map(String::as_str) {
         Some("floor") => floor(&Args::parse(&args[1..])),
         Some("fill") => fill(&Args::parse(&args[1..])),
+        Some("startup") => startup(&Args::parse(&args[1..])),
         Some("delete") => delete(&Args::parse(&args[1..])),
         _ => Err("usage: kafka-floor floor|fill|delete [--option value ...] (see src/main.rs)".into()),
     };
@@ -112,7 +120,7 @@ impl ProducerContext for AckContext {
 
 fn producer<C: ProducerContext>(brokers: &str, linger_ms: &str, context: C) -> Result<BaseProducer<C>> {
     base_config(brokers)
-        .set("enable.idempotence", "true")
+        .set("enable.idempotence", std::env::var("FLOOR_IDEMPOTENCE").unwrap_or_else(|_| "true".into()))
         .set("acks", "all")
         .set("linger.ms", linger_ms)
         .set("allow.auto.create.topics", "false")
@@ -299,6 +307,76 @@ fn floor(args: &Args) -> Result<()> {
             json_list(&rtt),
             json_list(&acks),
             json_list(&pairs)
+        );
+        std::fs::write(out, json).map_err(|e| format!("cannot write {out}: {e}"))?;
+    }
+    Ok(())
+}
+
+fn startup(args: &Args) -> Result<()> {
+    let brokers = args.str("brokers", "localhost:9092");
+    let topic = args.required("topic")?;
+    let n = args.num("n", 20)? as usize;
+    ensure_topic(&brokers, &topic, 1)?;
+    let (mut metadata, mut acks, mut rtts, mut totals) = (vec![], vec![], vec![], vec![]);
+    for i in 0..n {
+        let t0 = Instant::now();
+        let ack = Arc::new(Ack::default());
+        let producer = producer(&brokers, "0", AckContext(ack.clone()))?;
+        let consumer = consumer(&brokers)?;
+        // As the extension's constructor: the topic's metadata through the consumer.
+        consumer
+            .fetch_metadata(Some(&topic), Duration::from_secs(5))
+            .map_err(|e| format!("metadata: {e}"))?;
+        let t_md = Instant::now();
+        let payload = format!("{{\"v\":1,\"op\":\"tick\",\"startup\":{i}}}");
+        producer
+            .send(BaseRecord::<str, str>::to(&topic).partition(0).payload(&payload))
+            .map_err(|(e, _)| format!("cannot produce: {e}"))?;
+        // Serve the producer's events on this thread until the report came (a 1 ms poll; a
+        // cold start is tens of ms, so this granularity does not matter here).
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let (acked, offset) = loop {
+            producer.poll(Duration::from_millis(1));
+            if let Some((at, outcome)) = ack.slot.lock().unwrap().take() {
+                break (at, outcome.map_err(|e| format!("delivery failed: {e}"))?);
+            }
+            if Instant::now() >= deadline {
+                return Err("no delivery report within 10 s".into());
+            }
+        };
+        // As the extension's join: read from the record's own offset (it reads from the join
+        // window's start, found with offsetsForTimes, one more round trip).
+        let mut assignment = TopicPartitionList::new();
+        assignment.add_partition_offset(&topic, 0, Offset::Offset(offset)).map_err(|e| e.to_string())?;
+        consumer.assign(&assignment).map_err(|e| format!("cannot assign: {e}"))?;
+        let seen = loop {
+            match consumer.poll(Duration::from_secs(10)) {
+                Some(Ok(m)) if m.payload() == Some(payload.as_bytes()) => break Instant::now(),
+                Some(Ok(_)) => continue,
+                Some(Err(e)) => return Err(format!("consumer error: {e}")),
+                None => return Err("no record consumed back within 10 s".into()),
+            }
+        };
+        drop(consumer);
+        drop(producer);
+        let t_end = Instant::now();
+        metadata.push(t_md.duration_since(t0).as_micros() as u64);
+        acks.push(acked.duration_since(t0).as_micros() as u64);
+        rtts.push(seen.duration_since(t0).as_micros() as u64);
+        totals.push(t_end.duration_since(t0).as_micros() as u64);
+    }
+    println!("{}", summary("new clients -> metadata", &metadata));
+    println!("{}", summary("new clients -> first ack", &acks));
+    println!("{}", summary("new clients -> first record consumed", &rtts));
+    println!("{}", summary("... -> both clients destroyed", &totals));
+    if let Some(out) = args.0.get("out") {
+        let json = format!(
+            "{{\"metadata_us\":{},\"ack_us\":{},\"rtt_us\":{},\"total_us\":{}}}\n",
+            json_list(&metadata),
+            json_list(&acks),
+            json_list(&rtts),
+            json_list(&totals)
         );
         std::fs::write(out, json).map_err(|e| format!("cannot write {out}: {e}"))?;
     }
