@@ -15,6 +15,7 @@ build: setup
 test: setup build kafka-start bench-setup bench-build
 	scripts/test.sh
 	$(BENCH_PY) bench/run.py --quick
+	python3 chaos/run.py --quick
 
 demo: setup build kafka-start
 	php -n -d extension=$(CURDIR)/target/release/libkafka_lock.so examples/article.php
@@ -34,6 +35,13 @@ bench: bench-setup build kafka-start bench-build
 
 bench-quick: bench-setup build kafka-start bench-build
 	$(BENCH_PY) bench/run.py --quick
+
+# --- fault injection (docs/reliability.md); the suite runs private brokers on other ports ---
+chaos: setup build
+	python3 chaos/run.py --full
+
+chaos-quick: setup build
+	python3 chaos/run.py --quick
 
 kafka-start: setup
 	scripts/kafka.sh start
@@ -62,5 +70,5 @@ node-kill:
 clean-run: kafka-stop cluster-stop
 	rm -rf .run
 
-.PHONY: setup build test demo bench-setup bench-build bench bench-quick kafka-start kafka-stop kafka-status cluster-start cluster-stop \
+.PHONY: setup build test demo bench-setup bench-build bench bench-quick chaos chaos-quick kafka-start kafka-stop kafka-status cluster-start cluster-stop \
 	node-stop node-start node-kill clean-run

@@ -92,11 +92,13 @@ def check_run(run_dir):
     faults = load_jsonl(os.path.join(run_dir, "faults.jsonl"))
     store = load_jsonl(os.path.join(run_dir, "store.jsonl"))
     res = {"run": os.path.basename(run_dir), "scenario": meta["scenario"], "violations": [], "notes": [],
-           "faults": sum(1 for f in faults if f.get("fault")),
+           "faults": sum(f.get("count", 1) for f in faults if f.get("fault")),
            }
     V = res["violations"]
     killed_at = {f["pid"]: f["t"] for f in faults if f.get("kind") == "kill"}
     end_of_run = meta.get("t_end")
+    # Workers still running at the end (stuck) were killed by the runner: not crashes.
+    stragglers = set(meta.get("stragglers", []))
     liveness_bound = meta.get("liveness_bound_s", 30.0)
 
     # ---- workers' histories -------------------------------------------------------------
@@ -144,6 +146,8 @@ def check_run(run_dir):
         if cur is not None and cur.t_chk is None:
             if pid in killed_at:
                 cur.killed, cur.end = True, killed_at[pid]
+            elif pid in stragglers:
+                cur.killed, cur.end = True, end_of_run
             else:
                 crashes.append({"pid": pid, "worker": os.path.basename(path), "why": "died inside a critical section"})
                 cur.end = end_of_run
@@ -153,13 +157,15 @@ def check_run(run_dir):
                 stuck.append({"pid": pid, "lock": pending_acq["lock"], "waited": round(waited, 2),
                               "why": "acquireLock() never returned"})
         code = worker_exit.get(str(pid))
-        if code not in (None, 0) and pid not in killed_at and code != -9:
+        if code not in (None, 0) and pid not in killed_at and pid not in stragglers:
             crashes.append({"pid": pid, "worker": os.path.basename(path), "why": "exit code %s" % code})
     for h in holds:
         if h.end is None:
             h.end = h.t_chk
     res["acquisitions"] = len(holds)
     res["acq_timeouts"] = timeouts
+    res["acquire_errors"] = sum(v for k, v in exceptions.items() if k.endswith("in acquire"))
+    res["leases_lost"] = sum(1 for h in holds if h.held is False)
     res["exceptions"] = exceptions
     res["stuck"] = len(stuck)
     res["stuck_detail"] = stuck[:10]
@@ -280,6 +286,7 @@ def check_run(run_dir):
             for req in rp.grants:
                 granted[(req.key, req.token)] = req
         res["log_records"] = records
+        res["log_undecodable_batches"] = log.get("undecodable_batches", {})
         res["log_malformed"] = malformed
         res["log_ignored"] = ignored
         res["log_grants"] = len(granted)
@@ -342,23 +349,43 @@ def check_run(run_dir):
     res["watch_margin_ms"] = [round(m, 1) for m in margins]
 
     # ---- hand-off latency, recovery --------------------------------------------------------
+    # Hand-offs that straddle a broker-level fault (the broker down or paused, a partition
+    # without leader) measure the outage, not the hand-off: they are left out (recovery and
+    # longest gap cover them).
+    windows = []
+    for f in faults:
+        if f.get("kind") in ("broker_restart", "broker_pause", "node_kill"):
+            end = f.get("t_up") or f.get("t_cont") or f["t"]
+            if f.get("kind") == "node_kill":
+                end = f["t"] + 15_000_000_000
+            windows.append((f["t"], end))
+        if f.get("kind") == "heal" and f.get("mode") == "broker_pause" and windows:
+            windows[-1] = (windows[-1][0], f["t"])
     handoffs = []
     for name, hs in by_lock.items():
         for a, b in zip(hs, hs[1:]):
             if a.rel_t0 is None or b.pid == a.pid or b.t_acq is None:
                 continue
+            if any(w0 <= b.t_start and a.rel_t0 <= w1 for w0, w1 in windows):
+                continue
             if b.t_acq < a.rel_t0 <= b.t_start:
                 handoffs.append((b.t_start - a.rel_t0) / 1e6)
     res["handoffs"] = len(handoffs)
+    res["_handoffs"] = handoffs
     res["handoff_p50_ms"] = pct(handoffs, 50)
     res["handoff_p99_ms"] = pct(handoffs, 99)
     recov = []
     all_starts = sorted((h.t_start, h.pid, h.lock) for h in holds)
     for f in faults:
-        if not f.get("fault"):
+        if not f.get("fault") or f.get("recover") == "none" or f.get("kind") == "forged_old_renews":
             continue
         t0 = f.get("t_recover_from", f["t"])
-        nxt = [s for s in all_starts if s[0] > t0 and s[1] != f.get("pid") and (f.get("lock") in (None, s[2]))]
+        if f.get("recover") == "fresh":
+            # The first critical section of the lock whose acquireLock() began after the fault.
+            nxt = sorted((h.t_start, h.pid, h.lock) for h in holds
+                         if h.t_acq is not None and h.t_acq > t0 and f.get("lock") in (None, h.lock))
+        else:
+            nxt = [s for s in all_starts if s[0] > t0 and s[1] != f.get("pid") and (f.get("lock") in (None, s[2]))]
         if nxt:
             r = (nxt[0][0] - t0) / 1e9
             recov.append(r)
@@ -367,6 +394,21 @@ def check_run(run_dir):
             f["recovery_s"] = None
             res["notes"].append({"kind": "no critical section after a fault", "fault": f})
     res["recovery_s"] = recov
+    res["fault_recovery"] = [{"kind": f.get("kind"), "role": f.get("role"), "recovery_s": f.get("recovery_s")}
+                             for f in faults if f.get("fault") and f.get("recover") != "none"
+                             and f.get("kind") != "forged_old_renews"]
+    # Unavailability: the longest time without a critical section starting on the fault's lock
+    # (the hot lock when the fault names none), from the fault to the end of the workload.
+    t_stop = meta.get("t_begin", 0) + int(meta["params"].get("duration", 0) * 1e9)
+    gaps = []
+    for f in faults:
+        if not f.get("fault"):
+            continue
+        name = f.get("lock") or "hot"
+        starts = [h.t_start for h in by_lock.get(name, []) if f["t"] < h.t_start < t_stop]
+        points = [f["t"]] + starts + [max(t_stop, f["t"])]
+        gaps.append(max(b - a for a, b in zip(points, points[1:])) / 1e9)
+    res["longest_gap_s"] = max(gaps) if gaps else None
     res["recovery_p50_s"] = pct(recov, 50)
     res["recovery_max_s"] = max(recov) if recov else None
 
@@ -395,6 +437,12 @@ def scenario_checks(meta, faults, by_lock, holds, res):
     for f in faults:
         kind = f.get("kind")
         if kind == "kill" and f.get("lock"):
+            # The runner picks a victim that has read and not yet written; it may still have
+            # finished its critical section before the signal landed: such kills do not count.
+            victim = [h for h in by_lock.get(f["lock"], []) if h.pid == f["pid"] and h.t_start <= f["t"]]
+            if not victim or not victim[-1].killed:
+                exp["kills_after_cs"] = exp.get("kills_after_cs", 0) + 1
+                continue
             # The next waiter must hold the lock within TTL + 1 s.
             hs = by_lock.get(f["lock"], [])
             nxt = [h for h in hs if h.t_start > f["t"] and h.pid != f["pid"]]

@@ -340,7 +340,7 @@ def decode_batches(data, min_offset):
             raise KafkaError("record batch magic %d" % magic)
         b.uint32()
         attrs = b.int16()
-        b.int32()  # last offset delta
+        last_delta = b.int32()
         base_ts = b.int64()
         max_ts = b.int64()
         b.int64()
@@ -348,7 +348,10 @@ def decode_batches(data, min_offset):
         b.int32()
         count = b.int32()
         if attrs & 0x07:
-            raise KafkaError("compressed batches are not supported here")
+            # Compressed: not decoded here; reported so the caller can see it and go on.
+            out.append({"offset": base + last_delta, "first_offset": base, "undecodable": "codec %d" % (attrs & 7),
+                        "count": count, "timestamp": max_ts, "key": None, "value": None, "log_append": bool(attrs & 8)})
+            continue
         if attrs & 0x20:
             continue  # control batch
         log_append = bool(attrs & 0x08)

@@ -44,6 +44,21 @@ function now(): int
     return hrtime(true);
 }
 
+// The extension's session counters (phpinfo): records replayed, consumer errors, ... Logged with
+// time-outs and exceptions, to tell a client that stopped reading the log from a slow lock.
+function session_stats(): array
+{
+    ob_start();
+    phpinfo(INFO_MODULES);
+    $out = [];
+    foreach (explode("\n", ob_get_clean()) as $line) {
+        if (preg_match('/^(records replayed|records ignored[^=]*|renewals sent|ticks sent|consumer errors) => (\d+)/', $line, $m)) {
+            $out[$m[1]] = (int)$m[2];
+        }
+    }
+    return $out;
+}
+
 $store = null;
 function store(array $req): array
 {
@@ -97,12 +112,12 @@ while (now() < $deadline && ($iterations === 0 || $done < $iterations)) {
     try {
         $ok = $lock->acquireLock($name, $acqTimeout);
     } catch (DistributedLockException $e) {
-        logj(['ev' => 'exc', 'where' => 'acquire', 'lock' => $name, 'class' => get_class($e), 'msg' => $e->getMessage(), 't' => now()]);
+        logj(['ev' => 'exc', 'where' => 'acquire', 'lock' => $name, 'class' => get_class($e), 'msg' => $e->getMessage(), 't' => now(), 'session' => session_stats()]);
         usleep(100000);
         continue;
     }
     if (!$ok) {
-        logj(['ev' => 'acq_timeout', 'lock' => $name, 't' => now(), 'waited' => (now() - $ta) / 1e9]);
+        logj(['ev' => 'acq_timeout', 'lock' => $name, 't' => now(), 'waited' => (now() - $ta) / 1e9, 'session' => session_stats()]);
         continue;
     }
     $ts = now();

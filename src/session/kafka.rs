@@ -34,6 +34,11 @@ pub struct DeliverySlot {
 }
 
 impl DeliverySlot {
+    /// The delivery report, if it has come.
+    pub fn outcome(&self) -> Option<Result<Placement, String>> {
+        self.result.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
     /// Waits for the delivery report, at most `timeout`, serving the producer's events meanwhile
     /// (the report may be handed to this thread or to the driver's poll: both fill the slot).
     ///
@@ -160,6 +165,10 @@ fn base_config(settings: &ClientSettings) -> ClientConfig {
     // brokers it learned from the bootstrap metadata: that was 50 ms of every cold start here.
     // A user's own value (a pass-through option) still wins.
     config.set("reconnect.backoff.ms", "20");
+    // librdkafka's default cap of 10 s between reconnects left partitions unread for 10-50 s
+    // after a broker restart (found by the chaos suite's restart scenario); 1 s keeps recovery
+    // within about a second of the broker's return.
+    config.set("reconnect.backoff.max.ms", "1000");
     for (k, v) in &settings.properties {
         config.set(k, v);
     }

@@ -125,6 +125,24 @@ struct PartitionView {
     failure: Option<LockError>,
 }
 
+/// A release record on its way: a release lost to a broker outage would leave the lock taken
+/// for a whole lease (found by the chaos suite's restart scenario), so it is sent again.
+struct PendingRelease {
+    topic: Arc<str>,
+    partition: i32,
+    key: String,
+    op: Op,
+    slot: Arc<DeliverySlot>,
+    /// After this the log has expired the request by itself; no point in sending more.
+    give_up: Instant,
+}
+
+impl PendingRelease {
+    fn send(&self, clients: &Clients) -> bool {
+        produce(clients, &self.topic, self.partition, Some(&self.key), &self.op, Some(self.slot.clone())).is_ok()
+    }
+}
+
 #[derive(Default)]
 struct State {
     /// topic -> partition -> view; nested so a consumed record finds its view without allocating.
@@ -134,6 +152,8 @@ struct State {
     topics: HashMap<String, i32>,
     /// Topics this session stopped trusting (partition count changed).
     topic_failures: HashMap<String, LockError>,
+    /// Releases not yet acknowledged: sent again until delivered or the lease is over anyway.
+    releases: Vec<PendingRelease>,
     /// Partitions a thread is joining right now; others wait before producing to them.
     joining: std::collections::HashSet<(String, i32)>,
     next_seq: u64,
@@ -487,11 +507,17 @@ impl Session {
         let held = req.held(Instant::now());
         match req.token {
             Some(token) => {
-                let op = Op::Release { owner: self.owner.to_string(), r#ref: token };
-                let (topic, partition, key) = (req.topic.clone(), req.partition, req.key.clone());
+                let release = PendingRelease {
+                    topic: req.topic.clone(),
+                    partition: req.partition,
+                    key: req.key.clone(),
+                    op: Op::Release { owner: self.owner.to_string(), r#ref: token },
+                    slot: slot.unwrap_or_default(),
+                    give_up: Instant::now() + req.ttl,
+                };
                 forget(state, seq);
-                // A release that fails to arrive only means the lease runs out by itself.
-                let produced = produce(&self.inner.clients, &topic, partition, Some(&key), &op, slot).is_ok();
+                let produced = release.send(&self.inner.clients);
+                state.releases.push(release);
                 (held, produced)
             }
             None => {
@@ -502,9 +528,11 @@ impl Session {
     }
 
     /// Releases a request and waits (at most the operation time-out) until the broker has the
-    /// release: once this returns, any acquire by anyone queues after it. Other processes'
-    /// producers are not ordered with ours, so without the wait a release could still land
-    /// after an acquire that another process made because it was told the lock was free.
+    /// release: once this returns in time, any acquire by anyone queues after it. Other
+    /// processes' producers are not ordered with ours, so without the wait a release could
+    /// still land after an acquire that another process made because it was told the lock was
+    /// free. If the brokers are unreachable, the driver keeps sending the release until it is
+    /// delivered or the lease would have run out anyway.
     /// `true` if the request was held and its lease still valid.
     pub fn release(&self, seq: u64) -> bool {
         let slot = Arc::new(DeliverySlot::default());
@@ -709,7 +737,7 @@ fn handle_message(
     key: Option<&[u8]>,
     payload: Option<&[u8]>,
 ) {
-    let State { partitions, requests, by_token, stats, .. } = state;
+    let State { partitions, requests, by_token, stats, releases, .. } = state;
     let Some(view) = partitions.get_mut(topic).and_then(|p| p.get_mut(&partition)) else { return };
     let time = match timestamp {
         Timestamp::LogAppendTime(t) => t,
@@ -766,11 +794,18 @@ fn handle_message(
                 req.trusted_since = req.unseen_alive.pop_front();
                 by_token.insert((topic_arc, partition, token), seq);
                 if req.phase == Phase::Cancelled {
-                    let op = Op::Release { owner: owner.to_owned(), r#ref: token };
-                    let key = req.key.clone();
+                    let release = PendingRelease {
+                        topic: view.topic.clone(),
+                        partition,
+                        key: req.key.clone(),
+                        op: Op::Release { owner: owner.to_owned(), r#ref: token },
+                        slot: Arc::default(),
+                        give_up: Instant::now() + req.ttl,
+                    };
                     requests.remove(&seq);
                     by_token.remove(&(view.topic.clone(), partition, token));
-                    let _ = produce(clients, topic, partition, Some(&key), &op, None);
+                    release.send(clients);
+                    releases.push(release);
                 }
             }
             Event::Renewed { alive_at, .. } => {
@@ -802,6 +837,17 @@ fn handle_message(
 /// Renewals every ttl/3 for live requests, and a tick where a waiter's predecessor should have
 /// expired by broker time, so the dead holder is removed at once instead of at the next record.
 fn run_timers(state: &mut State, clients: &Clients, owner: &str, now: Instant) {
+    state.releases.retain_mut(|release| match release.slot.outcome() {
+        None => true,
+        Some(Ok(_)) => false,
+        Some(Err(_)) if now >= release.give_up => false,
+        Some(Err(_)) => {
+            // The previous attempt's slot is spent: a fresh one for the retry.
+            release.slot = Arc::default();
+            release.send(clients);
+            true
+        }
+    });
     let State { partitions, requests, stats, .. } = state;
     let mut tick_wanted: Vec<(Arc<str>, i32)> = Vec::new();
     for req in requests.values_mut() {

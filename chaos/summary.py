@@ -1,0 +1,115 @@
+#!/usr/bin/env python3
+"""Per-scenario details of a chaos run, as Markdown (for docs/reliability.md).
+
+usage: summary.py RESULTS_DIR   (the folder run.py printed: .run/chaos/results/STAMP-MODE)
+"""
+import json
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import checker  # noqa: E402
+
+
+def load(folder):
+    out = {}
+    with open(os.path.join(folder, "results.jsonl")) as f:
+        for line in f:
+            r = json.loads(line)
+            meta = json.load(open(os.path.join(folder, r["run"], "meta.json")))
+            label = r["scenario"] + ("/" + meta["params"]["variant"] if meta["params"].get("variant") else "")
+            faults = checker.load_jsonl(os.path.join(folder, r["run"], "faults.jsonl"))
+            out.setdefault(label, []).append((r, meta, faults))
+    return out
+
+
+def rng(values, fmt="%.2f"):
+    if not values:
+        return "-"
+    return (fmt + " to " + fmt) % (min(values), max(values))
+
+
+def main():
+    folder = sys.argv[1]
+    runs = load(folder)
+    lines = []
+    for label, rs in runs.items():
+        lines.append("- **%s**: " % label)
+        exp = [r.get("expectations", {}) for r, _, _ in rs]
+        exc = {}
+        for r, _, _ in rs:
+            for k, v in r["exceptions"].items():
+                exc[k] = exc.get(k, 0) + v
+        bits = []
+        if label == "kill":
+            nxt = [x for e in exp for x in e.get("kill_next_holder_s", [])]
+            after = sum(e.get("kills_after_cs", 0) for e in exp)
+            bits.append("%d kills landed inside a critical section (%d more just after it ended); the next holder "
+                        "of the killed holder's lock held it %s s after the kill (p50 %.2f s; lease 1 s)" % (
+                            len(nxt) + sum(1 for e in exp for x in e.get("failed", []) if "kill" in x["kind"]),
+                            after, rng(nxt), checker.pct(nxt, 50) or 0))
+        if label == "pause":
+            inside = sum(e.get("pauses_in_cs", 0) for e in exp)
+            fenced = sum(e.get("stale_writes_fenced", 0) for e in exp)
+            lost = sum(r["leases_lost"] for r, _, _ in rs)
+            missed = sum(1 for e in exp for x in e.get("failed", []) if "nobody was granted" in x["kind"])
+            bits.append("%d pauses of 2.5 s hit a holder inside its critical section; in %d of them another process "
+                        "was granted meanwhile with a higher token; the resumed holder's `isAcquired()` was false "
+                        "(%d leases lost) and its `releaseLock()` false, and %d of its writes were refused by the "
+                        "store" % (inside, inside - missed, lost, fenced))
+        if label == "junk":
+            mal, ign = {}, {}
+            for r, _, _ in rs:
+                for k, v in r.get("log_malformed", {}).items():
+                    mal[k] = mal.get(k, 0) + v
+                for k, v in r.get("log_ignored", {}).items():
+                    ign[k] = ign.get(k, 0) + v
+            sent = {}
+            for _, _, fs in rs:
+                for f in fs:
+                    for k, v in f.get("sent", {}).items():
+                        sent[k] = sent.get(k, 0) + v
+            bits.append("%d junk records (%s); the replay counts %d malformed (%s) and %d well-formed records "
+                        "without effect (%s); %d leases lost, %d acquire errors, %d stuck" % (
+                            sum(sent.values()), ", ".join("%s %d" % kv for kv in sorted(sent.items())),
+                            sum(mal.values()), ", ".join("%s %d" % kv for kv in sorted(mal.items(), key=lambda x: -x[1])),
+                            sum(ign.values()), ", ".join("%s %d" % kv for kv in sorted(ign.items(), key=lambda x: -x[1])),
+                            sum(r["leases_lost"] for r, _, _ in rs), sum(r["acquire_errors"] for r, _, _ in rs),
+                            sum(r["stuck"] for r, _, _ in rs)))
+        if label == "cutoff":
+            items = [x for e in exp for x in e.get("cutoff", [])]
+            margins = [m for r, _, _ in rs for m in r.get("watch_margin_ms", [])]
+            nxt = [x["next_grant_after_last_true_ms"] for x in items if "next_grant_after_last_true_ms" in x]
+            fal = [x["false_after_cut_s"] for x in items]
+            bits.append("%d holders cut off (proxy black hole, or broker SIGSTOP); each saw `isAcquired()` turn "
+                        "false %s s after the cut; its last `true` was %s ms before the log's deadline for its "
+                        "lease, and %s ms before the next process's grant" % (len(items), rng(fal), rng(margins, "%.0f"),
+                                                                               rng(nxt, "%.0f")))
+        if label.startswith("restart") or label.startswith("cluster"):
+            outs = [f.get("outage_s") for _, _, fs in rs for f in fs if f.get("outage_s") is not None]
+            if outs:
+                bits.append("%d restarts, broker unavailable %s s (lease %.0f s)" % (
+                    len(outs), rng(outs, "%.1f"), rs[0][1]["params"]["ttl"]))
+            kills = [f for _, _, fs in rs for f in fs if f.get("kind") == "node_kill"]
+            if kills:
+                fr = [x for r0, _, _ in rs for x in r0.get("fault_recovery", []) if x["kind"] == "node_kill"]
+                lead = [x["recovery_s"] for x in fr if x["role"] == "leader" and x["recovery_s"] is not None]
+                foll = [x["recovery_s"] for x in fr if x["role"] == "follower" and x["recovery_s"] is not None]
+                bits.append("%d leader kills, the hot lock's next fresh acquisition %s s later; %d follower kills, "
+                            "%s s later (acks=all waits until the dead follower leaves the ISR)" % (
+                                len([k for k in kills if k["role"] == "leader"]), rng(lead),
+                                len([k for k in kills if k["role"] == "follower"]), rng(foll)))
+        stuck = [s for r, _, _ in rs for s in r.get("stuck_detail", [])]
+        if stuck:
+            bits.append("stuck: " + "; ".join("pid %s on %s: %s after %.1f s" % (s["pid"], s["lock"], s["why"], s["waited"])
+                                              for s in stuck[:6]) + (" ..." if len(stuck) > 6 else ""))
+        if exc:
+            bits.append("exceptions: " + ", ".join("%s x%d" % kv for kv in exc.items()))
+        viol = [v for r, _, _ in rs for v in r["violations"]]
+        bits.append("%d safety violations" % len(viol))
+        lines[-1] += "; ".join(bits) + "."
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
