@@ -10,6 +10,8 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=scripts/packages.sh
+. "$ROOT/scripts/packages.sh"
 cd "$ROOT"
 
 DEB_PACKAGES=(redis-server php8.2-redis postgresql php8.2-pgsql php-symfony-lock python3-matplotlib)
@@ -17,17 +19,6 @@ DB=kafka_lock_bench
 REDIS_PORT=6379
 
 log() { printf 'bench-setup: %s\n' "$*"; }
-
-as_root() {
-  if [ "$(id -u)" -eq 0 ]; then
-    "$@"
-  elif command -v sudo >/dev/null 2>&1; then
-    sudo "$@"
-  else
-    echo "bench-setup: need root (or sudo) to run: $*" >&2
-    exit 1
-  fi
-}
 
 as_postgres() {
   if [ "$(id -un)" = postgres ]; then "$@"
@@ -37,21 +28,7 @@ as_postgres() {
 }
 
 # ---- 1. Debian packages -------------------------------------------------------
-missing=()
-for pkg in "${DEB_PACKAGES[@]}"; do
-  status="$(dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null || true)"
-  [ "$status" = "installed" ] || missing+=("$pkg")
-done
-if [ "${#missing[@]}" -eq 0 ]; then
-  log "Debian packages: all ${#DEB_PACKAGES[@]} installed"
-else
-  log "Debian packages missing: ${missing[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  as_root apt-get update -q
-  # policy-rc.d is not touched: in a container without systemd the postinst scripts only
-  # warn that they cannot start the services; the steps below start them.
-  as_root apt-get install -y -q --no-install-recommends "${missing[@]}"
-fi
+install_missing_packages log "${DEB_PACKAGES[@]}"
 
 # ---- 2. Redis -----------------------------------------------------------------------
 redis_up() { redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping 2>/dev/null | grep -q PONG; }

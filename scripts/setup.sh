@@ -7,6 +7,8 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=scripts/packages.sh
+. "$ROOT/scripts/packages.sh"
 cd "$ROOT"
 
 # The one list of Debian packages the project needs (build, tests, broker).
@@ -25,31 +27,8 @@ DEB_PACKAGES=(
 
 log() { printf 'setup: %s\n' "$*"; }
 
-as_root() {
-  if [ "$(id -u)" -eq 0 ]; then
-    "$@"
-  elif command -v sudo >/dev/null 2>&1; then
-    sudo "$@"
-  else
-    echo "setup: need root (or sudo) to run: $*" >&2
-    exit 1
-  fi
-}
-
 # ---- 1. Debian packages -------------------------------------------------------
-missing=()
-for pkg in "${DEB_PACKAGES[@]}"; do
-  status="$(dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null || true)"
-  [ "$status" = "installed" ] || missing+=("$pkg")
-done
-if [ "${#missing[@]}" -eq 0 ]; then
-  log "Debian packages: all ${#DEB_PACKAGES[@]} installed, skipping apt"
-else
-  log "Debian packages missing: ${missing[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  as_root apt-get update -q
-  as_root apt-get install -y -q --no-install-recommends "${missing[@]}"
-fi
+install_missing_packages log "${DEB_PACKAGES[@]}"
 
 # The Rust toolchain (cargo, rustc >= the crates' MSRV) comes with the machine image:
 # Debian's cargo is too old for ext-php-rs, and rustup is not reachable from here.
