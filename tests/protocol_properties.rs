@@ -891,15 +891,21 @@ fn window(race: bool) -> LogTime {
     }
 }
 
+/// Full-replay invariants of a simulated scenario, then joiners with the window its clients
+/// need (`racing`: renews may land after their own release, so twice the window).
+fn check_scenario_and_joiners(scenario: &Scenario, racing: bool) -> Result<(), String> {
+    let sim = check_scenario(scenario);
+    let mut rng = Rng(scenario.seed ^ 0x5eed);
+    check_joiners(&sim.log, window(racing), &mut rng).map(|_| ())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 1_500, failure_persistence: None, ..ProptestConfig::default() })]
 
     /// Honest clients that serialise renew and release; joiners read MAX_TTL + margin back.
     #[test]
     fn honest_clients_keep_every_invariant(scenario in scenario(false, false, 400)) {
-        let sim = check_scenario(&scenario);
-        let mut rng = Rng(scenario.seed ^ 0x5eed);
-        if let Err(disagreement) = check_joiners(&sim.log, window(false), &mut rng) {
+        if let Err(disagreement) = check_scenario_and_joiners(&scenario, false) {
             prop_assert!(false, "{}", disagreement);
         }
     }
@@ -914,9 +920,7 @@ proptest! {
     fn racing_clients_keep_every_invariant_with_a_double_window(
         scenario in scenario(true, false, 400)
     ) {
-        let sim = check_scenario(&scenario);
-        let mut rng = Rng(scenario.seed ^ 0x5eed);
-        if let Err(disagreement) = check_joiners(&sim.log, window(true), &mut rng) {
+        if let Err(disagreement) = check_scenario_and_joiners(&scenario, true) {
             prop_assert!(false, "{}", disagreement);
         }
     }

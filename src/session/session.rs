@@ -138,6 +138,18 @@ struct PendingRelease {
 }
 
 impl PendingRelease {
+    /// The release of `req` (whose acquire is at `token`), to be sent now.
+    fn of(req: &OwnRequest, owner: &str, token: Offset, slot: Arc<DeliverySlot>) -> PendingRelease {
+        PendingRelease {
+            topic: req.topic.clone(),
+            partition: req.partition,
+            key: req.key.clone(),
+            op: Op::Release { owner: owner.to_owned(), r#ref: token },
+            slot,
+            give_up: Instant::now() + req.ttl,
+        }
+    }
+
     fn send(&self, clients: &Clients) -> bool {
         produce(clients, &self.topic, self.partition, Some(&self.key), &self.op, Some(self.slot.clone())).is_ok()
     }
@@ -246,11 +258,6 @@ impl Session {
     /// The process that made this session.
     pub fn pid(&self) -> u32 {
         self.pid
-    }
-
-    /// The owner name this session writes into its records.
-    pub fn owner(&self) -> &str {
-        &self.owner
     }
 
     /// How long one record may take to be acknowledged and read back.
@@ -507,14 +514,7 @@ impl Session {
         let held = req.held(Instant::now());
         match req.token {
             Some(token) => {
-                let release = PendingRelease {
-                    topic: req.topic.clone(),
-                    partition: req.partition,
-                    key: req.key.clone(),
-                    op: Op::Release { owner: self.owner.to_string(), r#ref: token },
-                    slot: slot.unwrap_or_default(),
-                    give_up: Instant::now() + req.ttl,
-                };
+                let release = PendingRelease::of(req, &self.owner, token, slot.unwrap_or_default());
                 forget(state, seq);
                 let produced = release.send(&self.inner.clients);
                 state.releases.push(release);
@@ -794,14 +794,7 @@ fn handle_message(
                 req.trusted_since = req.unseen_alive.pop_front();
                 by_token.insert((topic_arc, partition, token), seq);
                 if req.phase == Phase::Cancelled {
-                    let release = PendingRelease {
-                        topic: view.topic.clone(),
-                        partition,
-                        key: req.key.clone(),
-                        op: Op::Release { owner: owner.to_owned(), r#ref: token },
-                        slot: Arc::default(),
-                        give_up: Instant::now() + req.ttl,
-                    };
+                    let release = PendingRelease::of(req, owner, token, Arc::default());
                     requests.remove(&seq);
                     by_token.remove(&(view.topic.clone(), partition, token));
                     release.send(clients);
