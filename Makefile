@@ -37,6 +37,9 @@ bench-quick: bench-setup build kafka-start bench-build
 	$(BENCH_PY) bench/run.py --quick
 
 # --- fault injection (docs/reliability.md); the suite runs private brokers on other ports ---
+# run.py runs chaos/selftest.py first, then fails on a safety violation, a failed check (a
+# missing log, fewer acquisitions than a scenario's minimum, an exception the scenario does not
+# allow, a stuck waiter), an interruption or a run that did not finish (`make test` likewise).
 chaos: setup build
 	python3 chaos/run.py --full
 

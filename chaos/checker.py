@@ -34,6 +34,18 @@ hand-off        time from a holder's releaseLock() call to the next holder's acq
                 returning, when that next holder was already waiting.
 recovery        time from a fault to the next critical section that starts after it.
 
+Besides the safety violations, a run FAILS its checks (res["failures"], each with a class) when:
+  input      a file of the history is missing or unreadable (meta.json, a worker's log listed in
+             meta.json, store.jsonl, faults.jsonl, log.json): the checks that need it did not run;
+  coverage   fewer acquisitions than the scenario's min_acq, or fewer faults landed than its
+             min_faults (a kill or pause that hit a critical section, a watched cut-off, a
+             broker restart, a node kill, a junk record): the run checked too little to count;
+  exception  an exception (or PHP warning, or fatal error) whose class the scenario does not
+             list in allowed_exceptions (none, unless it takes the broker away);
+  liveness   a stuck waiter, a worker still running at the end, or a missed expectation of
+             its scenario (no next holder after kill -9, ...). A scenario written to show an
+             open bug (params known_liveness_bug) reports these under "known_failures".
+
 usage: checker.py RUN_DIR [RUN_DIR...]   (prints one JSON object per run)
 """
 import base64
@@ -48,20 +60,32 @@ import replay as replay_mod  # noqa: E402
 WALL_TOLERANCE_MS = 2.0  # ms truncation of broker timestamps + float rounding
 
 
-def load_jsonl(path):
-    out = []
+def read_jsonl(path, torn_tail_ok=False):
+    """-> (events, problem): the lines that are JSON objects, and None or why the file cannot be
+    trusted. A line that is not a JSON object is a problem, except an unterminated last line
+    when torn_tail_ok (a process killed with SIGKILL in the middle of a write)."""
     try:
         with open(path) as f:
-            for line in f:
-                line = line.strip()
-                if line:
-                    try:
-                        out.append(json.loads(line))
-                    except ValueError:
-                        out.append({"ev": "corrupt_line"})
-    except FileNotFoundError:
-        pass
-    return out
+            lines = f.read().split("\n")
+    except (OSError, UnicodeDecodeError) as e:
+        return [], "missing or unreadable (%s)" % e
+    out, problem = [], None
+    for i, line in enumerate(lines):
+        if not line.strip():
+            continue
+        try:
+            e = json.loads(line)
+        except ValueError:
+            e = None
+        if isinstance(e, dict):
+            out.append(e)
+        elif not (torn_tail_ok and i == len(lines) - 1) and problem is None:
+            problem = "line %d is not a JSON object" % (i + 1)
+    return out, problem
+
+
+def load_jsonl(path):
+    return read_jsonl(path)[0]
 
 
 def pct(values, p):
@@ -88,11 +112,28 @@ class Hold:
 
 
 def check_run(run_dir):
-    meta = json.load(open(os.path.join(run_dir, "meta.json")))
-    faults = load_jsonl(os.path.join(run_dir, "faults.jsonl"))
-    store = load_jsonl(os.path.join(run_dir, "store.jsonl"))
+    failures = []
+
+    def failure(cls, kind, **kw):
+        failures.append({"class": cls, "kind": kind, **kw})
+
+    try:
+        with open(os.path.join(run_dir, "meta.json")) as f:
+            meta = json.load(f)
+        if not isinstance(meta, dict):
+            raise ValueError("not an object")
+    except (OSError, ValueError) as e:
+        failure("input", "meta.json missing or unreadable", error=str(e))
+        meta = {"scenario": "unknown", "params": {}}
+    params = meta.get("params", {})
+    faults, problem = read_jsonl(os.path.join(run_dir, "faults.jsonl"))
+    if problem:
+        failure("input", "faults.jsonl " + problem)
+    store, problem = read_jsonl(os.path.join(run_dir, "store.jsonl"))
+    if problem:
+        failure("input", "store.jsonl " + problem)
     res = {"run": os.path.basename(run_dir), "scenario": meta["scenario"], "violations": [], "notes": [],
-           "faults": sum(f.get("count", 1) for f in faults if f.get("fault")),
+           "faults": sum(f.get("count", 1) for f in faults if f.get("fault")), "failures": failures,
            }
     V = res["violations"]
     killed_at = {f["pid"]: f["t"] for f in faults if f.get("kind") == "kill"}
@@ -100,13 +141,29 @@ def check_run(run_dir):
     # Workers still running at the end (stuck) were killed by the runner: not crashes.
     stragglers = set(meta.get("stragglers", []))
     liveness_bound = meta.get("liveness_bound_s", 30.0)
+    allowed_exceptions = set(params.get("allowed_exceptions", []))
 
     # ---- workers' histories -------------------------------------------------------------
     holds, acq_waits, timeouts, exceptions, stuck = [], [], 0, {}, []
+    unexpected = {}  # (class, where) -> what the failure reports
     worker_exit = meta.get("exit_codes", {})
     crashes = []
+    # The runner lists every worker it started (pid -> log file): a log that is missing or
+    # unreadable is a failure, not a worker that is quietly left out of every check.
+    listed = meta.get("workers")
+    if not isinstance(listed, dict):
+        failure("input", "meta.json does not list the workers' logs")
+        listed = {}
+    for wpid, name in sorted(listed.items()):
+        if not os.path.exists(os.path.join(run_dir, name)):
+            failure("input", "worker log missing", pid=int(wpid), worker=name)
     for path in sorted(glob.glob(os.path.join(run_dir, "w-*.jsonl"))):
-        evs = load_jsonl(path)
+        wpid = next((int(p) for p, n in listed.items() if n == os.path.basename(path)), None)
+        evs, problem = read_jsonl(path, torn_tail_ok=wpid in killed_at or wpid in stragglers)
+        if problem:
+            failure("input", "worker log " + problem, worker=os.path.basename(path))
+        elif not evs:
+            failure("input", "worker log empty", worker=os.path.basename(path))
         cur = None
         pending_acq = None
         pid = None
@@ -138,6 +195,13 @@ def check_run(run_dir):
             elif ev == "exc":
                 k = "%s in %s" % (e.get("class"), e.get("where"))
                 exceptions[k] = exceptions.get(k, 0) + 1
+                if e.get("class") not in allowed_exceptions:
+                    x = unexpected.setdefault((e.get("class"), e.get("where")), {
+                        "exception": e.get("class"), "where": e.get("where"), "count": 0, "pids": [],
+                        "first_msg": str(e.get("msg"))[:300]})
+                    x["count"] += 1
+                    if pid not in x["pids"]:
+                        x["pids"].append(pid)
                 if e.get("where") == "acquire":
                     pending_acq = None
         if pid is None:
@@ -159,6 +223,8 @@ def check_run(run_dir):
         code = worker_exit.get(str(pid))
         if code not in (None, 0) and pid not in killed_at and pid not in stragglers:
             crashes.append({"pid": pid, "worker": os.path.basename(path), "why": "exit code %s" % code})
+        if pid in stragglers and not any(s["pid"] == pid for s in stuck):
+            stuck.append({"pid": pid, "lock": None, "waited": None, "why": "still running after the run's grace time"})
     for h in holds:
         if h.end is None:
             h.end = h.t_chk
@@ -167,8 +233,12 @@ def check_run(run_dir):
     res["acquire_errors"] = sum(v for k, v in exceptions.items() if k.endswith("in acquire"))
     res["leases_lost"] = sum(1 for h in holds if h.held is False)
     res["exceptions"] = exceptions
+    for x in unexpected.values():
+        failure("exception", "exception the scenario does not expect", **x)
     res["stuck"] = len(stuck)
     res["stuck_detail"] = stuck[:10]
+    for x in stuck:
+        failure("liveness", "stuck", **x)
     res["crashes"] = crashes
     for c in crashes:
         V.append({"kind": "worker crash", **c})
@@ -269,14 +339,21 @@ def check_run(run_dir):
     view_viol = 0
     log_path = os.path.join(run_dir, "log.json")
     margins = []
-    if os.path.exists(log_path):
-        log = json.load(open(log_path))
-        malformed, ignored, records = {}, {}, 0
-        granted = {}  # (lock, token) -> Request
-        for part, recs in log["partitions"].items():
+    try:
+        with open(log_path) as f:
+            log = json.load(f)
+        for recs in log["partitions"].values():
             for r in recs:
                 r["key"] = None if r["key"] is None else base64.b64decode(r["key"])
                 r["value"] = None if r["value"] is None else base64.b64decode(r["value"])
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as e:
+        failure("input", "log.json missing or unreadable: the log-based checks (grants, FIFO, views) did not run",
+                error=repr(e))
+        log = None
+    if log is not None:
+        malformed, ignored, records = {}, {}, 0
+        granted = {}  # (lock, token) -> Request
+        for part, recs in log["partitions"].items():
             rp = replay_mod.replay_partition(recs)
             records += rp.records
             for k, v in rp.malformed.items():
@@ -414,8 +491,46 @@ def check_run(run_dir):
 
     # ---- per-scenario expectations -------------------------------------------------------------
     scenario_checks(meta, faults, by_lock, holds, res)
+    for x in res["expectations"].get("failed", []):
+        failure("liveness", "expectation missed: " + x["kind"], **{k: v for k, v in x.items() if k != "kind"})
+    # ---- coverage: a run that did too little checked nothing ---------------------------------
+    min_acq = params.get("min_acq", 1)
+    if res["acquisitions"] < min_acq:
+        failure("coverage", "fewer acquisitions than the scenario's minimum", acquisitions=res["acquisitions"],
+                min_acq=min_acq)
+    min_faults = params.get("min_faults", 0)
+    if res["faults_landed"] < min_faults:
+        failure("coverage", "fewer faults landed than the scenario's minimum", faults_landed=res["faults_landed"],
+                min_faults=min_faults)
+    # A scenario written to show an open bug: its liveness failures are that bug, reported apart.
+    if params.get("known_liveness_bug"):
+        res["known_failures"] = [dict(x, known_bug=params["known_liveness_bug"]) for x in failures
+                                 if x["class"] == "liveness"]
+        failures[:] = [x for x in failures if x["class"] != "liveness"]
     res["safety_violations"] = len(V)
     return res
+
+
+def suite_verdict(results, planned, interrupted=None, lenient_liveness=False):
+    """The verdict on a whole suite run. results: the checked runs; planned: how many runs the
+    plan had; interrupted: the signal's name if the run was cut short. -> (reasons it failed,
+    warnings). Any reason fails the run: a suite that checked nothing must not pass."""
+    reasons, warnings = [], []
+    if interrupted:
+        reasons.append("interrupted by %s" % interrupted)
+    if not results:
+        reasons.append("no scenario ran")
+    elif len(results) < planned:
+        reasons.append("%d of %d planned runs finished" % (len(results), planned))
+    for r in results:
+        if r["safety_violations"]:
+            reasons.append("%s: %d safety violation(s)" % (r["run"], r["safety_violations"]))
+        for x in r.get("failures", []):
+            line = "%s: %s check failed: %s" % (r["run"], x["class"], json.dumps(x, default=str)[:600])
+            (warnings if lenient_liveness and x["class"] == "liveness" else reasons).append(line)
+        for x in r.get("known_failures", []):
+            warnings.append("%s: known bug, not a failure: %s" % (r["run"], json.dumps(x, default=str)))
+    return reasons, warnings
 
 
 def hold_containing(by_lock, pid, t):
@@ -427,15 +542,20 @@ def hold_containing(by_lock, pid, t):
 
 
 def scenario_checks(meta, faults, by_lock, holds, res):
-    ttl = meta["params"]["ttl"]
+    """Each scenario's own expectations (missed ones go to expectations.failed), and how many of
+    its faults landed where they test something (res["faults_landed"])."""
+    ttl = meta["params"].get("ttl", 1.0)
     V = res["violations"]
     exp = res.setdefault("expectations", {})
+    landed = 0
 
     def fail(kind, **kw):
         exp.setdefault("failed", []).append({"kind": kind, **kw})
 
     for f in faults:
         kind = f.get("kind")
+        if f.get("fault") and kind not in ("kill", "sigstop", "cut", "broker_pause"):
+            landed += f.get("count", 1)  # a broker restart, a node kill, junk records, ...
         if kind == "kill" and f.get("lock"):
             # The runner picks a victim that has read and not yet written; it may still have
             # finished its critical section before the signal landed: such kills do not count.
@@ -443,6 +563,7 @@ def scenario_checks(meta, faults, by_lock, holds, res):
             if not victim or not victim[-1].killed:
                 exp["kills_after_cs"] = exp.get("kills_after_cs", 0) + 1
                 continue
+            landed += 1
             # The next waiter must hold the lock within TTL + 1 s.
             hs = by_lock.get(f["lock"], [])
             nxt = [h for h in hs if h.t_start > f["t"] and h.pid != f["pid"]]
@@ -459,6 +580,7 @@ def scenario_checks(meta, faults, by_lock, holds, res):
                 exp["pause_missed_cs"] = exp.get("pause_missed_cs", 0) + 1
                 continue
             exp["pauses_in_cs"] = exp.get("pauses_in_cs", 0) + 1
+            landed += 1
             others = [b for b in by_lock.get(h.lock, []) if b.pid != h.pid and f["t"] < b.t_start < f["t_cont"]]
             if f["t_cont"] - f["t"] > ttl * 1e9 + 0.5e9 and not others:
                 fail("nobody was granted while the holder was paused past its lease", pid=h.pid, lock=h.lock)
@@ -479,6 +601,7 @@ def scenario_checks(meta, faults, by_lock, holds, res):
                 continue
             h = hs[0]
             w = h.watch
+            landed += 1
             if not w.get("watch_first_false"):
                 fail("cut-off holder's isAcquired() never turned false", pid=h.pid)
                 continue
@@ -490,6 +613,7 @@ def scenario_checks(meta, faults, by_lock, holds, res):
                 if nxt[0].t_start < lt:
                     V.append({"kind": "cut-off holder trusted its lease after the next grant", "pid": h.pid, "lock": h.lock})
             exp.setdefault("cutoff", []).append(item)
+    res["faults_landed"] = landed
 
 
 def main():

@@ -13,8 +13,11 @@ follower), junk (garbage records produced into the lock topic under load), cutof
 off from a live broker through a proxy; and the whole broker paused with SIGSTOP).
 
 The brokers are private to the suite (chaos/brokers.py: ports 9192.. by default), never the
-shared `make kafka-start` / `make cluster-start` ones. Exit status 1 on any safety violation
-(with --strict-liveness also on a missed liveness expectation). Results: .run/chaos/results/.
+shared `make kafka-start` / `make cluster-start` ones. Exit status 1 on any safety violation,
+on any failed check (a missing or unreadable log, fewer acquisitions or faults than the
+scenario's minimum, an exception the scenario does not allow, a stuck waiter or a missed
+liveness expectation; --lenient-liveness only reports the last two), when interrupted, and when
+not every planned run finished. Results: .run/chaos/results/.
 """
 import argparse
 import base64
@@ -193,6 +196,7 @@ class Run:
         except Exception as e:  # noqa: BLE001
             say("warning: could not read the topic back: %s" % e)
         meta = {"scenario": self.scenario, "rep": self.rep, "params": self.p, "topic": self.topic,
+                "workers": {str(pid): os.path.basename(path) for pid, (_, path) in self.workers.items()},
                 "t_begin": self.t_begin, "t_end": t_end, "exit_codes": codes, "stragglers": stragglers,
                 "liveness_bound_s": self.p["worker"].get("acq-timeout", 30), "grace_s": grace,
                 "store_counters": dump.get("counters"), "load_begin": self.load_begin, "load_end": loadavg()}
@@ -522,37 +526,53 @@ def sc_cutoff(run, single, prox):
 
 # ---------------------------------------------------------------------------------------------
 def plans(mode):
-    """Scenario parameters. quick: about a minute in all (make test); full: the doc's run."""
+    """Scenario parameters. quick: about a minute in all (make test); full: the doc's run.
+
+    min_acq / min_faults: the fewest acquisitions and landed faults (a kill or pause that hit a
+    critical section, a watched cut-off, a restart, a node kill, a junk record) a run must have,
+    or it fails as having checked too little: acquisitions about a fifth of what one run did on
+    this 2-core machine, faults what even a slow run lands (docs/reliability.md, "Scenarios").
+    Scaled with the duration when --duration or --set duration= changes it.
+    allowed_exceptions: the exception classes a worker may see (only scenarios that take the
+    broker away allow any); any other fails the run. known_liveness_bug: the scenario shows an
+    open bug; its liveness failures are reported apart and do not fail the run."""
     q = mode == "quick"
     w = lambda hold, timeout=20: {"hold-ms": hold, "acq-timeout": timeout}  # noqa: E731
+    conn = ["DistributedLockConnectionException"]
     P = {}
     P["kill"] = [dict(ttl=1.0, duration=10 if q else 100, every=1.3, hot=4, mixed_workers=2, mixed_locks=6,
-                      worker=w("20-80"), reps=1 if q else 3)]
+                      worker=w("20-80"), reps=1 if q else 3, min_acq=80 if q else 750, min_faults=2 if q else 20)]
     P["pause"] = [dict(ttl=1.0, duration=11 if q else 45, pause=2.5, every=1.0, hot=3,
-                       worker=w("150-250"), reps=1 if q else 3)]
+                       worker=w("150-250"), reps=1 if q else 3, min_acq=10 if q else 35, min_faults=1 if q else 3)]
     P["junk"] = [dict(ttl=1.0, duration=6 if q else 40, rate=100 if q else 150, hot=4, mixed_workers=2, mixed_locks=6,
-                      worker=w("10-40"), reps=1 if q else 3)]
+                      worker=w("10-40"), reps=1 if q else 3, min_acq=100 if q else 750, min_faults=100 if q else 1000)]
     P["cutoff"] = [dict(ttl=1.0, duration=13 if q else 50, cut_for=2.5, every=0.5, hot=3,
-                        modes=["cut", "broker_pause"], worker=w("10-40"), reps=1 if q else 3)]
+                        modes=["cut", "broker_pause"], worker=w("10-40"), reps=1 if q else 3,
+                        min_acq=60 if q else 200, min_faults=1 if q else 4)]
     # Restarts: "long" is longer than the lease (2 s lease, SIGTERM, 3 s down, then the
     # broker's own start-up); "short" is shorter (30 s lease: a SIGTERM restart takes 5-15 s
     # here); "kill9" is an unclean restart (SIGKILL, log recovery on start; about 20 s here).
     P["restart"] = [dict(variant="long", ttl=2.0, duration=14 if q else 60, kill=False, down=3.0, every=6.0, min_left=8,
-                         hot=4, mixed_workers=2, mixed_locks=6, worker=w("20-60", 45), reps=1 if q else 2)]
+                         hot=4, mixed_workers=2, mixed_locks=6, worker=w("20-60", 45), reps=1 if q else 2,
+                         min_acq=60 if q else 200, min_faults=1 if q else 2, allowed_exceptions=conn)]
     if not q:
         P["restart"].append(dict(variant="short", ttl=30.0, duration=70, kill=False, down=0.0, every=8.0, min_left=15,
-                                 hot=4, mixed_workers=2, mixed_locks=6, worker=w("20-60", 90), reps=2))
+                                 hot=4, mixed_workers=2, mixed_locks=6, worker=w("20-60", 90), reps=2,
+                                 min_acq=300, min_faults=2, allowed_exceptions=conn))
         P["restart"].append(dict(variant="kill9", ttl=10.0, duration=70, kill=True, down=0.0, every=8.0, min_left=25,
-                                 hot=4, mixed_workers=2, mixed_locks=6, worker=w("20-60", 90), reps=1))
+                                 hot=4, mixed_workers=2, mixed_locks=6, worker=w("20-60", 90), reps=1,
+                                 min_acq=300, min_faults=1, allowed_exceptions=conn))
         P["cluster"] = [dict(variant="ttl5", ttl=5.0, duration=90, down=8.0, every=5.0, min_left=25, hot=4, mixed_workers=2,
-                             mixed_locks=6, worker=w("20-60", 60), reps=2),
+                             mixed_locks=6, worker=w("20-60", 60), reps=2, min_acq=700, min_faults=2, allowed_exceptions=conn),
                         dict(variant="ttl2", ttl=2.0, duration=70, down=8.0, every=5.0, min_left=25, hot=4, mixed_workers=2,
-                             mixed_locks=6, worker=w("20-60", 60), reps=1)]
-        # Findings, expected to fail their liveness expectations until fixed.
+                             mixed_locks=6, worker=w("20-60", 60), reps=1, min_acq=500, min_faults=1, allowed_exceptions=conn)]
+        # Findings (docs/reliability.md, "Bugs found"): zstd is bug 3 (fixed, so it must pass
+        # like any scenario); oldref is bug 4 (open: its liveness failures are reported as known).
         P["hostile"] = [dict(variant="zstd", ttl=1.0, duration=25, hot=3, mixed_workers=1, mixed_locks=4,
-                             worker=w("10-40", 20), reps=1),
+                             worker=w("10-40", 20), reps=1, min_acq=150, min_faults=1),
                         dict(variant="oldref", ttl=1.0, duration=110, attack_for=30, joiners=2, hot=3,
-                             worker=w("10-40", 20), reps=1)]
+                             worker=w("10-40", 20), reps=1, min_acq=500, min_faults=1, allowed_exceptions=conn,
+                             known_liveness_bug="bug 4: a renew forged for a long-released offset blocks the lock")]
     return P
 
 
@@ -570,11 +590,16 @@ class Suite:
         self.proxy = None
         self.results = {}
 
-    def run(self):
+    def runs(self):
+        """-> [(scenario, rep, params)]: the runs of the plan, after --duration, --set, --reps."""
         plan = plans(self.args.mode)
-        scen = [s for s in ORDER if s in plan and (not self.args.scenarios or s in self.args.scenarios)]
-        for s in scen:
+        unknown = set(self.args.scenarios or []) - set(ORDER)
+        if unknown:
+            raise SystemExit("chaos: unknown scenario(s): %s (known: %s)" % (",".join(sorted(unknown)), ",".join(ORDER)))
+        out = []
+        for s in [s for s in ORDER if s in plan and (not self.args.scenarios or s in self.args.scenarios)]:
             for params in plan[s]:
+                planned = params["duration"]
                 if self.args.duration:
                     params["duration"] = self.args.duration
                 for kv in self.args.set or []:
@@ -583,9 +608,19 @@ class Suite:
                         params[k] = json.loads(v)
                     except ValueError:
                         params[k] = v
-                reps = self.args.reps or params["reps"]
-                for rep in range(1, reps + 1):
-                    self.one(s, rep, params)
+                # The minimums are for the planned duration: a shorter run needs fewer (and
+                # still at least one acquisition), a longer one more.
+                if params["duration"] != planned:
+                    scale = params["duration"] / planned
+                    for k in ("min_acq", "min_faults"):
+                        if k in params and not any(kv.startswith(k + "=") for kv in self.args.set or []):
+                            params[k] = max(1 if k == "min_acq" else 0, int(params[k] * scale))
+                out += [(s, rep, params) for rep in range(1, (self.args.reps or params["reps"]) + 1)]
+        return out
+
+    def run(self, runs):
+        for s, rep, params in runs:
+            self.one(s, rep, params)
 
     def one(self, s, rep, params):
         if s == "cluster":
@@ -632,11 +667,15 @@ class Suite:
         with open(os.path.join(self.out, "results.jsonl"), "a") as f:
             f.write(json.dumps(res, default=str) + "\n")
         v = res["safety_violations"]
-        say("  %s (%.0f s): %d acquisitions, %d faults, %d overlaps (%d excused), %d fenced writes, %d safety violations%s"
-            % (run.name, time.monotonic() - t_run, res["acquisitions"], res["faults"], res["overlaps"], res["overlaps_excused"], res["fenced_writes"], v,
-               "" if not res.get("expectations", {}).get("failed") else ", LIVENESS: %s" % res["expectations"]["failed"]))
+        say("  %s (%.0f s): %d acquisitions (min %d), %d faults (%d landed, min %d), %d overlaps (%d excused), "
+            "%d fenced writes, %d safety violations, %d failed checks"
+            % (run.name, time.monotonic() - t_run, res["acquisitions"], params.get("min_acq", 1), res["faults"],
+               res["faults_landed"], params.get("min_faults", 0), res["overlaps"], res["overlaps_excused"],
+               res["fenced_writes"], v, len(res["failures"])))
         for x in res["violations"][:5]:
             say("  VIOLATION:", json.dumps(x, default=str))
+        for x in res["failures"][:5]:
+            say("  FAILED CHECK:", json.dumps(x, default=str))
 
     def cleanup(self):
         if self.proxy:
@@ -700,7 +739,7 @@ def fmt(v, f="%.0f"):
 def table(results):
     cols = ["scenario", "runs", "acquisitions", "faults", "overlaps (excused)", "fenced writes", "token viol.",
             "FIFO overtakes", "view viol.", "lost updates", "stuck", "acquire errors", "leases lost", "hand-off p50/p99 ms", "recovery p50/max s", "longest gap s",
-            "safety viol."]
+            "safety viol.", "failed checks"]
     rows = []
     for label, rs in results.items():
         hand = []
@@ -722,6 +761,7 @@ def table(results):
             + (" (%d never)" % never if never else ""),
             fmt(max([r["longest_gap_s"] for r in rs if r.get("longest_gap_s") is not None] or [None]), "%.1f"),
             str(sum(r["safety_violations"] for r in rs)),
+            str(sum(len(r.get("failures", [])) for r in rs)),
         ])
     w = [max(len(c), *(len(r[i]) for r in rows)) if rows else len(c) for i, c in enumerate(cols)]
     lines = ["| " + " | ".join(c.ljust(w[i]) for i, c in enumerate(cols)) + " |",
@@ -731,7 +771,7 @@ def table(results):
     return "\n".join(lines)
 
 
-def recheck(folder):
+def recheck(folder, lenient_liveness=False):
     results = {}
     order = []
     if os.path.exists(os.path.join(folder, "results.jsonl")):
@@ -740,14 +780,32 @@ def recheck(folder):
     with open(os.path.join(folder, "results.jsonl"), "w") as out:
         for d in runs:
             res = checker.check_run(os.path.join(folder, d))
-            meta = json.load(open(os.path.join(folder, d, "meta.json")))
-            label = meta["scenario"] + ("/" + meta["params"]["variant"] if meta["params"].get("variant") else "")
+            try:
+                with open(os.path.join(folder, d, "meta.json")) as f:
+                    variant = json.load(f)["params"].get("variant")
+            except (OSError, ValueError, KeyError):
+                variant = None  # the checker reports the missing meta.json
+            label = res["scenario"] + ("/" + variant if variant else "")
             results.setdefault(label, []).append(res)
             out.write(json.dumps(res, default=str) + "\n")
     print(table(results))
-    bad = sum(r["safety_violations"] for rs in results.values() for r in rs)
-    say("%d safety violation(s)" % bad)
-    return 1 if bad else 0
+    return report([r for rs in results.values() for r in rs], len(runs), None, lenient_liveness, folder)
+
+
+def report(results, planned, interrupted, lenient_liveness, out):
+    """Prints the verdict (checker.suite_verdict) -> exit status."""
+    reasons, warnings = checker.suite_verdict(results, planned, interrupted, lenient_liveness)
+    for w in warnings[:20]:
+        say("warning:", w)
+    if reasons:
+        for r in reasons[:20]:
+            say("FAILED:", r)
+        if len(reasons) > 20:
+            say("FAILED: ... %d more" % (len(reasons) - 20))
+        say("FAILED: %d reason(s); details in %s/results.jsonl" % (len(reasons), out))
+        return 1
+    say("passed: %d runs, 0 safety violations, every check ran and passed" % len(results))
+    return 0
 
 
 def main():
@@ -762,12 +820,13 @@ def main():
     ap.add_argument("--out", help="results folder (default .run/chaos/results/STAMP-MODE)")
     ap.add_argument("--port-base", type=int, default=9192, help="first port of the private brokers (default 9192)")
     ap.add_argument("--keep-brokers", action="store_true", help="leave the private brokers running afterwards")
-    ap.add_argument("--strict-liveness", action="store_true", help="also fail on missed liveness expectations")
+    ap.add_argument("--lenient-liveness", action="store_true",
+                    help="only report stuck waiters and missed liveness expectations (by default they fail the run)")
     ap.add_argument("--recheck", metavar="RESULTS_DIR", help="check the runs of an earlier results folder again and print its table")
     ap.set_defaults(mode="quick")
     args = ap.parse_args()
     if args.recheck:
-        return recheck(args.recheck)
+        return recheck(args.recheck, args.lenient_liveness)
     if not os.path.exists(EXT):
         say("no extension at %s (make build)" % EXT)
         return 2
@@ -776,6 +835,7 @@ def main():
         say("FAILED: the checker's self-test failed")
         return 1
     suite = Suite(args)
+    runs = suite.runs()
     t0 = time.monotonic()
     load0 = loadavg()
     snapshot(suite.out, "start")
@@ -783,14 +843,19 @@ def main():
     sampler.start()
     say("%s run, results in %s, load average %s, %d cores" % (args.mode, suite.out, " ".join(load0 or []), os.cpu_count()))
 
-    def on_term(signum, frame):
+    interrupted = []
+
+    def on_signal(signum, frame):
+        interrupted.append(signal.Signals(signum).name)
         raise KeyboardInterrupt
 
-    signal.signal(signal.SIGTERM, on_term)
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
     try:
-        suite.run()
+        suite.run(runs)
     except KeyboardInterrupt:
-        say("interrupted")
+        say("interrupted (%s)" % ",".join(interrupted or ["KeyboardInterrupt"]))
+        interrupted = interrupted or ["KeyboardInterrupt"]
     finally:
         suite.cleanup()
     snapshot(suite.out, "end")
@@ -800,19 +865,9 @@ def main():
     print()
     print(table(suite.results))
     print()
-    bad = sum(r["safety_violations"] for rs in suite.results.values() for r in rs)
-    live = [(label, x) for label, rs in suite.results.items() for r in rs for x in r.get("expectations", {}).get("failed", [])]
-    for label, x in live:
-        say("liveness expectation missed in %s: %s" % (label, json.dumps(x)))
     say("%.0f s; during the run: %s; results in %s" % (time.monotonic() - t0, sampler.summary(), suite.out))
-    if bad:
-        say("FAILED: %d safety violation(s); details in %s/results.jsonl" % (bad, suite.out))
-        return 1
-    if live and args.strict_liveness:
-        say("FAILED: %d liveness expectation(s) missed" % len(live))
-        return 1
-    say("passed: 0 safety violations")
-    return 0
+    return report([r for rs in suite.results.values() for r in rs], len(runs), ",".join(interrupted),
+                  args.lenient_liveness, suite.out)
 
 
 if __name__ == "__main__":

@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """Self-test of the checker: hand-made histories with one known fault each must be flagged
-(and a clean one must pass), so a green chaos run means something. run.py runs this first.
+with exactly the violation or failed check it plants (and a clean one must pass), so a green
+chaos run means something. Also the suite's verdict (interrupted, nothing ran, runs missing).
+run.py runs this first (so `make test` does).
 
-usage: selftest.py  (exit 1 if the checker misses a planted violation)
+usage: selftest.py  (exit 1 if the checker misses a planted fault or flags a clean history)
 """
 import base64
 import json
@@ -11,7 +13,8 @@ import shutil
 import sys
 import tempfile
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
 import checker  # noqa: E402
 
 MS = 1_000_000  # ns
@@ -29,12 +32,16 @@ def rel(owner, ref):
 class H:
     """Builds one run folder."""
 
-    def __init__(self):
+    def __init__(self, **params):
         self.dir = tempfile.mkdtemp(prefix="kl-chaos-selftest-")
         self.workers = {}
         self.store = []
         self.log = []
         self.faults = []
+        self.meta = {"scenario": "selftest", "params": {"ttl": 1.0, **params}, "t_end": 10_000 * MS, "exit_codes": {},
+                     "stragglers": []}
+        self.omit = set()       # files not to write (as if lost)
+        self.garble = {}        # file -> text appended to it (a corrupt line)
 
     def w(self, pid, ev):
         ev["pid"] = pid
@@ -61,21 +68,29 @@ class H:
                          "key": base64.b64encode(key).decode(), "value": base64.b64encode(value).decode()})
 
     def write(self):
-        for pid, evs in self.workers.items():
-            with open(os.path.join(self.dir, "w-%d.jsonl" % pid), "w") as f:
-                for e in evs:
-                    f.write(json.dumps(e) + "\n")
-        with open(os.path.join(self.dir, "store.jsonl"), "w") as f:
-            for e in self.store:
-                f.write(json.dumps(e) + "\n")
-        with open(os.path.join(self.dir, "faults.jsonl"), "w") as f:
-            for e in self.faults:
-                f.write(json.dumps(e) + "\n")
-        with open(os.path.join(self.dir, "log.json"), "w") as f:
-            json.dump({"topic": "t", "partitions": {"0": self.log}}, f)
-        with open(os.path.join(self.dir, "meta.json"), "w") as f:
-            json.dump({"scenario": "selftest", "params": {"ttl": 1.0}, "t_end": 10_000 * MS, "exit_codes": {}}, f)
+        files = {"w-%d.jsonl" % pid: "".join(json.dumps(e) + "\n" for e in evs) for pid, evs in self.workers.items()}
+        files["store.jsonl"] = "".join(json.dumps(e) + "\n" for e in self.store)
+        files["faults.jsonl"] = "".join(json.dumps(e) + "\n" for e in self.faults)
+        files["log.json"] = json.dumps({"topic": "t", "partitions": {"0": self.log}})
+        self.meta.setdefault("workers", {str(pid): "w-%d.jsonl" % pid for pid in self.workers})
+        files["meta.json"] = json.dumps(self.meta)
+        for name, text in files.items():
+            if name not in self.omit:
+                with open(os.path.join(self.dir, name), "w") as f:
+                    f.write(text + self.garble.get(name, ""))
         return self.dir
+
+
+LOG_JSON = "log.json missing or unreadable: the log-based checks (grants, FIFO, views) did not run"
+
+
+def kinds(r):
+    return {v["kind"] for v in r["violations"]}, {f["kind"] for f in r["failures"]}
+
+
+def exactly(violations=(), failures=()):
+    """The checker reports these kinds of violations and failed checks, and no others."""
+    return lambda r: kinds(r) == (set(violations), set(failures))
 
 
 def clean_pair(h, overlap=False, held=True, second_token=2):
@@ -91,13 +106,16 @@ def clean_pair(h, overlap=False, held=True, second_token=2):
 def case_clean():
     h = H()
     clean_pair(h)
-    return h, lambda r: r["safety_violations"] == 0 and r["acquisitions"] == 2 and r["writes_accepted"] == 2
+    return h, lambda r: exactly()(r) and r["acquisitions"] == 2 and r["writes_accepted"] == 2
 
 
 def case_overlap():
     h = H()
     clean_pair(h, overlap=True)
-    return h, lambda r: r["overlaps"] == 1 and r["overlaps_excused"] == 0 and r["safety_violations"] > 0
+    # pid 2 starts at 50 ms, while pid 1 holds (to 100 ms) and before the log granted it.
+    return h, lambda r: r["overlaps"] == 1 and r["overlaps_excused"] == 0 and exactly(violations={
+        "overlap", "isAcquired() true after another process was granted",
+        "critical section started before the log granted it"})(r)
 
 
 def case_lost_update():
@@ -106,8 +124,11 @@ def case_lost_update():
     h.rec(200 * MS, b"hot", rel("host/1/a/0", 0))
     h.rec(201 * MS, b"hot", acq("host/2/b/0", 0))
     h.hold(1, "hot", 0, 1 * MS, 100 * MS, value=0)
-    h.hold(2, "hot", 2, 250 * MS, 300 * MS, value=0)  # read a stale value: 0 again
-    return h, lambda r: r["lost_updates"] >= 1 and r["safety_violations"] > 0
+    h.hold(2, "hot", 2, 250 * MS, 300 * MS, value=0)  # computed from a stale value: 0 again
+    for e in h.store:
+        if e["pid"] == 2 and e["op"] == "write":
+            e["prev"] = 1  # the store logs the counter it overwrote
+    return h, lambda r: r["lost_updates"] == 2 and exactly(violations={"lost update", "counter not exact"})(r)
 
 
 def case_token_order():
@@ -117,7 +138,8 @@ def case_token_order():
     h.rec(200 * MS, b"hot", rel("host/1/a/0", 0))
     h.hold(2, "hot", 1, 1 * MS, 100 * MS)  # pid 2 claims to hold before pid 1, out of log order
     h.hold(1, "hot", 0, 150 * MS, 190 * MS)
-    return h, lambda r: r["token_violations"] >= 1 and r["fifo_overtakes"] >= 1
+    return h, lambda r: r["token_violations"] >= 1 and r["fifo_overtakes"] >= 1 and exactly(violations={
+        "grant out of token order", "critical section started before the log granted it"})(r)
 
 
 def case_never_granted():
@@ -125,7 +147,7 @@ def case_never_granted():
     h.rec(0, b"hot", acq("host/1/a/0", 0))
     h.hold(1, "hot", 0, 1 * MS, 100 * MS)
     h.hold(2, "hot", 7, 150 * MS, 160 * MS)  # no such acquire in the log
-    return h, lambda r: r["token_violations"] >= 1
+    return h, lambda r: r["token_violations"] == 1 and exactly(violations={"hold of a token the log never granted"})(r)
 
 
 def case_view_after_deadline():
@@ -133,7 +155,8 @@ def case_view_after_deadline():
     h.rec(0, b"hot", acq("host/1/a/0", 0, ttl=1000))
     h.rec(1500 * MS, b"hot", json.dumps({"v": 1, "op": "tick"}).encode())
     h.hold(1, "hot", 0, 1 * MS, 1200 * MS, held=True)  # saw its lease valid 200 ms past the deadline
-    return h, lambda r: r["view_violations"] >= 1
+    return h, lambda r: r["view_violations"] == 1 and exactly(
+        violations={"holder saw its lease valid after the log's deadline"})(r)
 
 
 def case_excused_pause():
@@ -153,40 +176,289 @@ def case_excused_pause():
     h.w(1, {"ev": "cs_end", "lock": "hot", "token": 0, "t_chk": 3001 * MS, "wall_chk": WALL0 + 3.001, "held": False,
             "t": 3001 * MS, "read_ok": True, "write_ok": False})
     h.w(1, {"ev": "rel", "lock": "hot", "token": 0, "ok": False, "t0": 3002 * MS, "t": 3003 * MS})
-    return h, lambda r: r["overlaps"] == 1 and r["overlaps_excused"] == 1 and r["safety_violations"] == 0
+    return h, lambda r: r["overlaps"] == 1 and r["overlaps_excused"] == 1 and exactly()(r)
 
 
 def case_stale_write_accepted():
-    """Same, but the store accepted the paused holder's write after the newer holder's access."""
+    """Same, but the store accepted the paused holder's write after the newer holder's access.
+    The write counts up correctly (1 -> 2, no lost update, the counter exact): only the
+    overlap itself, not excused because of that accepted write, can flag it."""
     h, _ = case_excused_pause()
     for e in h.store:
         if e["pid"] == 1 and e["op"] == "write":
-            e.update(ok=True, value=1, prev=1)
+            e.update(ok=True, value=2, prev=1)
             e.pop("max", None)
-    return h, lambda r: r["safety_violations"] > 0
+
+    def ok(r):
+        ov = [v for v in r["violations"] if v["kind"] == "overlap"]
+        return (exactly(violations={"overlap"})(r) and r["overlaps_excused"] == 0 and len(ov) == 1
+                and ov[0]["older_accesses_after_newer"] == [{"op": "write", "ok": True}])
+    return h, ok
+
+
+# ---- scenario checks the cases above did not plant ------------------------------------------
+
+def case_granted_to_other():
+    """pid 1 holds token 0, which the log granted to pid 2."""
+    h = H()
+    h.rec(0, b"hot", acq("host/2/b/0", 0))
+    h.hold(1, "hot", 0, 1 * MS, 100 * MS, value=0)
+    return h, exactly(violations={"hold of a token the log granted to another process"})
+
+
+def case_worker_crash():
+    """pid 1 dies inside its critical section without being killed by the runner; pid 2
+    finishes its work but exits with 255 (a PHP fatal error)."""
+    h = H()
+    h.rec(0, b"hot", acq("host/1/a/0", 0))
+    h.rec(1 * MS, b"m0", acq("host/2/b/0", 0))
+    h.w(1, {"ev": "cs_start", "lock": "hot", "token": 0, "t": 2 * MS, "wall": WALL0 + 0.002, "t_acq": 1 * MS})
+    h.hold(2, "m0", 1, 3 * MS, 50 * MS, value=0)
+    h.meta["exit_codes"] = {"2": 255}
+    return h, lambda r: exactly(violations={"worker crash"})(r) and sorted(c["pid"] for c in r["crashes"]) == [1, 2]
+
+
+def case_counter_not_exact():
+    """Every accepted write is its read + 1, but the final counter (6) is not the number of
+    accepted writes (2): an increment that the store's log does not show."""
+    h = H()
+    clean_pair(h)
+    for e in h.store:
+        if e["pid"] == 2:
+            e["value"] += 4
+            if "prev" in e:
+                e["prev"] += 4
+    return h, exactly(violations={"counter not exact"})
+
+
+def case_token_reuse():
+    """The fenced store saw token 0 from pid 1, then from pid 2."""
+    h = H()
+    h.rec(0, b"hot", acq("host/1/a/0", 0))
+    h.hold(1, "hot", 0, 1 * MS, 100 * MS, value=0)
+    h.store_op("read", "hot", 0, 2, 150 * MS, True, value=1, token_reuse_of=1)
+    return h, exactly(violations={"token reuse (fenced store)"})
+
+
+# ---- failed checks: a run that checked too little, or whose history is incomplete ----------
+
+def case_too_few_acquisitions():
+    h = H(min_acq=3)
+    clean_pair(h)
+    return h, exactly(failures={"fewer acquisitions than the scenario's minimum"})
+
+
+def case_kill_after_cs_does_not_count():
+    """The only kill landed after its victim's critical section: no fault landed, so a
+    scenario that needs one failed its coverage (and the kill checks nothing)."""
+    h = H(min_faults=1)
+    clean_pair(h)
+    h.faults.append({"kind": "kill", "fault": True, "pid": 1, "lock": "hot", "token": 0, "waiters": 1, "t": 105 * MS})
+    return h, lambda r: exactly(failures={"fewer faults landed than the scenario's minimum"})(r) and r["faults_landed"] == 0
+
+
+def kill_inside_cs(h, next_holder=True):
+    """pid 1 is killed inside its critical section (its last log line torn by the kill); pid 2
+    waits and, if next_holder, holds the lock 0.9 s later."""
+    h.rec(0, b"hot", acq("host/1/a/0", 0))
+    h.rec(10 * MS, b"hot", acq("host/2/b/0", 0, ttl=5000))
+    h.rec(1100 * MS, b"hot", json.dumps({"v": 1, "op": "tick"}).encode())
+    h.w(1, {"ev": "acq", "lock": "hot", "t": 0, "wall": WALL0})
+    h.w(1, {"ev": "cs_start", "lock": "hot", "token": 0, "t": 1 * MS, "wall": WALL0 + 0.001, "t_acq": 0})
+    h.store_op("read", "hot", 0, 1, 2 * MS, True, value=0)
+    h.garble["w-1.jsonl"] = '{"ev":"cs_e'
+    h.faults.append({"kind": "kill", "fault": True, "pid": 1, "lock": "hot", "token": 0, "waiters": 1, "t": 200 * MS})
+    h.meta["exit_codes"] = {"1": -9}
+    if next_holder:
+        h.w(2, {"ev": "acq", "lock": "hot", "t": 10 * MS, "wall": WALL0 + 0.01})
+        h.hold(2, "hot", 1, 1150 * MS, 1200 * MS, value=0)
+    else:
+        h.w(2, {"ev": "start", "t": 0})
+    return h
+
+
+def case_kill_clean():
+    """A kill that landed, a torn last line of the victim's log (allowed: it was killed), the
+    next holder within TTL + 1 s: no violation, no failed check."""
+    h = kill_inside_cs(H(min_faults=1))
+    return h, lambda r: exactly()(r) and r["faults_landed"] == 1 and r["expectations"]["kill_next_holder_s"] == [0.95]
+
+
+def case_no_next_holder_after_kill():
+    h = kill_inside_cs(H(), next_holder=False)
+    return h, exactly(failures={"expectation missed: no next holder after kill -9"})
+
+
+def case_known_liveness_bug():
+    """The same, in a scenario that shows an open bug: reported apart, not a failed check."""
+    h = kill_inside_cs(H(known_liveness_bug="bug n"), next_holder=False)
+    return h, lambda r: exactly()(r) and [x["kind"] for x in r["known_failures"]] == [
+        "expectation missed: no next holder after kill -9"]
+
+
+def case_torn_line_of_a_live_worker():
+    """A line that is not JSON in the log of a worker nobody killed."""
+    h = H()
+    clean_pair(h)
+    h.garble["w-2.jsonl"] = "garbage\n" + json.dumps({"ev": "end", "pid": 2, "t": 300 * MS}) + "\n"
+    return h, exactly(failures={"worker log line 5 is not a JSON object"})
+
+
+def case_worker_log_missing():
+    h = H()
+    clean_pair(h)
+    h.omit.add("w-2.jsonl")
+    return h, exactly(failures={"worker log missing"})
+
+
+def case_worker_log_empty():
+    h = H()
+    clean_pair(h)
+    h.workers[3] = []
+    return h, exactly(failures={"worker log empty"})
+
+
+def case_meta_missing():
+    h = H()
+    clean_pair(h)
+    h.omit.add("meta.json")
+    return h, exactly(failures={"meta.json missing or unreadable", "meta.json does not list the workers' logs"})
+
+
+def case_log_json_missing():
+    h = H()
+    clean_pair(h)
+    h.omit.add("log.json")
+    return h, lambda r: exactly(failures={LOG_JSON})(r) and "log_grants" not in r
+
+
+def case_log_json_unreadable():
+    h = H()
+    clean_pair(h)
+    h.garble["log.json"] = "}"
+    return h, exactly(failures={LOG_JSON})
+
+
+def case_store_log_missing():
+    h = H()
+    clean_pair(h)
+    h.omit.add("store.jsonl")
+    return h, lambda r: {f["kind"].split(" (")[0] for f in r["failures"]} == {"store.jsonl missing or unreadable"}
+
+
+def case_meta_lists_no_workers():
+    """A meta.json without the runner's list of workers: no way to tell a log is missing."""
+    h = H()
+    clean_pair(h)
+    h.meta["workers"] = None
+    return h, exactly(failures={"meta.json does not list the workers' logs"})
+
+
+def exception_in_acquire(h):
+    clean_pair(h)
+    h.w(2, {"ev": "acq", "lock": "hot", "t": 300 * MS, "wall": WALL0 + 0.3})
+    h.w(2, {"ev": "exc", "where": "acquire", "lock": "hot", "class": "DistributedLockConnectionException",
+            "msg": "not seen back", "t": 310 * MS})
+    return h
+
+
+def case_unexpected_exception():
+    """An acquire exception in a scenario that does not take the broker away."""
+    return exception_in_acquire(H()), exactly(failures={"exception the scenario does not expect"})
+
+
+def case_allowed_exception():
+    """The same exception where the scenario allows it: counted, not a failure."""
+    h = exception_in_acquire(H(allowed_exceptions=["DistributedLockConnectionException"]))
+    return h, lambda r: exactly()(r) and r["acquire_errors"] == 1
+
+
+def case_stuck_waiter():
+    """pid 3 called acquireLock() and never returned; the runner killed it at the end."""
+    h = H()
+    clean_pair(h)
+    h.w(3, {"ev": "acq", "lock": "hot", "t": 300 * MS, "wall": WALL0 + 0.3})
+    h.meta.update(stragglers=[3], grace_s=5)
+    return h, lambda r: exactly(failures={"stuck"})(r) and len(r["failures"]) == 1
+
+
+def case_acquire_timed_out():
+    """pid 3's acquireLock() returned false after waiting the run's liveness bound."""
+    h = H()
+    clean_pair(h)
+    h.w(3, {"ev": "acq", "lock": "hot", "t": 300 * MS, "wall": WALL0 + 0.3})
+    h.w(3, {"ev": "acq_timeout", "lock": "hot", "t": 8300 * MS, "waited": 8.0})
+    h.meta["liveness_bound_s"] = 8
+    return h, exactly(failures={"stuck"})
+
+
+def case_straggler():
+    """pid 3 was still running (not in acquireLock()) when the runner gave up on it."""
+    h = H()
+    clean_pair(h)
+    h.w(3, {"ev": "start", "t": 0})
+    h.meta["stragglers"] = [3]
+    return h, exactly(failures={"stuck"})
 
 
 CASES = [case_clean, case_overlap, case_lost_update, case_token_order, case_never_granted,
-         case_view_after_deadline, case_excused_pause, case_stale_write_accepted]
+         case_view_after_deadline, case_excused_pause, case_stale_write_accepted,
+         case_granted_to_other, case_worker_crash, case_counter_not_exact, case_token_reuse,
+         case_too_few_acquisitions, case_kill_after_cs_does_not_count, case_kill_clean,
+         case_no_next_holder_after_kill, case_known_liveness_bug, case_torn_line_of_a_live_worker,
+         case_worker_log_missing, case_worker_log_empty, case_meta_missing, case_log_json_missing, case_log_json_unreadable, case_store_log_missing,
+         case_meta_lists_no_workers, case_unexpected_exception, case_allowed_exception, case_stuck_waiter,
+         case_acquire_timed_out, case_straggler]
+
+
+# ---- the suite's verdict ----------------------------------------------------------------------
+
+def verdict_checks():
+    """-> [what failed]: checker.suite_verdict on results made by the checker itself."""
+    clean = run_case(case_clean)[1]
+    stuck = run_case(case_stuck_waiter)[1]
+    bad = []
+
+    def expect(what, got_reasons, **kw):
+        reasons, warnings = checker.suite_verdict(**kw)
+        if bool(reasons) != got_reasons:
+            bad.append("%s: reasons %s, warnings %s" % (what, reasons, warnings))
+
+    expect("a clean run passes", False, results=[clean], planned=1)
+    expect("an interrupted run fails", True, results=[clean], planned=1, interrupted="SIGTERM")
+    expect("a run where nothing ran fails", True, results=[], planned=0)
+    expect("a run that finished fewer runs than planned fails", True, results=[clean], planned=2)
+    expect("a stuck waiter fails the run", True, results=[clean, stuck], planned=2)
+    expect("--lenient-liveness only reports it", False, results=[clean, stuck], planned=2, lenient_liveness=True)
+    return bad
+
+
+def run_case(case):
+    """-> (passed, the checker's result) for one planted history."""
+    h, ok = case()
+    d = h.write()
+    try:
+        r = checker.check_run(d)
+        return ok(r), r
+    except Exception as e:  # noqa: BLE001
+        return False, {"error": repr(e)}
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
 
 
 def main():
     bad = 0
     for case in CASES:
-        h, ok = case()
-        d = h.write()
-        try:
-            r = checker.check_run(d)
-            good = ok(r)
-        except Exception as e:  # noqa: BLE001
-            good, r = False, {"error": repr(e)}
-        finally:
-            shutil.rmtree(d, ignore_errors=True)
+        good, r = run_case(case)
         if not good:
             bad += 1
             print("checker self-test FAILED: %s -> %s" % (case.__name__, json.dumps(r, default=str)[:2000]))
-    print("checker self-test: %d passed, %d failed" % (len(CASES) - bad, bad))
-    return 1 if bad else 0
+    other = [("suite verdict", x) for x in verdict_checks()]
+    for what, x in other:
+        print("checker self-test FAILED: %s: %s" % (what, x))
+    print("checker self-test: %d planted histories passed, %d failed; suite verdict checks: %d failed"
+          % (len(CASES) - bad, bad, len(other)))
+    return 1 if bad or other else 0
 
 
 if __name__ == "__main__":

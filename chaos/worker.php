@@ -12,6 +12,10 @@
 // it turns false or S seconds pass (the cut-off client of scenario 6), logging the last instant
 // it was seen true. Times: hrtime(true) (CLOCK_MONOTONIC, ns, comparable across processes of
 // this machine) and microtime(true) (wall clock, to compare with the brokers' LogAppendTime).
+//
+// Nothing is swallowed: every exception (acquire, release, the store, or uncaught), every PHP
+// warning or notice and a fatal error is logged as an "exc" event with its class, which the
+// checker judges against the exceptions the scenario allows (chaos/checker.py).
 
 $opt = ['ttl' => '1', 'lock' => 'hot', 'mixed' => '0', 'hot-share' => '1.0', 'hold-ms' => '20',
         'duration' => '10', 'iterations' => '0', 'acq-timeout' => '30', 'watch-max' => '0',
@@ -43,6 +47,24 @@ function now(): int
 {
     return hrtime(true);
 }
+function log_exc(string $where, Throwable $e, array $more = []): void
+{
+    logj(['ev' => 'exc', 'where' => $where, 'class' => get_class($e), 'msg' => $e->getMessage(), 't' => now()] + $more);
+}
+set_error_handler(function (int $no, string $msg, string $file, int $line): bool {
+    logj(['ev' => 'exc', 'where' => 'php', 'class' => 'PHP error ' . $no, 'msg' => "$msg at $file:$line", 't' => now()]);
+    return false; // and PHP's own handling (output to the .stderr file)
+});
+set_exception_handler(function (Throwable $e): void {
+    log_exc('uncaught', $e, ['at' => $e->getFile() . ':' . $e->getLine()]);
+    exit(5);
+});
+register_shutdown_function(function (): void {
+    $err = error_get_last();
+    if ($err !== null && in_array($err['type'], [E_ERROR, E_CORE_ERROR, E_COMPILE_ERROR, E_USER_ERROR], true)) {
+        logj(['ev' => 'exc', 'where' => 'fatal', 'class' => 'PHP fatal error', 'msg' => $err['message'], 't' => now()]);
+    }
+});
 
 // The extension's session counters (phpinfo): records replayed, consumer errors, ... Logged with
 // time-outs and exceptions, to tell a client that stopped reading the log from a slow lock.
@@ -75,7 +97,11 @@ function store(array $req): array
     if ($line === false) {
         throw new RuntimeException('store connection lost');
     }
-    return json_decode($line, true);
+    $resp = json_decode($line, true);
+    if (!is_array($resp) || isset($resp['error'])) {
+        throw new RuntimeException('store refused the request: ' . trim($line));
+    }
+    return $resp;
 }
 
 [$holdLo, $holdHi] = array_map('intval', array_pad(explode('-', $opt['hold-ms']), 2, $opt['hold-ms']));
@@ -90,7 +116,7 @@ logj(['ev' => 'start', 't' => $t0, 'wall' => microtime(true), 'opt' => $opt]);
 try {
     $lock = new DistributedLock($opt['topic'], $config);
 } catch (Throwable $e) {
-    logj(['ev' => 'exc', 'where' => 'construct', 'class' => get_class($e), 'msg' => $e->getMessage(), 't' => now()]);
+    log_exc('construct', $e);
     exit(3);
 }
 logj(['ev' => 'ready', 't' => now()]);
@@ -111,8 +137,8 @@ while (now() < $deadline && ($iterations === 0 || $done < $iterations)) {
     logj(['ev' => 'acq', 'lock' => $name, 't' => $ta, 'wall' => microtime(true)]);
     try {
         $ok = $lock->acquireLock($name, $acqTimeout);
-    } catch (DistributedLockException $e) {
-        logj(['ev' => 'exc', 'where' => 'acquire', 'lock' => $name, 'class' => get_class($e), 'msg' => $e->getMessage(), 't' => now(), 'session' => session_stats()]);
+    } catch (Throwable $e) {
+        log_exc('acquire', $e, ['lock' => $name, 'session' => session_stats()]);
         usleep(100000);
         continue;
     }
@@ -163,6 +189,7 @@ while (now() < $deadline && ($iterations === 0 || $done < $iterations)) {
         }
     } catch (Throwable $e) {
         $cs['store_error'] = $e->getMessage();
+        log_exc('store', $e, ['lock' => $name, 'token' => $token]);
     }
     // The last instant this holder checked its own view of the lease: if it was still true
     // after another process was granted the lock, the holder's view was not conservative.
@@ -176,8 +203,8 @@ while (now() < $deadline && ($iterations === 0 || $done < $iterations)) {
     try {
         $rel = $lock->releaseLock($name);
         logj(['ev' => 'rel', 'lock' => $name, 'token' => $token, 'ok' => $rel, 't0' => $tr, 't' => now()]);
-    } catch (DistributedLockException $e) {
-        logj(['ev' => 'exc', 'where' => 'release', 'lock' => $name, 'token' => $token, 'class' => get_class($e), 'msg' => $e->getMessage(), 't' => now()]);
+    } catch (Throwable $e) {
+        log_exc('release', $e, ['lock' => $name, 'token' => $token]);
     }
     if ($gap > 0) {
         usleep($gap * 1000);
