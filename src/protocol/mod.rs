@@ -46,6 +46,7 @@
 //! ```
 #![deny(missing_docs)]
 
+mod client;
 mod machine;
 mod partition;
 mod record;
@@ -80,6 +81,11 @@ pub const MAX_VALUE_BYTES: usize = 2048;
 /// `MAX_TTL_MS + JOIN_MARGIN_MS`. Seek to `offsetsForTimes(t0 - JOIN_WINDOW_MS)`.
 pub const JOIN_WINDOW_MS: i64 = MAX_TTL_MS as i64 + JOIN_MARGIN_MS;
 
+pub use client::{
+    Client, ClientStats, Failure, LocalTime, OwnRequestInfo, PartitionId, Placement, Purpose,
+    RequestId, Status, Transmit, TransmitId, Withdrawn, MIN_TICK_INTERVAL, RELEASE_RETRY_BACKOFF,
+    RENEW_DIVISOR, TRUST_MARGIN_DIVISOR,
+};
 pub use machine::{Event, Ignored, Machine, Request, Stats};
 pub use partition::{murmur2, partition_for};
 pub use record::{

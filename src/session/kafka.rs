@@ -1,6 +1,8 @@
-//! librdkafka clients of one session: an idempotent producer, an assign-only consumer, and
-//! the topic check (exists, or is created with LogAppendTime).
+//! Every librdkafka call of the extension: the clients of one session (an idempotent
+//! producer, an assign-only consumer), producing what the client core hands out, the join's
+//! lookups, and the topic check (exists, or is created with LogAppendTime).
 
+use std::ffi::c_void;
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
@@ -9,63 +11,19 @@ use rdkafka::client::{ClientContext, DefaultClientContext};
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
-use rdkafka::message::{DeliveryResult, Message, Timestamp};
-use rdkafka::producer::{BaseProducer, Producer, ProducerContext};
+use rdkafka::message::{BorrowedMessage, DeliveryResult, Message, Timestamp};
+use rdkafka::producer::{BaseProducer, BaseRecord, Producer, ProducerContext};
+use rdkafka::{Offset, TopicPartitionList};
+
+use crate::protocol::{PartitionId, Placement, Transmit, TransmitId};
 
 use crate::session::error::{LockError, LockResult};
 use crate::session::options::{ClientSettings, LockOptions};
 
-/// Where the broker put one record, as its delivery report says.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Placement {
-    /// Partition of the record.
-    pub partition: i32,
-    /// Offset of the record.
-    pub offset: i64,
-    /// The record's timestamp and whether the broker stamped it.
-    pub timestamp: Timestamp,
-}
-
-/// A slot the producer's delivery callback fills in, for the one record whose placement a
-/// caller waits for (the first record of a partition: joining starts from its timestamp).
-#[derive(Default)]
-pub struct DeliverySlot {
-    result: Mutex<Option<Result<Placement, String>>>,
-}
-
-impl DeliverySlot {
-    /// The delivery report, if it has come.
-    pub fn outcome(&self) -> Option<Result<Placement, String>> {
-        self.result.lock().unwrap_or_else(|e| e.into_inner()).clone()
-    }
-
-    /// Waits for the delivery report, at most `timeout`, serving the producer's events meanwhile
-    /// (the report may be handed to this thread or to the driver's poll: both fill the slot).
-    ///
-    /// rust-rdkafka's `BaseProducer::poll(t)` always blocks for all of `t`, even after it served
-    /// a report (and spins through its last millisecond), so this never polls with a time-out:
-    /// it serves what is queued with `poll(0)` and sleeps until librdkafka says the producer's
-    /// queue has something new ([`Wakeup`]), at most 1 ms at a time.
-    pub fn wait(&self, producer: &LockProducer, timeout: Duration) -> Option<Result<Placement, String>> {
-        let deadline = Instant::now() + timeout;
-        let wake = &producer.context().wake;
-        loop {
-            let seen = wake.generation();
-            producer.poll(Duration::ZERO);
-            if let Some(result) = self.result.lock().unwrap_or_else(|e| e.into_inner()).clone() {
-                return Some(result);
-            }
-            let now = Instant::now();
-            if now >= deadline {
-                return None;
-            }
-            wake.wait_change(seen, (deadline - now).min(Duration::from_millis(1)));
-        }
-    }
-}
-
 /// Signalled by librdkafka (from its own thread) when a client's event queue goes from
-/// empty to non-empty: lets a thread wait for a delivery report without polling with a time-out.
+/// empty to non-empty, and by a session that stops: lets threads sleep on a condition variable
+/// instead of inside `poll(timeout)`, which cannot be interrupted and, in rust-rdkafka's
+/// `BaseProducer::poll(t)`, always blocks for all of `t`.
 #[derive(Default)]
 pub struct Wakeup {
     generation: Mutex<u64>,
@@ -78,7 +36,7 @@ impl Wakeup {
         *self.generation.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Wakes every waiter (librdkafka's queue callback, or a thread that stops the driver).
+    /// Wakes every waiter.
     pub fn notify(&self) {
         *self.generation.lock().unwrap_or_else(|e| e.into_inner()) += 1;
         self.changed.notify_all();
@@ -91,66 +49,77 @@ impl Wakeup {
     }
 }
 
-/// Makes librdkafka notify `wake` whenever the consumer's queue gets a record or an event, so the
-/// driver can sleep on a condition variable (which a stopping session can also signal) instead
-/// of in `BaseConsumer::poll`, which cannot be interrupted. `wake` must outlive the consumer.
-pub fn wake_on_consumer_events(consumer: &BaseConsumer, wake: &Arc<Wakeup>) {
-    // SAFETY: the queue handle is released at once; `wake` outlives the consumer (the caller
-    // keeps the Arc in the same struct, dropped after it).
+/// Makes librdkafka notify `wake` whenever the queue of `client` (its main queue, or its
+/// consumer queue) goes from empty to non-empty.
+///
+/// # Safety
+/// `rk` must be a live handle, and `wake` must outlive it.
+unsafe fn notify_on_queue(rk: *mut rdkafka::bindings::rd_kafka_t, consumer_queue: bool, wake: *const Wakeup) {
+    // SAFETY: the handle is live (borrowed); the queue handle is released at once (librdkafka
+    // keeps the callback on the queue itself); the caller keeps `wake` alive.
     unsafe {
-        let queue = rdkafka::bindings::rd_kafka_queue_get_consumer(consumer.client().native_ptr());
+        let queue = if consumer_queue {
+            rdkafka::bindings::rd_kafka_queue_get_consumer(rk)
+        } else {
+            rdkafka::bindings::rd_kafka_queue_get_main(rk)
+        };
         if queue.is_null() {
             return;
         }
-        rdkafka::bindings::rd_kafka_queue_cb_event_enable(
-            queue,
-            Some(queue_nonempty),
-            Arc::as_ptr(wake) as *mut std::ffi::c_void,
-        );
+        rdkafka::bindings::rd_kafka_queue_cb_event_enable(queue, Some(queue_nonempty), wake as *mut c_void);
         rdkafka::bindings::rd_kafka_queue_destroy(queue);
     }
 }
 
-unsafe extern "C" fn queue_nonempty(_: *mut rdkafka::bindings::rd_kafka_t, opaque: *mut std::ffi::c_void) {
-    // SAFETY: `opaque` is the `Wakeup` inside the producer's context, which lives as long as
-    // the librdkafka handle that calls this.
+unsafe extern "C" fn queue_nonempty(_: *mut rdkafka::bindings::rd_kafka_t, opaque: *mut c_void) {
+    // SAFETY: `opaque` is the `Wakeup` given to `notify_on_queue`, alive as long as the handle.
     let wake = unsafe { &*(opaque as *const Wakeup) };
     wake.notify();
 }
 
-/// The delivery opaque of a record: a slot to fill, or none (no allocation for renewals).
-pub struct SlotRef(pub Option<Arc<DeliverySlot>>);
+/// The delivery opaque of a record: the transmit id whose report the client core wants, or
+/// none (no report needed). Carried as an integer, so no allocation per record.
+pub struct ReportTag(Option<TransmitId>);
 
-impl rdkafka::util::IntoOpaque for SlotRef {
-    fn into_ptr(self) -> *mut std::ffi::c_void {
-        self.0.map_or(std::ptr::null_mut(), |slot| Arc::into_raw(slot) as *mut std::ffi::c_void)
+impl rdkafka::util::IntoOpaque for ReportTag {
+    fn into_ptr(self) -> *mut c_void {
+        // 0 means none; ids are shifted by one.
+        self.0.map_or(0, |id| id as usize + 1) as *mut c_void
     }
 
-    unsafe fn from_ptr(ptr: *mut std::ffi::c_void) -> Self {
-        // SAFETY: `ptr` came from `into_ptr` and librdkafka hands it back exactly once.
-        SlotRef((!ptr.is_null()).then(|| unsafe { Arc::from_raw(ptr as *const DeliverySlot) }))
+    unsafe fn from_ptr(ptr: *mut c_void) -> Self {
+        ReportTag((ptr as usize).checked_sub(1).map(|id| id as TransmitId))
     }
 }
 
-/// Delivery callback: fills waiting slots; other records need no report (the protocol learns
-/// everything it trusts by consuming).
-#[derive(Default)]
+/// A delivery report the client core asked for.
+pub type Report = (TransmitId, Result<Placement, String>);
+
+/// The producer's context: collects the delivery reports the client core asked for, to be
+/// handed to it by whichever thread next holds the core (the reports are served by any
+/// thread that polls the producer).
 pub struct DeliveryContext {
-    wake: Wakeup,
+    reports: Mutex<Vec<Report>>,
 }
 
 impl ClientContext for DeliveryContext {}
 
 impl ProducerContext for DeliveryContext {
-    type DeliveryOpaque = SlotRef;
+    type DeliveryOpaque = ReportTag;
 
-    fn delivery(&self, result: &DeliveryResult<'_>, slot: Self::DeliveryOpaque) {
-        let Some(slot) = slot.0 else { return };
+    fn delivery(&self, result: &DeliveryResult<'_>, tag: Self::DeliveryOpaque) {
+        let Some(id) = tag.0 else { return };
         let outcome = match result {
-            Ok(m) => Ok(Placement { partition: m.partition(), offset: m.offset(), timestamp: m.timestamp() }),
+            Ok(m) => Ok(Placement {
+                offset: m.offset(),
+                log_time: match m.timestamp() {
+                    Timestamp::LogAppendTime(t) => Some(t),
+                    _ => None,
+                },
+            }),
             Err((e, _)) => Err(e.to_string()),
         };
-        *slot.result.lock().unwrap_or_else(|e| e.into_inner()) = Some(outcome);
+        self.reports.lock().unwrap_or_else(|e| e.into_inner()).push((id, outcome));
     }
 }
 
@@ -158,6 +127,158 @@ impl ProducerContext for DeliveryContext {
 /// delivery reports, and a caller waiting for one polls it (rust-rdkafka's ThreadedProducer
 /// polls every 100 ms, which made every flush at process exit take 100 ms).
 pub type LockProducer = BaseProducer<DeliveryContext>;
+
+/// The Kafka clients of one session and the wake-up both of their queues signal.
+/// Fields drop in order: the consumer first (destroying the producer first made every process
+/// exit 100 ms slower), the wake-up last (librdkafka's callbacks point at it).
+pub struct Clients {
+    consumer: BaseConsumer,
+    producer: LockProducer,
+    wake: Arc<Wakeup>,
+}
+
+impl Clients {
+    /// Creates the idempotent, acks=all producer and the assign-only consumer. No network
+    /// round trip yet. `operation_timeout` bounds how long a record may be retried.
+    pub fn connect(settings: &ClientSettings, operation_timeout: Duration) -> LockResult<Clients> {
+        let producer = create_producer(settings, operation_timeout)?;
+        let consumer = create_consumer(settings)?;
+        let wake = Arc::new(Wakeup::default());
+        // SAFETY: `wake` is kept in the same struct and dropped after both clients.
+        unsafe {
+            notify_on_queue(producer.client().native_ptr(), false, Arc::as_ptr(&wake));
+            notify_on_queue(consumer.client().native_ptr(), true, Arc::as_ptr(&wake));
+        }
+        Ok(Clients { consumer, producer, wake })
+    }
+
+    /// Signalled when either client's queue gets something (records, delivery reports,
+    /// errors), and by [`Wakeup::notify`] callers.
+    pub fn wake(&self) -> &Wakeup {
+        &self.wake
+    }
+
+    /// Queues one record for producing.
+    pub fn produce(&self, transmit: &Transmit) -> Result<(), String> {
+        let tag = ReportTag(transmit.report.then_some(transmit.id));
+        let mut record: BaseRecord<'_, str, [u8], ReportTag> =
+            BaseRecord::with_opaque_to(&transmit.partition.topic, tag)
+                .partition(transmit.partition.partition)
+                .payload(&transmit.value[..]);
+        if let Some(key) = &transmit.key {
+            record = record.key(key.as_str());
+        }
+        self.producer.send(record).map_err(|(e, _)| e.to_string())
+    }
+
+    /// Serves the producer's delivery callbacks and returns the reports collected so far.
+    pub fn take_reports(&self) -> Vec<Report> {
+        self.producer.poll(Duration::ZERO);
+        std::mem::take(&mut *self.producer.context().reports.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    /// The next consumed record or consumer error, without blocking.
+    pub fn poll_record(&self) -> Option<Result<Consumed<'_>, KafkaError>> {
+        self.consumer.poll(Duration::ZERO).map(|r| r.map(Consumed))
+    }
+
+    /// `offsetsForTimes`: the first offset of `partition` whose timestamp is at or after `time`;
+    /// `None` if there is none.
+    pub fn offset_for_time(&self, partition: &PartitionId, time: i64, timeout: Duration) -> Result<Option<i64>, String> {
+        let mut query = TopicPartitionList::new();
+        query
+            .add_partition_offset(&partition.topic, partition.partition, Offset::Offset(time))
+            .map_err(|e| e.to_string())?;
+        let found = self.consumer.offsets_for_times(query, timeout).map_err(|e| e.to_string())?;
+        Ok(found.find_partition(&partition.topic, partition.partition).and_then(|e| match e.offset() {
+            Offset::Offset(o) => Some(o),
+            _ => None,
+        }))
+    }
+
+    /// Starts consuming `partition` at `offset`, next to the partitions already assigned.
+    pub fn assign(&self, partition: &PartitionId, offset: i64) -> Result<(), String> {
+        let mut assignment = TopicPartitionList::new();
+        assignment
+            .add_partition_offset(&partition.topic, partition.partition, Offset::Offset(offset))
+            .map_err(|e| e.to_string())?;
+        self.consumer.incremental_assign(&assignment).map_err(|e| e.to_string())
+    }
+
+    /// The brokers' partition count of `topic`, if they answer within `timeout`.
+    pub fn partition_count(&self, topic: &str, timeout: Duration) -> Option<i32> {
+        let metadata = self.consumer.fetch_metadata(Some(topic), timeout).ok()?;
+        let found = metadata.topics().iter().find(|t| t.name() == topic && t.error().is_none());
+        found.map(|t| t.partitions().len() as i32).filter(|&n| n > 0)
+    }
+
+    /// Returns the partition count of `topic`, creating it with LogAppendTime first when it is
+    /// missing and `options.create_topic` allows.
+    pub fn ensure_topic(&self, settings: &ClientSettings, topic: &str, options: &LockOptions) -> LockResult<i32> {
+        ensure_topic(&self.consumer, settings, topic, options)
+    }
+
+    /// Waits until every produced record is acknowledged (or failed), at most `timeout`.
+    /// librdkafka's own flush polls in 100 ms steps and loses the race with the driver thread's
+    /// poll, which made every process exit 100 ms slower; this loop checks every millisecond.
+    pub fn flush(&self, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let seen = self.wake.generation();
+            self.producer.poll(Duration::ZERO);
+            let now = Instant::now();
+            if self.producer.in_flight_count() == 0 || now >= deadline {
+                return;
+            }
+            self.wake.wait_change(seen, (deadline - now).min(Duration::from_millis(1)));
+        }
+    }
+
+    /// Closes the consumer ahead of its destructor: rust-rdkafka's drop waits for the close in
+    /// 100 ms poll steps, which made half of the process exits here 100 ms slower.
+    pub fn close_consumer(&self, timeout: Duration) {
+        if self.consumer.close_queue().is_err() {
+            return;
+        }
+        let deadline = Instant::now() + timeout;
+        while !self.consumer.closed() && Instant::now() < deadline {
+            let _ = self.consumer.poll(Duration::from_millis(1));
+        }
+    }
+}
+
+/// One consumed record.
+pub struct Consumed<'a>(BorrowedMessage<'a>);
+
+impl Consumed<'_> {
+    /// The record's partition.
+    pub fn partition(&self) -> PartitionId {
+        PartitionId::new(self.0.topic(), self.0.partition())
+    }
+
+    /// Its offset.
+    pub fn offset(&self) -> i64 {
+        self.0.offset()
+    }
+
+    /// The broker's timestamp, `None` unless the broker stamped it (LogAppendTime).
+    pub fn log_time(&self) -> Option<i64> {
+        match self.0.timestamp() {
+            Timestamp::LogAppendTime(t) => Some(t),
+            _ => None,
+        }
+    }
+
+    /// Its key.
+    pub fn key(&self) -> Option<&[u8]> {
+        self.0.key()
+    }
+
+    /// Its value.
+    pub fn value(&self) -> Option<&[u8]> {
+        self.0.payload()
+    }
+}
 
 fn base_config(settings: &ClientSettings) -> ClientConfig {
     let mut config = ClientConfig::new();
@@ -186,7 +307,7 @@ fn config_error(e: KafkaError) -> LockError {
 
 /// Creates the idempotent, acks=all producer. `operation_timeout` bounds how long a record may
 /// be retried before its delivery fails.
-pub fn create_producer(settings: &ClientSettings, operation_timeout: Duration) -> LockResult<LockProducer> {
+fn create_producer(settings: &ClientSettings, operation_timeout: Duration) -> LockResult<LockProducer> {
     let mut config = base_config(settings);
     config
         .set("enable.idempotence", "true")
@@ -194,24 +315,14 @@ pub fn create_producer(settings: &ClientSettings, operation_timeout: Duration) -
         .set("linger.ms", "0")
         .set("allow.auto.create.topics", "false")
         .set("message.timeout.ms", operation_timeout.as_millis().max(1).to_string());
-    let producer: LockProducer = config.create_with_context(DeliveryContext::default()).map_err(config_error)?;
-    // SAFETY: the main queue handle is only used here and released at once; the callback's
-    // opaque points into the producer's context, which outlives the librdkafka handle.
-    unsafe {
-        let queue = rdkafka::bindings::rd_kafka_queue_get_main(producer.client().native_ptr());
-        rdkafka::bindings::rd_kafka_queue_cb_event_enable(
-            queue,
-            Some(queue_nonempty),
-            &producer.context().wake as *const Wakeup as *mut std::ffi::c_void,
-        );
-        rdkafka::bindings::rd_kafka_queue_destroy(queue);
-    }
+    let context = DeliveryContext { reports: Mutex::new(Vec::new()) };
+    let producer: LockProducer = config.create_with_context(context).map_err(config_error)?;
     Ok(producer)
 }
 
 /// Creates the consumer: no group (the session assigns partitions itself), no commits, and
 /// a short fetch wait so a newly assigned partition is fetched promptly.
-pub fn create_consumer(settings: &ClientSettings) -> LockResult<BaseConsumer> {
+fn create_consumer(settings: &ClientSettings) -> LockResult<BaseConsumer> {
     let mut config = base_config(settings);
     config
         .set("group.id", "kafka_lock-unused")
@@ -225,38 +336,9 @@ pub fn create_consumer(settings: &ClientSettings) -> LockResult<BaseConsumer> {
     config.create().map_err(config_error)
 }
 
-/// Waits until every produced record is acknowledged (or failed), at most `timeout`.
-/// librdkafka's own flush polls in 100 ms steps and loses the race with the driver thread's
-/// poll, which made every process exit 100 ms slower; this loop checks every millisecond.
-pub fn flush(producer: &LockProducer, timeout: Duration) {
-    let deadline = Instant::now() + timeout;
-    let wake = &producer.context().wake;
-    loop {
-        let seen = wake.generation();
-        producer.poll(Duration::ZERO);
-        let now = Instant::now();
-        if producer.in_flight_count() == 0 || now >= deadline {
-            return;
-        }
-        wake.wait_change(seen, (deadline - now).min(Duration::from_millis(1)));
-    }
-}
-
-/// Closes the consumer ahead of its destructor: rust-rdkafka's drop waits for the close in
-/// 100 ms poll steps, which made half of the process exits here 100 ms slower.
-pub fn close_consumer(consumer: &BaseConsumer, timeout: Duration) {
-    if consumer.close_queue().is_err() {
-        return;
-    }
-    let deadline = Instant::now() + timeout;
-    while !consumer.closed() && Instant::now() < deadline {
-        let _ = consumer.poll(Duration::from_millis(1));
-    }
-}
-
 /// Returns the partition count of `topic`, creating it with LogAppendTime first when it is
 /// missing and `options.create_topic` allows.
-pub fn ensure_topic(
+fn ensure_topic(
     consumer: &BaseConsumer,
     settings: &ClientSettings,
     topic: &str,

@@ -7,6 +7,8 @@
 //! come in from Kafka, the protocol core turns them into events, the session turns events into
 //! request state that the PHP thread waits on.
 
+mod clock;
+mod driver;
 pub mod error;
 pub mod handle;
 pub mod kafka;

@@ -1,0 +1,983 @@
+//! The client rules: what one process does with its own requests, as a sans-IO state machine.
+//!
+//! A [`Client`] owns this process's requests and a replayed [`Machine`] per partition in
+//! use. It never reads a clock, starts a thread or talks to Kafka: the caller passes local
+//! monotonic time in ([`LocalTime`]), feeds it what Kafka delivered, and carries out what it
+//! asks for, in the style of quinn-proto's `Connection`:
+//!
+//! - commands: [`Client::acquire`], [`Client::withdraw`], [`Client::release_all`],
+//!   [`Client::fail_topic`];
+//! - inputs: [`Client::handle_record`] (a consumed record), [`Client::handle_report`] (a
+//!   delivery report), [`Client::handle_send_error`] (a record the producer refused),
+//!   [`Client::handle_join_start`] / [`Client::handle_join_error`] (the joining lookups),
+//!   [`Client::handle_timeout`] (time passed);
+//! - outputs, drained after every input: [`Client::poll_transmit`] (records to produce, in
+//!   order), [`Client::take_join_lookup`] (a join's `offsetsForTimes` to run), and
+//!   [`Client::poll_timeout`] (when to call `handle_timeout` next);
+//! - getters: [`Client::status`], [`Client::is_held`], [`Client::remaining`].
+//!
+//! Each client rule of `docs/protocol.md` lives here once: the renew period
+//! ([`RENEW_DIVISOR`]), the holder's trust margin ([`TRUST_MARGIN_DIVISOR`]), trust only from
+//! accepted records, renew and release serialised per request, ticks when a holder's lease
+//! should have run out, a grant trusted only from the join point on, and when a request
+//! counts as lost.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::ops::Add;
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::machine::{Event, Machine};
+use super::record::{encode_record, Op};
+use super::{LogTime, Offset, JOIN_WINDOW_MS};
+
+/// A holder renews its request every `ttl / RENEW_DIVISOR`, while queued or holding: two
+/// renewals can be lost before the lease runs out.
+pub const RENEW_DIVISOR: u32 = 3;
+
+/// A holder stops trusting its lease `ttl / TRUST_MARGIN_DIVISOR` before it would end by its
+/// own clock: the margin covers rate drift between the holder's clock and the broker's.
+pub const TRUST_MARGIN_DIVISOR: u32 = 10;
+
+/// The shortest time between two ticks to one partition: a tick moves log time for every
+/// client, so one per round trip is enough.
+pub const MIN_TICK_INTERVAL: Duration = Duration::from_millis(50);
+
+/// How long a release whose produce failed waits before it is sent again.
+pub const RELEASE_RETRY_BACKOFF: Duration = Duration::from_millis(100);
+
+/// Local monotonic time: the time since an origin the caller picks once (a session's start).
+/// The core never reads a clock; every input that depends on time takes one of these.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct LocalTime(Duration);
+
+impl LocalTime {
+    /// The origin.
+    pub const ZERO: LocalTime = LocalTime(Duration::ZERO);
+
+    /// The time `since_origin` after the origin.
+    pub fn from_duration(since_origin: Duration) -> LocalTime {
+        LocalTime(since_origin)
+    }
+
+    /// The time since the origin.
+    pub fn as_duration(self) -> Duration {
+        self.0
+    }
+
+    /// How long after `earlier` this is; zero if it is not after it.
+    pub fn saturating_since(self, earlier: LocalTime) -> Duration {
+        self.0.saturating_sub(earlier.0)
+    }
+
+    /// This time minus `d`, or the origin.
+    pub fn saturating_sub(self, d: Duration) -> LocalTime {
+        LocalTime(self.0.saturating_sub(d))
+    }
+}
+
+impl Add<Duration> for LocalTime {
+    type Output = LocalTime;
+
+    fn add(self, d: Duration) -> LocalTime {
+        LocalTime(self.0.saturating_add(d))
+    }
+}
+
+/// One partition of a lock topic.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct PartitionId {
+    /// The topic.
+    pub topic: Arc<str>,
+    /// The partition number.
+    pub partition: i32,
+}
+
+impl PartitionId {
+    /// Partition `partition` of `topic`.
+    pub fn new(topic: &str, partition: i32) -> PartitionId {
+        PartitionId { topic: topic.into(), partition }
+    }
+}
+
+/// Identifies one of this client's requests (also its `seq` in the acquire record).
+pub type RequestId = u64;
+
+/// Identifies one record handed out by [`Client::poll_transmit`].
+pub type TransmitId = u64;
+
+/// Why a record is produced; given back with [`Client::handle_send_error`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    /// The acquire of a request.
+    Acquire(RequestId),
+    /// A renewal of a request.
+    Renew(RequestId),
+    /// The release of a request (by then forgotten as a request; the release is kept).
+    Release(RequestId),
+    /// A tick: moves log time so that a dead holder expires now.
+    Tick,
+}
+
+/// A record to produce to `partition`, exactly as given, in the order handed out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Transmit {
+    /// Identifies it in delivery reports and send errors.
+    pub id: TransmitId,
+    /// Where to produce it (explicit partition: a tick has no key to hash).
+    pub partition: PartitionId,
+    /// The record key: the lock identifier, none for a tick.
+    pub key: Option<String>,
+    /// The encoded value, built by the same encoder the decoder is tested against.
+    pub value: Vec<u8>,
+    /// Why it is produced.
+    pub purpose: Purpose,
+    /// Whether [`Client::handle_report`] must get this record's delivery report.
+    pub report: bool,
+}
+
+/// Where the broker put a record, as its delivery report says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Placement {
+    /// The record's offset.
+    pub offset: Offset,
+    /// The broker's timestamp (LogAppendTime); `None` if the topic stamps with the producer's
+    /// clock (CreateTime), which no lock can use.
+    pub log_time: Option<LogTime>,
+}
+
+/// Why a request or a partition cannot go on. The session turns it into an error message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Failure {
+    /// The topic stamps records with the producer's clock (CreateTime), not broker time.
+    CreateTime,
+    /// The topic's partition count changed under live locks.
+    PartitionCountChanged {
+        /// The count this client used.
+        from: i32,
+        /// The count the brokers now report.
+        to: i32,
+    },
+    /// The first record of a join was refused or its delivery failed.
+    JoinNotWritten(String),
+    /// The first record of a join was not acknowledged within the operation time-out.
+    JoinNotAcknowledged,
+    /// The join's offset lookup failed.
+    JoinLookup(String),
+    /// The consumer could not be assigned the partition.
+    JoinAssign(String),
+    /// The acquire record could not be queued for producing.
+    NotSent(String),
+}
+
+/// A request as its waiter sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Status {
+    /// The acquire has not been read back yet.
+    Pending,
+    /// The acquire was not read back within the operation time-out: the request is withdrawn
+    /// (released as soon as it shows up).
+    NotSeen,
+    /// In the queue, behind another request.
+    Waiting {
+        /// The request's token.
+        token: Offset,
+    },
+    /// The machine granted it. `trusted` is the holder's own conservative lease view: only a
+    /// trusted grant may be reported to the caller.
+    Granted {
+        /// The fencing token.
+        token: Offset,
+        /// Whether the lease is still trusted at the time asked.
+        trusted: bool,
+    },
+    /// The log removed it (its lease ran out, or it is no longer the head of its queue): a
+    /// holder lost its hold, a waiter its place.
+    Lost,
+    /// It cannot go on.
+    Failed(Failure),
+    /// No such request (withdrawn or forgotten).
+    Unknown,
+}
+
+/// What [`Client::withdraw`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Withdrawn {
+    /// Whether the request was held with a trusted lease until now.
+    pub held: bool,
+    /// Whether a release record was queued: [`Client::release_pending`] tells when the
+    /// broker has it.
+    pub release_queued: bool,
+}
+
+/// Counters, for phpinfo() and tests.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ClientStats {
+    /// Records handed to the machines.
+    pub records: u64,
+    /// Records the machines ignored (malformed, invalid renew, ...).
+    pub ignored: u64,
+    /// Renew records queued.
+    pub renews_sent: u64,
+    /// Tick records queued.
+    pub ticks_sent: u64,
+    /// Release records queued again after a failed delivery.
+    pub releases_resent: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Phase {
+    /// Waiting for its partition's join to finish before its acquire is produced.
+    Unsent,
+    /// Produced; in the queue (or not yet read back).
+    Waiting,
+    /// At the head of its queue: the machine granted it.
+    Granted,
+    /// The log removed it.
+    Lost,
+    /// Its waiter gave up before its acquire was read back: release it once it shows up.
+    Cancelled,
+    /// It cannot go on.
+    Failed(Failure),
+}
+
+#[derive(Debug, Clone)]
+struct OwnRequest {
+    partition: PartitionId,
+    key: String,
+    ttl: Duration,
+    token: Option<Offset>,
+    /// Log time of the last alive record the machine *accepted*: the next renew's `prev`.
+    prev: Option<LogTime>,
+    /// Send times of alive records not yet seen accepted, oldest first. One producer keeps
+    /// them in order, so the oldest is the send time of the next one accepted; if one is
+    /// lost, pairing with an older time only makes the holder's view more conservative.
+    unseen_alive: VecDeque<LocalTime>,
+    /// Send time of the last accepted alive record: the lease is trusted until this + ttl -
+    /// margin (every other client expires it later, by broker time, which stamped it later).
+    trusted_since: Option<LocalTime>,
+    last_alive_sent: LocalTime,
+    produced_at: Option<LocalTime>,
+    phase: Phase,
+}
+
+impl OwnRequest {
+    fn trusted_until(&self) -> Option<LocalTime> {
+        let margin = self.ttl / TRUST_MARGIN_DIVISOR;
+        self.trusted_since.map(|since| since + (self.ttl - margin))
+    }
+
+    fn renew_due(&self) -> LocalTime {
+        self.last_alive_sent + self.ttl / RENEW_DIVISOR
+    }
+
+    fn live(&self) -> bool {
+        matches!(self.phase, Phase::Waiting | Phase::Granted)
+    }
+}
+
+#[derive(Debug, Clone)]
+enum Join {
+    /// The first record is on its way; its delivery report says where it landed.
+    Placing { record: TransmitId, since: LocalTime },
+    /// The placement is known; the offset lookup is to be run (`claimed` once handed out).
+    LookingUp { placement: Offset, window_start: LogTime, claimed: bool },
+    /// Replaying.
+    Joined,
+}
+
+#[derive(Debug, Clone)]
+struct PartitionState {
+    join: Join,
+    machine: Option<Machine>,
+    /// Offset of this client's first record on the partition: grants are trusted from here.
+    trusted_from: Offset,
+    /// Largest log time seen and the local time it was seen: estimates broker time now.
+    clock_seen: Option<(LogTime, LocalTime)>,
+    last_tick: Option<LocalTime>,
+    failure: Option<Failure>,
+}
+
+/// A release on its way: a release lost to a broker outage would leave the lock taken for a
+/// whole lease (found by the chaos suite's restart scenario), so it is sent again until it is
+/// acknowledged or the lease is over anyway.
+#[derive(Debug, Clone)]
+struct PendingRelease {
+    partition: PartitionId,
+    key: String,
+    token: Offset,
+    record: TransmitId,
+    retry_at: Option<LocalTime>,
+    give_up: LocalTime,
+}
+
+/// This process's side of the lock protocol (see the module docs).
+#[derive(Debug, Clone)]
+pub struct Client {
+    owner: String,
+    /// How long an acquire may take to be read back, and a join's first record to be
+    /// acknowledged.
+    operation_timeout: Duration,
+    partitions: BTreeMap<PartitionId, PartitionState>,
+    requests: BTreeMap<RequestId, OwnRequest>,
+    by_token: HashMap<(PartitionId, Offset), RequestId>,
+    topic_failures: HashMap<Arc<str>, Failure>,
+    releases: BTreeMap<RequestId, PendingRelease>,
+    transmits: VecDeque<Transmit>,
+    next_request: RequestId,
+    next_transmit: TransmitId,
+    stats: ClientStats,
+}
+
+impl Client {
+    /// A client whose records carry `owner` (unique per process and session).
+    pub fn new(owner: String, operation_timeout: Duration) -> Client {
+        Client {
+            owner,
+            operation_timeout,
+            partitions: BTreeMap::new(),
+            requests: BTreeMap::new(),
+            by_token: HashMap::new(),
+            topic_failures: HashMap::new(),
+            releases: BTreeMap::new(),
+            transmits: VecDeque::new(),
+            next_request: 0,
+            next_transmit: 0,
+            stats: ClientStats::default(),
+        }
+    }
+
+    /// The owner written into this client's records.
+    pub fn owner(&self) -> &str {
+        &self.owner
+    }
+
+    /// Counters since the client started.
+    pub fn stats(&self) -> &ClientStats {
+        &self.stats
+    }
+
+    /// The replayed machine of a joined partition (for tests and inspection).
+    pub fn machine(&self, partition: &PartitionId) -> Option<&Machine> {
+        self.partitions.get(partition)?.machine.as_ref()
+    }
+
+    /// The offset from which this client trusts grants on `partition`, once joined.
+    pub fn trusted_from(&self, partition: &PartitionId) -> Option<Offset> {
+        let state = self.partitions.get(partition)?;
+        state.machine.as_ref().map(|_| state.trusted_from)
+    }
+
+    // ---- commands ---------------------------------------------------------------------
+
+    /// Queues a request for `key` on `partition` with a lease of `ttl` (at most
+    /// `MAX_TTL_MS`; the caller validated it). The first request on a partition joins it:
+    /// its acquire is produced with a delivery report, and requests made meanwhile are
+    /// produced once the join is done, so none lands before the point grants are trusted from.
+    pub fn acquire(
+        &mut self,
+        now: LocalTime,
+        partition: &PartitionId,
+        key: &str,
+        ttl: Duration,
+    ) -> Result<RequestId, Failure> {
+        if let Some(failure) = self.failure_of(partition) {
+            return Err(failure);
+        }
+        let id = self.next_request;
+        self.next_request += 1;
+        let request = OwnRequest {
+            partition: partition.clone(),
+            key: key.to_owned(),
+            ttl,
+            token: None,
+            prev: None,
+            unseen_alive: VecDeque::new(),
+            trusted_since: None,
+            last_alive_sent: now,
+            produced_at: None,
+            phase: Phase::Unsent,
+        };
+        self.requests.insert(id, request);
+        match self.partitions.get(partition).map(|p| &p.join) {
+            Some(Join::Joined) => {
+                self.send_acquire(now, id, false);
+            }
+            Some(_) => {} // sent when the join is done
+            None => {
+                let record = self.send_acquire(now, id, true);
+                let state = PartitionState {
+                    join: Join::Placing { record, since: now },
+                    machine: None,
+                    trusted_from: 0,
+                    clock_seen: None,
+                    last_tick: None,
+                    failure: None,
+                };
+                self.partitions.insert(partition.clone(), state);
+            }
+        }
+        Ok(id)
+    }
+
+    /// The caller stops waiting for, or releases, a request. A request whose token is known
+    /// is forgotten and its release queued (renewals of it can no longer be produced: renew
+    /// and release are serialised). One whose acquire was not read back yet is released as
+    /// soon as it shows up.
+    pub fn withdraw(&mut self, now: LocalTime, id: RequestId) -> Withdrawn {
+        let held = self.is_held(id, now);
+        let Some(request) = self.requests.get_mut(&id) else {
+            return Withdrawn { held: false, release_queued: false };
+        };
+        match (request.token, &request.phase) {
+            (Some(token), _) => {
+                let request = self.forget(id).expect("present");
+                self.queue_release(now, id, request.partition, request.key, token, request.ttl);
+                Withdrawn { held, release_queued: true }
+            }
+            (None, Phase::Unsent | Phase::Failed(_)) => {
+                self.forget(id);
+                Withdrawn { held, release_queued: false }
+            }
+            (None, _) => {
+                request.phase = Phase::Cancelled;
+                Withdrawn { held, release_queued: false }
+            }
+        }
+    }
+
+    /// Withdraws every request (end of a PHP request, shutdown).
+    pub fn release_all(&mut self, now: LocalTime) {
+        let ids: Vec<RequestId> = self
+            .requests
+            .iter()
+            .filter(|(_, r)| r.phase != Phase::Cancelled)
+            .map(|(id, _)| *id)
+            .collect();
+        for id in ids {
+            self.withdraw(now, id);
+        }
+    }
+
+    /// Forgets a request that is lost, failed or not seen, after its waiter learned so.
+    pub fn forget(&mut self, id: RequestId) -> Option<OwnRequestInfo> {
+        let request = self.requests.remove(&id)?;
+        if let Some(token) = request.token {
+            self.by_token.remove(&(request.partition.clone(), token));
+        }
+        Some(OwnRequestInfo { partition: request.partition, key: request.key, ttl: request.ttl })
+    }
+
+    /// Stops trusting a topic (its partition count changed): every request on it fails and
+    /// new acquires are refused.
+    pub fn fail_topic(&mut self, topic: &str, failure: Failure) {
+        self.topic_failures.insert(topic.into(), failure.clone());
+        for (_, state) in self.partitions.iter_mut().filter(|(p, _)| &*p.topic == topic) {
+            state.failure = Some(failure.clone());
+        }
+        for request in self.requests.values_mut().filter(|r| &*r.partition.topic == topic) {
+            request.phase = Phase::Failed(failure.clone());
+        }
+    }
+
+    /// Why `topic` is no longer used, if it is not.
+    pub fn topic_failure(&self, topic: &str) -> Option<Failure> {
+        self.topic_failures.get(topic).cloned()
+    }
+
+    /// Why new requests on `partition` are refused, if they are.
+    pub fn failure_of(&self, partition: &PartitionId) -> Option<Failure> {
+        if let Some(failure) = self.topic_failures.get(&partition.topic) {
+            return Some(failure.clone());
+        }
+        self.partitions.get(partition).and_then(|p| p.failure.clone())
+    }
+
+    // ---- inputs -----------------------------------------------------------------------
+
+    /// A consumed record of `partition`, in offset order. `log_time` is `None` when the record
+    /// does not carry a broker timestamp (CreateTime topic): the partition fails closed.
+    pub fn handle_record(
+        &mut self,
+        now: LocalTime,
+        partition: &PartitionId,
+        offset: Offset,
+        log_time: Option<LogTime>,
+        key: Option<&[u8]>,
+        value: Option<&[u8]>,
+    ) {
+        let Some(state) = self.partitions.get_mut(partition) else { return };
+        let Some(machine) = state.machine.as_mut() else { return };
+        let Some(time) = log_time else {
+            // Without broker time no two clients agree on expiry.
+            self.fail_partition(partition, Failure::CreateTime);
+            return;
+        };
+        machine.handle_record(offset, time, key, value);
+        self.stats.records += 1;
+        if let Some(clock) = machine.clock() {
+            if state.clock_seen.is_none_or(|(seen, _)| clock > seen) {
+                state.clock_seen = Some((clock, now));
+            }
+        }
+        let trusted_from = state.trusted_from;
+        while let Some(event) = machine.poll_event() {
+            apply_event(
+                &self.owner,
+                &mut self.requests,
+                &mut self.by_token,
+                &mut self.stats,
+                partition,
+                trusted_from,
+                now,
+                event,
+            );
+        }
+        // Cancelled requests that showed up: release them now.
+        let cancelled: Vec<RequestId> = self
+            .requests
+            .iter()
+            .filter(|(_, r)| r.phase == Phase::Cancelled && r.token.is_some())
+            .map(|(id, _)| *id)
+            .collect();
+        for id in cancelled {
+            self.withdraw(now, id);
+        }
+    }
+
+    /// The delivery report of a record handed out with `report: true`.
+    pub fn handle_report(&mut self, now: LocalTime, record: TransmitId, result: Result<Placement, String>) {
+        if let Some((id, _)) = self.releases.iter().find(|(_, r)| r.record == record) {
+            let id = *id;
+            match result {
+                Ok(_) => {
+                    self.releases.remove(&id);
+                }
+                Err(_) => self.release_failed(now, id),
+            }
+            return;
+        }
+        let joining = self.partitions.iter().find_map(|(p, s)| match s.join {
+            Join::Placing { record: r, .. } if r == record => Some(p.clone()),
+            _ => None,
+        });
+        let Some(partition) = joining else { return };
+        match result {
+            Ok(Placement { log_time: None, .. }) => self.fail_join(&partition, Failure::CreateTime),
+            Ok(Placement { offset, log_time: Some(t0) }) => {
+                let state = self.partitions.get_mut(&partition).expect("found above");
+                state.join = Join::LookingUp {
+                    placement: offset,
+                    window_start: t0 - JOIN_WINDOW_MS,
+                    claimed: false,
+                };
+            }
+            Err(e) => self.fail_join(&partition, Failure::JoinNotWritten(e)),
+        }
+    }
+
+    /// The producer refused a record handed out by [`Client::poll_transmit`] (queue full,
+    /// unknown partition, fatal producer error).
+    pub fn handle_send_error(&mut self, now: LocalTime, transmit: &Transmit, error: String) {
+        match transmit.purpose {
+            Purpose::Acquire(id) => {
+                let joining = self.partitions.get(&transmit.partition).is_some_and(
+                    |s| matches!(s.join, Join::Placing { record, .. } if record == transmit.id),
+                );
+                if joining {
+                    self.fail_join(&transmit.partition, Failure::JoinNotWritten(error));
+                } else if let Some(request) = self.requests.get_mut(&id) {
+                    request.phase = Phase::Failed(Failure::NotSent(error));
+                }
+            }
+            Purpose::Renew(id) => {
+                // Due again at once; the send time stays in `unseen_alive`, which can only
+                // make the holder's view more conservative.
+                if let Some(request) = self.requests.get_mut(&id) {
+                    request.last_alive_sent = now.saturating_sub(request.ttl);
+                }
+            }
+            Purpose::Release(id) => self.release_failed(now, id),
+            Purpose::Tick => {}
+        }
+    }
+
+    /// The join lookup to run, once per join: `offsetsForTimes(partition, time)`. The caller
+    /// that takes it must answer with [`Client::handle_join_start`] or
+    /// [`Client::handle_join_error`].
+    pub fn take_join_lookup(&mut self, partition: &PartitionId) -> Option<LogTime> {
+        match &mut self.partitions.get_mut(partition)?.join {
+            Join::LookingUp { window_start, claimed, .. } if !*claimed => {
+                *claimed = true;
+                Some(*window_start)
+            }
+            _ => None,
+        }
+    }
+
+    /// The lookup's answer: the first offset at or after the window's start (`None`: no such
+    /// record, the window is empty). Returns the offset to start consuming from; the
+    /// requests that waited for the join are queued for producing.
+    pub fn handle_join_start(
+        &mut self,
+        now: LocalTime,
+        partition: &PartitionId,
+        found: Option<Offset>,
+    ) -> Option<Offset> {
+        let state = self.partitions.get_mut(partition)?;
+        let Join::LookingUp { placement, .. } = state.join else { return None };
+        let start = found.map_or(placement, |o| o.min(placement));
+        state.machine = Some(Machine::new(start));
+        state.trusted_from = placement;
+        state.join = Join::Joined;
+        let unsent: Vec<RequestId> = self
+            .requests
+            .iter()
+            .filter(|(_, r)| r.phase == Phase::Unsent && r.partition == *partition)
+            .map(|(id, _)| *id)
+            .collect();
+        for id in unsent {
+            self.send_acquire(now, id, false);
+        }
+        Some(start)
+    }
+
+    /// The join could not finish (lookup or assignment failed).
+    pub fn handle_join_error(&mut self, partition: &PartitionId, failure: Failure) {
+        self.fail_join(partition, failure);
+    }
+
+    /// Time passed: queue the renewals that are due, ticks where a holder's lease should have
+    /// run out by the estimate of broker time, releases to send again, and fail joins whose
+    /// first record was not acknowledged in time.
+    pub fn handle_timeout(&mut self, now: LocalTime) {
+        let overdue: Vec<PartitionId> = self
+            .partitions
+            .iter()
+            .filter(|(_, s)| {
+                matches!(s.join, Join::Placing { since, .. } if now >= since + self.operation_timeout)
+            })
+            .map(|(p, _)| p.clone())
+            .collect();
+        for partition in overdue {
+            self.fail_join(&partition, Failure::JoinNotAcknowledged);
+        }
+        let retries: Vec<RequestId> = self
+            .releases
+            .iter()
+            .filter(|(_, r)| r.retry_at.is_some_and(|t| now >= t))
+            .map(|(id, _)| *id)
+            .collect();
+        for id in retries {
+            let release = self.releases.get_mut(&id).expect("listed above");
+            release.retry_at = None;
+            let (partition, key, token) = (release.partition.clone(), release.key.clone(), release.token);
+            let record = self.push_transmit(partition, Some(key), release_op(&self.owner, token), Purpose::Release(id), true);
+            self.releases.get_mut(&id).expect("listed above").record = record;
+            self.stats.releases_resent += 1;
+        }
+        let due: Vec<RequestId> = self
+            .requests
+            .iter()
+            .filter(|(_, r)| r.live() && r.token.is_some() && r.prev.is_some() && now >= r.renew_due())
+            .map(|(id, _)| *id)
+            .collect();
+        for id in due {
+            self.send_renew(now, id);
+        }
+        for partition in self.partitions_to_tick(now) {
+            self.partitions.get_mut(&partition).expect("listed").last_tick = Some(now);
+            self.stats.ticks_sent += 1;
+            self.push_transmit(partition, None, Op::Tick, Purpose::Tick, false);
+        }
+    }
+
+    // ---- outputs ----------------------------------------------------------------------
+
+    /// The next record to produce. Produce them in the order given, from one producer: the
+    /// order of a request's renewals and its release depends on it.
+    pub fn poll_transmit(&mut self) -> Option<Transmit> {
+        self.transmits.pop_front()
+    }
+
+    /// When [`Client::handle_timeout`] must be called next, if ever.
+    pub fn poll_timeout(&self) -> Option<LocalTime> {
+        let mut next: Option<LocalTime> = None;
+        let mut consider = |t: LocalTime| next = Some(next.map_or(t, |n: LocalTime| n.min(t)));
+        for request in self.requests.values() {
+            if request.live() && request.token.is_some() && request.prev.is_some() {
+                consider(request.renew_due());
+            }
+        }
+        for release in self.releases.values() {
+            if let Some(t) = release.retry_at {
+                consider(t);
+            }
+        }
+        for (partition, state) in &self.partitions {
+            if let Join::Placing { since, .. } = state.join {
+                consider(since + self.operation_timeout);
+            }
+            if let Some(t) = self.tick_due(partition, state) {
+                consider(t);
+            }
+        }
+        next
+    }
+
+    // ---- getters ----------------------------------------------------------------------
+
+    /// Where a request stands at `now`.
+    pub fn status(&self, id: RequestId, now: LocalTime) -> Status {
+        let Some(request) = self.requests.get(&id) else { return Status::Unknown };
+        if let Some(failure) = self.failure_of(&request.partition) {
+            return Status::Failed(failure);
+        }
+        match (&request.phase, request.token) {
+            (Phase::Failed(f), _) => Status::Failed(f.clone()),
+            (Phase::Lost, _) => Status::Lost,
+            (Phase::Cancelled, _) => Status::Unknown,
+            (Phase::Granted, Some(token)) => {
+                if !self.is_head(request, token) {
+                    return Status::Lost;
+                }
+                Status::Granted { token, trusted: request.trusted_until().is_some_and(|u| now < u) }
+            }
+            (_, Some(token)) => Status::Waiting { token },
+            (Phase::Waiting, None)
+                if request.produced_at.is_some_and(|t| now >= t + self.operation_timeout) =>
+            {
+                Status::NotSeen
+            }
+            (_, None) => Status::Pending,
+        }
+    }
+
+    /// Whether the request is granted and its lease trusted at `now` (the holder's view).
+    pub fn is_held(&self, id: RequestId, now: LocalTime) -> bool {
+        matches!(self.status(id, now), Status::Granted { trusted: true, .. })
+    }
+
+    /// How long the lease is still trusted; `None` if not held.
+    pub fn remaining(&self, id: RequestId, now: LocalTime) -> Option<Duration> {
+        if !self.is_held(id, now) {
+            return None;
+        }
+        self.requests[&id].trusted_until().map(|u| u.saturating_since(now))
+    }
+
+    /// Whether a release queued by [`Client::withdraw`] of `id` still waits for the broker's
+    /// acknowledgement (it is sent again after a failure until the lease is over anyway).
+    pub fn release_pending(&self, id: RequestId) -> bool {
+        self.releases.contains_key(&id)
+    }
+
+    // ---- internals --------------------------------------------------------------------
+
+    fn is_head(&self, request: &OwnRequest, token: Offset) -> bool {
+        let machine = self.partitions.get(&request.partition).and_then(|p| p.machine.as_ref());
+        machine.and_then(|m| m.holder(&request.key)).is_some_and(|h| h.token == token && h.owner == self.owner)
+    }
+
+    fn send_acquire(&mut self, now: LocalTime, id: RequestId, report: bool) -> TransmitId {
+        let request = self.requests.get_mut(&id).expect("a request to send");
+        request.phase = Phase::Waiting;
+        request.produced_at = Some(now);
+        request.last_alive_sent = now;
+        request.unseen_alive.push_back(now);
+        let op = Op::Acquire { owner: self.owner.clone(), seq: id, ttl: millis(request.ttl) };
+        let (partition, key) = (request.partition.clone(), request.key.clone());
+        self.push_transmit(partition, Some(key), op, Purpose::Acquire(id), report)
+    }
+
+    fn send_renew(&mut self, now: LocalTime, id: RequestId) {
+        let request = self.requests.get_mut(&id).expect("a request to renew");
+        let (Some(token), Some(prev)) = (request.token, request.prev) else { return };
+        request.unseen_alive.push_back(now);
+        request.last_alive_sent = now;
+        let op = Op::Renew { owner: self.owner.clone(), r#ref: token, prev, ttl: millis(request.ttl) };
+        let (partition, key) = (request.partition.clone(), request.key.clone());
+        self.stats.renews_sent += 1;
+        self.push_transmit(partition, Some(key), op, Purpose::Renew(id), false);
+    }
+
+    fn queue_release(
+        &mut self,
+        now: LocalTime,
+        id: RequestId,
+        partition: PartitionId,
+        key: String,
+        token: Offset,
+        ttl: Duration,
+    ) {
+        let op = release_op(&self.owner, token);
+        let record = self.push_transmit(partition.clone(), Some(key.clone()), op, Purpose::Release(id), true);
+        let give_up = now + ttl;
+        self.releases.insert(id, PendingRelease { partition, key, token, record, retry_at: None, give_up });
+    }
+
+    fn release_failed(&mut self, now: LocalTime, id: RequestId) {
+        let Some(release) = self.releases.get_mut(&id) else { return };
+        if now >= release.give_up {
+            // The log has expired the request by itself by now.
+            self.releases.remove(&id);
+        } else {
+            release.retry_at = Some(now + RELEASE_RETRY_BACKOFF);
+        }
+    }
+
+    fn push_transmit(
+        &mut self,
+        partition: PartitionId,
+        key: Option<String>,
+        op: Op,
+        purpose: Purpose,
+        report: bool,
+    ) -> TransmitId {
+        let id = self.next_transmit;
+        self.next_transmit += 1;
+        // Our own records are valid by construction (the caller validated identifiers and
+        // ttls); a failure here is a bug in this module.
+        let value = encode_record(key.as_deref(), &op).expect("the client builds only valid records");
+        self.transmits.push_back(Transmit { id, partition, key, value, purpose, report });
+        id
+    }
+
+    fn fail_partition(&mut self, partition: &PartitionId, failure: Failure) {
+        if let Some(state) = self.partitions.get_mut(partition) {
+            state.failure = Some(failure.clone());
+        }
+        for request in self.requests.values_mut().filter(|r| r.partition == *partition) {
+            request.phase = Phase::Failed(failure.clone());
+        }
+    }
+
+    /// A join failed: its partition is forgotten (a later acquire joins again) and every
+    /// request that waited for it fails.
+    fn fail_join(&mut self, partition: &PartitionId, failure: Failure) {
+        if self.partitions.get(partition).is_some_and(|s| !matches!(s.join, Join::Joined)) {
+            self.partitions.remove(partition);
+            for request in self.requests.values_mut().filter(|r| r.partition == *partition) {
+                request.phase = Phase::Failed(failure.clone());
+            }
+        }
+    }
+
+    /// When a tick is due on `partition`: a request of ours waits there, and the holder's
+    /// lease should have run out by the estimate of broker time (the largest log time seen
+    /// plus the local time since it was seen).
+    fn tick_due(&self, partition: &PartitionId, state: &PartitionState) -> Option<LocalTime> {
+        let waiting = self
+            .requests
+            .values()
+            .any(|r| r.phase == Phase::Waiting && r.token.is_some() && r.partition == *partition);
+        if !waiting {
+            return None;
+        }
+        let expiry = state.machine.as_ref()?.next_expiry()?;
+        let (clock, seen_at) = state.clock_seen?;
+        let due = seen_at + Duration::from_millis(expiry.saturating_sub(clock).max(0) as u64);
+        Some(state.last_tick.map_or(due, |t| due.max(t + MIN_TICK_INTERVAL)))
+    }
+
+    fn partitions_to_tick(&self, now: LocalTime) -> Vec<PartitionId> {
+        self.partitions
+            .iter()
+            .filter(|(p, s)| self.tick_due(p, s).is_some_and(|t| now >= t))
+            .map(|(p, _)| p.clone())
+            .collect()
+    }
+}
+
+/// What is left of a forgotten request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OwnRequestInfo {
+    /// Its partition.
+    pub partition: PartitionId,
+    /// Its lock identifier.
+    pub key: String,
+    /// Its lease.
+    pub ttl: Duration,
+}
+
+fn release_op(owner: &str, token: Offset) -> Op {
+    Op::Release { owner: owner.to_owned(), r#ref: token }
+}
+
+fn millis(d: Duration) -> u64 {
+    d.as_millis().try_into().unwrap_or(u64::MAX)
+}
+
+/// Turns one machine event into the state of our own request it concerns, if any.
+#[allow(clippy::too_many_arguments)]
+fn apply_event(
+    owner: &str,
+    requests: &mut BTreeMap<RequestId, OwnRequest>,
+    by_token: &mut HashMap<(PartitionId, Offset), RequestId>,
+    stats: &mut ClientStats,
+    partition: &PartitionId,
+    trusted_from: Offset,
+    now: LocalTime,
+    event: Event,
+) {
+    let (token, event_owner) = match &event {
+        Event::Ignored { .. } => {
+            stats.ignored += 1;
+            return;
+        }
+        Event::Enqueued { token, owner, .. }
+        | Event::Renewed { token, owner, .. }
+        | Event::Granted { token, owner, .. }
+        | Event::Released { token, owner, .. }
+        | Event::Expired { token, owner, .. } => (*token, owner.as_str()),
+    };
+    if event_owner != owner {
+        return;
+    }
+    let id = match &event {
+        Event::Enqueued { seq, .. } => *seq,
+        _ => match by_token.get(&(partition.clone(), token)) {
+            Some(&id) => id,
+            None => return,
+        },
+    };
+    let Some(request) = requests.get_mut(&id) else { return };
+    if request.partition != *partition {
+        return;
+    }
+    match event {
+        Event::Enqueued { key, alive_at, .. } => {
+            // Ours only if it is the record we produced: same partition, key and seq, and not
+            // already known (a copy of our acquire under another offset is not ours).
+            if key != request.key || request.token.is_some() {
+                return;
+            }
+            request.token = Some(token);
+            request.prev = Some(alive_at);
+            request.trusted_since = request.unseen_alive.pop_front();
+            by_token.insert((partition.clone(), token), id);
+        }
+        Event::Renewed { alive_at, .. } => {
+            request.prev = Some(alive_at);
+            if let Some(sent) = request.unseen_alive.pop_front() {
+                request.trusted_since = Some(sent);
+            }
+        }
+        Event::Granted { at, .. } => {
+            if at >= trusted_from && request.phase == Phase::Waiting {
+                request.phase = Phase::Granted;
+                if request.trusted_until().is_none_or(|u| now >= u) {
+                    // Granted after the trust ran out (a long round trip or pause): renew at
+                    // once; the renewal's acceptance restores the trust.
+                    request.last_alive_sent = now.saturating_sub(request.ttl);
+                }
+            }
+        }
+        Event::Released { .. } | Event::Expired { .. } => {
+            if request.live() {
+                request.phase = Phase::Lost;
+            }
+        }
+        Event::Ignored { .. } => {}
+    }
+}

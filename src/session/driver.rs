@@ -1,0 +1,88 @@
+//! The driver thread of a session: consumes records and delivery reports into the client
+//! core, calls its timers when it asks, produces what it asks for, and wakes the PHP threads.
+//! It sleeps until librdkafka has something for it or the core's next timer, nothing else.
+
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use crate::protocol::Failure;
+use crate::session::clock;
+use crate::session::kafka::Clients;
+use crate::session::session::{sync, Shared};
+
+/// How often the driver compares the partition counts of the topics in use with the brokers'.
+const PARTITION_CHECK_INTERVAL: Duration = Duration::from_secs(10);
+
+/// The most records handled under one hold of the core's lock: PHP threads wait for it.
+const MAX_BATCH: usize = 1000;
+
+/// Starts the driver thread; it runs until `shared.stop` is set and the wake-up signalled.
+pub(super) fn start(
+    clients: Arc<Clients>,
+    shared: Arc<Shared>,
+    topics: Arc<Mutex<Vec<(String, i32)>>>,
+) -> std::io::Result<JoinHandle<()>> {
+    std::thread::Builder::new()
+        .name("kafka_lock driver".into())
+        .spawn(move || drive(&clients, &shared, &topics))
+}
+
+fn drive(clients: &Clients, shared: &Shared, topics: &Mutex<Vec<(String, i32)>>) {
+    let mut next_partition_check = clock::now() + PARTITION_CHECK_INTERVAL;
+    while !shared.stop.load(Ordering::SeqCst) {
+        let now = clock::now();
+        if now >= next_partition_check {
+            check_partition_counts(clients, shared, topics);
+            next_partition_check = clock::now() + PARTITION_CHECK_INTERVAL;
+        }
+        let next_timer = shared.lock().poll_timeout().unwrap_or(next_partition_check);
+        let sleep = next_timer.min(next_partition_check).saturating_since(now);
+        let seen = clients.wake().generation();
+        let mut next = clients.poll_record();
+        if next.is_none() && !shared.stop.load(Ordering::SeqCst) && !sleep.is_zero() {
+            clients.wake().wait_change(seen, sleep);
+            next = clients.poll_record();
+        }
+        let mut core = shared.lock();
+        let now = clock::now();
+        let mut changed = false;
+        let mut batch = 0;
+        while let Some(result) = next {
+            match result {
+                Ok(record) => {
+                    changed = true;
+                    let partition = record.partition();
+                    let (offset, log_time) = (record.offset(), record.log_time());
+                    core.handle_record(now, &partition, offset, log_time, record.key(), record.value());
+                }
+                Err(_) => {
+                    shared.consumer_errors.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+            batch += 1;
+            next = if batch < MAX_BATCH { clients.poll_record() } else { None };
+        }
+        core.handle_timeout(now);
+        changed |= sync(&mut core, clients, now);
+        drop(core);
+        if changed {
+            shared.changed.notify_all();
+        }
+    }
+}
+
+/// Fails closed when a topic's partition count changed: identifiers now map to other
+/// partitions, so this process's view of who holds what is no longer the others' view.
+fn check_partition_counts(clients: &Clients, shared: &Shared, topics: &Mutex<Vec<(String, i32)>>) {
+    let known: Vec<(String, i32)> = topics.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    for (topic, from) in known {
+        // Outside the core's lock: a metadata round trip must not stall the PHP thread.
+        let Some(to) = clients.partition_count(&topic, Duration::from_secs(2)) else { continue };
+        if to != from {
+            shared.lock().fail_topic(&topic, Failure::PartitionCountChanged { from, to });
+            shared.changed.notify_all();
+        }
+    }
+}
