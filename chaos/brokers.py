@@ -80,7 +80,8 @@ class Node:
             return
         with open(os.path.join(self.logs, "format.log"), "w") as log:
             rc = subprocess.call(java_cmd(self.logs) + ["-cp", LIBS + "/*", "kafka.tools.StorageTool", "format",
-                                                       "-t", cluster_id, "-c", self.props], stdout=log, stderr=log)
+                                                       "--cluster-id=" + cluster_id, "-c", self.props],
+                                 stdout=log, stderr=log)
         if rc != 0:
             raise RuntimeError("formatting %s failed (see %s/format.log)" % (self.name, self.logs))
 
@@ -180,8 +181,15 @@ class Node:
         self.stop(signal.SIGKILL)
 
 
-def new_cluster_id():
-    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+def new_cluster_id(randbytes=os.urandom):
+    """A cluster id as Kafka's Uuid.randomUuid() makes one: a version 4 UUID as URL-safe base64
+    without padding, drawn again while it starts with '-' (one draw in 64 does; Kafka never
+    hands out such an id, and `StorageTool format -t -xyz` fails: "argument --cluster-id/-t:
+    expected one argument"). scripts/kafka.sh uses this too (`brokers.py cluster-id`)."""
+    while True:
+        cid = base64.urlsafe_b64encode(uuid.UUID(bytes=randbytes(16), version=4).bytes).decode().rstrip("=")
+        if not cid.startswith("-"):
+            return cid
 
 
 def cluster_id(folder):
@@ -273,3 +281,10 @@ class Cluster:
         if not node.running():
             node.launch()
         node.ready()
+
+
+if __name__ == "__main__":
+    import sys
+    if sys.argv[1:] != ["cluster-id"]:
+        sys.exit("usage: brokers.py cluster-id   (prints a fresh Kafka cluster id)")
+    print(new_cluster_id())

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Self-test of the checker: hand-made histories with one known fault each must be flagged
 with exactly the violation or failed check it plants (and a clean one must pass), so a green
-chaos run means something. Also the suite's verdict (interrupted, nothing ran, runs missing).
-run.py runs this first (so `make test` does).
+chaos run means something. Also the suite's verdict (interrupted, nothing ran, runs missing)
+and the brokers' cluster-id generator. run.py runs this first (so `make test` does).
 
 usage: selftest.py  (exit 1 if the checker misses a planted fault or flags a clean history)
 """
@@ -10,11 +10,13 @@ import base64
 import json
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+import brokers  # noqa: E402
 import checker  # noqa: E402
 
 MS = 1_000_000  # ns
@@ -411,7 +413,7 @@ CASES = [case_clean, case_overlap, case_lost_update, case_token_order, case_neve
          case_acquire_timed_out, case_straggler]
 
 
-# ---- the suite's verdict ----------------------------------------------------------------------
+# ---- the suite's verdict, and the cluster-id generator ---------------------------------------
 
 def verdict_checks():
     """-> [what failed]: checker.suite_verdict on results made by the checker itself."""
@@ -430,6 +432,27 @@ def verdict_checks():
     expect("a run that finished fewer runs than planned fails", True, results=[clean], planned=2)
     expect("a stuck waiter fails the run", True, results=[clean, stuck], planned=2)
     expect("--lenient-liveness only reports it", False, results=[clean, stuck], planned=2, lenient_liveness=True)
+    return bad
+
+
+def cluster_id_checks():
+    """-> [what failed]: brokers.new_cluster_id never returns an id starting with '-' (Kafka's
+    StorageTool takes `-t -xyz` for an option), also when the random source's first draw
+    would make one; and the command scripts/kafka.sh calls prints a valid id."""
+    bad = []
+    draws = [b"\xf8" + bytes(15), b"\x12" * 16]
+    first = base64.urlsafe_b64encode(draws[0]).decode()
+    if not first.startswith("-"):
+        bad.append("the planted draw does not start with '-': %s" % first)
+    got = brokers.new_cluster_id(lambda n: draws.pop(0))
+    if got.startswith("-") or draws:
+        bad.append("new_cluster_id returned %r with %d draws left" % (got, len(draws)))
+    out = subprocess.run([sys.executable, os.path.join(HERE, "brokers.py"), "cluster-id"], capture_output=True,
+                         text=True)
+    ids = out.stdout.split()
+    if out.returncode != 0 or len(ids) != 1 or ids[0].startswith("-") or len(base64.urlsafe_b64decode(ids[0] + "==")) != 16:
+        bad.append("brokers.py cluster-id (what scripts/kafka.sh runs): rc %d, %r %r" % (out.returncode, out.stdout,
+                                                                                          out.stderr[-300:]))
     return bad
 
 
@@ -453,10 +476,10 @@ def main():
         if not good:
             bad += 1
             print("checker self-test FAILED: %s -> %s" % (case.__name__, json.dumps(r, default=str)[:2000]))
-    other = [("suite verdict", x) for x in verdict_checks()]
+    other = [("suite verdict", x) for x in verdict_checks()] + [("cluster id", x) for x in cluster_id_checks()]
     for what, x in other:
         print("checker self-test FAILED: %s: %s" % (what, x))
-    print("checker self-test: %d planted histories passed, %d failed; suite verdict checks: %d failed"
+    print("checker self-test: %d planted histories passed, %d failed; suite verdict and cluster-id checks: %d failed"
           % (len(CASES) - bad, bad, len(other)))
     return 1 if bad or other else 0
 

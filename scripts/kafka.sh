@@ -43,10 +43,9 @@ need_libs() {
 now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
 
-# A Kafka cluster id: 16 random bytes, URL-safe base64 without padding.
-new_cluster_id() {
-  python3 -c 'import base64,uuid; print(base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("="))'
-}
+# A Kafka cluster id, made like Kafka's Uuid.randomUuid() (never one starting with '-'), by the
+# generator chaos/brokers.py uses and chaos/selftest.py tests.
+new_cluster_id() { python3 "$ROOT/chaos/brokers.py" cluster-id; }
 
 # render DIR NODE_ID BROKER_PORT CONTROLLER_PORT VOTERS RF MIN_ISR
 render() {
@@ -66,11 +65,13 @@ java_cmd() { # DIR
 }
 
 # format DIR CLUSTER_ID: formats the node's storage once (static voters: no quorum flag).
+# --cluster-id=ID, not -t ID: an id that starts with '-' (one in 64 of the ids written before
+# the generator avoided them) is then still taken as the option's value.
 format() {
   local dir=$1 cid=$2
   [ -f "$dir/data/meta.properties" ] && return 0
   $(java_cmd "$dir") -cp "$LIBS/*" kafka.tools.StorageTool format \
-    -t "$cid" -c "$dir/server.properties" >"$dir/logs/format.log" 2>&1 \
+    "--cluster-id=$cid" -c "$dir/server.properties" >"$dir/logs/format.log" 2>&1 \
     || { cat "$dir/logs/format.log" >&2; die "formatting $dir failed"; }
 }
 
