@@ -1,8 +1,9 @@
 --TEST--
-Every method's happy path on a free lock
+Every method's happy path on a free lock; identifiers differing at or after a NUL byte are different locks
 --FILE--
 <?php
-$lock = new DistributedLock('phpt_' . bin2hex(random_bytes(4)), ['lock.ttl' => 5]);
+$topic = 'phpt_' . bin2hex(random_bytes(4));
+$lock = new DistributedLock($topic, ['lock.ttl' => 5]);
 var_dump($lock instanceof DistributedLock);
 
 echo "acquireLock (no time-out)\n";
@@ -47,6 +48,21 @@ var_dump($lock->isAcquired('x'), $lock->isAcquired('y'));
 var_dump($lock->releaseLock('x'));
 var_dump($lock->isAcquired('x'), $lock->isAcquired('y'));
 var_dump($lock->releaseLock('y'));
+
+echo "identifiers that differ only at or after a NUL byte are different locks\n";
+$ids = ["a\0b", "a\0c", "a", "a\0"];
+$other = new DistributedLock($topic);
+$tokens = [];
+foreach ($ids as $id) {
+    $tokens[] = $lock->tryLock($id) ? $lock->getFencingToken($id) : null;
+}
+echo 'all four held at once with distinct tokens: ', var_export(!in_array(null, $tokens, true) && count(array_unique($tokens)) === 4, true), "\n";
+echo 'another instance gets none of them: ', var_export(array_map(fn($id) => $other->tryLock($id), $ids), true), "\n";
+var_dump($lock->releaseLock("a\0b"));
+echo "after releasing a\\0b, another instance gets exactly that one:\n";
+foreach ($ids as $id) {
+    echo '  ', addcslashes($id, "\0"), ': ', var_export($other->tryLock($id), true), ', first instance holds it: ', var_export($lock->isAcquired($id), true), "\n";
+}
 ?>
 --EXPECT--
 bool(true)
@@ -94,3 +110,17 @@ bool(true)
 bool(false)
 bool(true)
 bool(true)
+identifiers that differ only at or after a NUL byte are different locks
+all four held at once with distinct tokens: true
+another instance gets none of them: array (
+  0 => false,
+  1 => false,
+  2 => false,
+  3 => false,
+)
+bool(true)
+after releasing a\0b, another instance gets exactly that one:
+  a\000b: true, first instance holds it: false
+  a\000c: false, first instance holds it: true
+  a: false, first instance holds it: true
+  a\000: false, first instance holds it: true
