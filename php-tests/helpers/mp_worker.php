@@ -17,6 +17,10 @@
 //   throw               die by an uncaught exception
 //   fatal               die by a fatal error (memory exhausted: no exception, a bailout)
 //   exit:CODE           exit(CODE) at once
+//   trap:MODE           pcntl_async_signals(true) and a SIGTERM handler that emits 'signal' and
+//                       then, by MODE: exit (exit(0)), fatal (memory exhausted), throw (throws a
+//                       SigtermThrown nobody catches), catch (throws a SigtermThrown that the
+//                       acquire step in progress catches: event 'caught', the steps go on)
 // Any unexpected exception writes an 'error' event and exits with code 2.
 
 declare(strict_types=1);
@@ -33,7 +37,22 @@ function emit(string $ev, array $data = [], ?int $t = null): void
     file_put_contents($events, $line, FILE_APPEND | LOCK_EX);
 }
 
+final class SigtermThrown extends RuntimeException
+{
+}
+
+/** Dies by a fatal error: memory exhausted (no exception, a bailout). */
+function exhaust_memory(): never
+{
+    ini_set('memory_limit', '8M');
+    $hog = [];
+    while (true) {
+        $hog[] = str_repeat('x', 1 << 20);
+    }
+}
+
 $lock = null;
+$trap = null;
 emit('started', ['pid' => getmypid()]);
 try {
     foreach ($steps as $step) {
@@ -46,7 +65,15 @@ try {
             case 'acquire':
                 $timeout = isset($arg[2]) ? (float)$arg[2] : null;
                 emit('acquiring', ['id' => $arg[1]]);
-                $ok = $lock->acquireLock($arg[1], $timeout);
+                try {
+                    $ok = $lock->acquireLock($arg[1], $timeout);
+                } catch (SigtermThrown $e) {
+                    if ($trap !== 'catch') {
+                        throw $e;
+                    }
+                    emit('caught', ['id' => $arg[1], 'message' => $e->getMessage()]);
+                    break;
+                }
                 $t = hrtime(true);
                 emit('acquired', ['id' => $arg[1], 'ok' => $ok, 'token' => $lock->getFencingToken($arg[1])], $t);
                 break;
@@ -106,20 +133,31 @@ try {
                 throw new RuntimeException("worker $name dies by an uncaught exception");
             case 'fatal':
                 emit('fatal');
-                ini_set('memory_limit', '8M');
-                $hog = [];
-                while (true) {
-                    $hog[] = str_repeat('x', 1 << 20);
-                }
+                exhaust_memory();
             case 'exit':
                 emit('exiting');
                 exit((int)$arg[1]);
+            case 'trap':
+                $trap = $arg[1];
+                pcntl_async_signals(true);
+                pcntl_signal(SIGTERM, function () use ($trap, $name) {
+                    emit('signal', ['mode' => $trap]);
+                    switch ($trap) {
+                        case 'exit':
+                            exit(0);
+                        case 'fatal':
+                            exhaust_memory();
+                        default:
+                            throw new SigtermThrown("the SIGTERM handler of $name throws");
+                    }
+                });
+                break;
             default:
                 throw new LogicException("unknown step '$step'");
         }
     }
 } catch (Throwable $e) {
-    if (($arg[0] ?? '') === 'throw') {
+    if (($arg[0] ?? '') === 'throw' || $e instanceof SigtermThrown) {
         throw $e;
     }
     emit('error', ['message' => get_class($e) . ': ' . $e->getMessage() . ' in step ' . ($step ?? '?')]);
