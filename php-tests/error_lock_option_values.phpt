@@ -32,7 +32,7 @@ foreach ($cases as [$key, $value]) {
     }
 }
 echo "-- the edges of the ranges and the other accepted spellings are accepted, and take effect\n";
-require __DIR__ . '/helpers/lease.php';
+require __DIR__ . '/helpers/lock_lib.php';
 $fresh = fn() => 'phpt_' . bin2hex(random_bytes(4));
 
 echo "lock.ttl: the hold's lease\n";

@@ -4,7 +4,7 @@ INI settings: -d values and ini_set() are the defaults of the next instance (the
 kafka_lock.ttl=2
 --FILE--
 <?php
-require __DIR__ . '/helpers/lease.php';
+require __DIR__ . '/helpers/lock_lib.php';
 $topic = 'phpt_' . bin2hex(random_bytes(4));
 
 // kafka_lock.ttl=2 from the INI section.
