@@ -6,7 +6,7 @@ kafka_lock
 <?php if (!function_exists('proc_open')) die('skip proc_open is disabled'); ?>
 --FILE--
 <?php
-require __DIR__ . '/helpers/mp_lib.php';
+require __DIR__ . '/helpers/mp_counter.php';
 
 // Each section holds the lock for at least 2 ms between reading and writing the counter (see
 // helpers/mp_counter_worker.php), so a second holder at the same time would overlap it, trip the
@@ -30,54 +30,8 @@ const MAX_BARGES = 1;
 const MIN_SWITCHES = 0.9;
 
 $test = new MpTest('counter');
-$topic = mp_topic('counter');
-file_put_contents($test->file('counter'), '0 -1');
-
-$workers = [];
-for ($w = 1; $w <= WORKERS; $w++) {
-    $workers[] = $test->spawn("w$w", [$topic, ITERATIONS], __DIR__ . '/helpers/mp_counter_worker.php');
-}
-// Every worker has connected before any of them starts: they contend from the first iteration.
-foreach ($workers as $worker) {
-    $worker->await('ready');
-}
-$start = mp_now();
-touch($test->file('go'));
-foreach ($workers as $worker) {
-    $worker->await('done', 25.0);
-    mp_check($worker->wait() === 0, "worker $worker->name exited normally");
-}
-$elapsed = mp_now() - $start;
-
-[$value] = explode(' ', file_get_contents($test->file('counter')));
-mp_check((int)$value === WORKERS * ITERATIONS, 'the counter is exactly ' . WORKERS * ITERATIONS, "counter = $value");
-
-$sections = [];
-foreach ($workers as $worker) {
-    $log = json_decode(file_get_contents($test->file("$worker->name.sections")), true);
-    mp_check($log['violations'] === [], "worker $worker->name saw no overlap and no fencing violation in the counter file", implode('; ', $log['violations']));
-    foreach ($log['sections'] as [$token, $s, $e, $asked, $released]) {
-        $sections[] = ['worker' => $worker->name, 'token' => $token, 'start' => $s, 'end' => $e, 'asked' => $asked, 'released' => $released];
-    }
-    mp_check($worker->output() === '', "worker $worker->name printed nothing (no warning or notice)", $worker->output());
-}
-mp_check(count($sections) === WORKERS * ITERATIONS, 'every worker logged every critical section');
-usort($sections, fn($a, $b) => $a['start'] <=> $b['start']);
-
-$overlaps = [];
-$disorder = [];
-for ($i = 1; $i < count($sections); $i++) {
-    [$prev, $cur] = [$sections[$i - 1], $sections[$i]];
-    if ($cur['start'] <= $prev['end']) {
-        $overlaps[] = sprintf('%s (token %d) started %.3f ms before %s (token %d) ended',
-            $cur['worker'], $cur['token'], ($prev['end'] - $cur['start']) / 1e6, $prev['worker'], $prev['token']);
-    }
-    if (!is_int($cur['token']) || $cur['token'] <= $prev['token']) {
-        $disorder[] = sprintf('%s token %s after %s token %s', $cur['worker'], var_export($cur['token'], true), $prev['worker'], var_export($prev['token'], true));
-    }
-}
-mp_check($overlaps === [], 'no two critical sections overlap in time', implode('; ', array_slice($overlaps, 0, 5)));
-mp_check($disorder === [], 'fencing tokens strictly increase in the order the critical sections started', implode('; ', array_slice($disorder, 0, 5)));
+[$sections, $elapsed] = mp_counter_run($test, [mp_topic('counter')], WORKERS, ITERATIONS);
+mp_counter_check($test, 0, $sections, WORKERS * ITERATIONS, '');
 
 // How the lock went round (see the top of this file).
 $handoffs = count($sections) - 1;
@@ -111,7 +65,6 @@ ok: worker w1 exited normally
 ok: worker w2 exited normally
 ok: worker w3 exited normally
 ok: worker w4 exited normally
-ok: the counter is exactly 200
 ok: worker w1 saw no overlap and no fencing violation in the counter file
 ok: worker w1 printed nothing (no warning or notice)
 ok: worker w2 saw no overlap and no fencing violation in the counter file
@@ -120,6 +73,7 @@ ok: worker w3 saw no overlap and no fencing violation in the counter file
 ok: worker w3 printed nothing (no warning or notice)
 ok: worker w4 saw no overlap and no fencing violation in the counter file
 ok: worker w4 printed nothing (no warning or notice)
+ok: the counter is exactly 200
 ok: every worker logged every critical section
 ok: no two critical sections overlap in time
 ok: fencing tokens strictly increase in the order the critical sections started
