@@ -3,8 +3,10 @@
 //! implementations of the design must grant the same requests at the same offsets, and
 //! mid-log joiners must see the same holders.
 //!
-//! Vectors are generated at test time (the dump is deterministic per seed); three are also
-//! checked in under `tests/vectors/` so the comparison runs even where the model is absent.
+//! The model is vendored unchanged in `tests/model/` (see its README), so the generated
+//! comparison always runs and fails when the model is missing or fails. Vectors are generated
+//! at test time (the dump is deterministic per seed); three are also checked in under
+//! `tests/vectors/`.
 //! The model uses a `max_ttl` of 1000 ms; our `MAX_TTL_MS` is larger, which only means our
 //! tombstones live longer (safe: a tombstone only ever blocks a resurrection, which a full
 //! replay never does).
@@ -149,10 +151,11 @@ fn check_vector(path: &Path) -> (usize, usize, usize) {
     (records.len(), grants.len(), checkpoints)
 }
 
+/// The vendored model (`tests/model/lockmodel.py`), or `KAFKA_LOCK_MODEL` to try another copy.
 fn model_path() -> PathBuf {
     match std::env::var_os("KAFKA_LOCK_MODEL") {
         Some(path) => PathBuf::from(path),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/design/model/lockmodel.py"),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/model/lockmodel.py"),
     }
 }
 
@@ -175,19 +178,15 @@ fn checked_in_vectors_match_the_model() {
     }
 }
 
-/// Generates fresh vectors from the design's model when it is beside the checkout (the design
-/// folder is not part of this repository). Without it, this says so on stderr and the
-/// checked-in vectors above remain the cross-check; with it, a failing model run fails.
+/// Generates fresh vectors from the design's model and replays them. A missing model is a
+/// failure, not a skip: it is part of this repository.
 #[test]
 fn generated_vectors_match_the_model() {
     let model = model_path();
-    if !model.is_file() {
-        eprintln!(
-            "NOTE: the design's model is not at {model:?} (set KAFKA_LOCK_MODEL); only the \
-             checked-in vectors in tests/vectors were replayed"
-        );
-        return;
-    }
+    assert!(
+        model.is_file(),
+        "the design's model is not at {model:?} (vendored in tests/model/; KAFKA_LOCK_MODEL overrides the path)"
+    );
     let dir = std::env::temp_dir().join(format!("kafka_lock_vectors_{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let status = Command::new("python3")
