@@ -520,7 +520,6 @@ impl Client {
                 state.clock_seen = Some((clock, now));
             }
         }
-        let trusted_from = state.trusted_from;
         while let Some(event) = machine.poll_event() {
             apply_event(
                 &self.owner,
@@ -528,7 +527,6 @@ impl Client {
                 &mut self.by_token,
                 &mut self.stats,
                 partition,
-                trusted_from,
                 now,
                 event,
             );
@@ -916,7 +914,6 @@ fn apply_event(
     by_token: &mut HashMap<(PartitionId, Offset), RequestId>,
     stats: &mut ClientStats,
     partition: &PartitionId,
-    trusted_from: Offset,
     now: LocalTime,
     event: Event,
 ) {
@@ -963,8 +960,11 @@ fn apply_event(
                 request.trusted_since = Some(sent);
             }
         }
-        Event::Granted { at, .. } => {
-            if at >= trusted_from && request.phase == Phase::Waiting {
+        Event::Granted { .. } => {
+            // Our own acquires lie at or after the join point (`trusted_from`: the first one
+            // is the join's own record, later ones are produced after the join), so any grant
+            // of ours is decided by records the replay has in full.
+            if request.phase == Phase::Waiting {
                 request.phase = Phase::Granted;
                 if request.trusted_until().is_none_or(|u| now >= u) {
                     // Granted after the trust ran out (a long round trip or pause): renew at
