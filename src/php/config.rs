@@ -4,10 +4,12 @@ use ext_php_rs::convert::{FromZval, StubLiteral};
 use ext_php_rs::error::php_error;
 use ext_php_rs::flags::{DataType, ErrorType, IniEntryPermission};
 use ext_php_rs::types::{ArrayKey, Zval};
-use ext_php_rs::zend::{ExecutorGlobals, IniEntryDef, IniEntryDefs};
+use std::ffi::{CStr, CString};
+
+use ext_php_rs::zend::{ExecutorGlobals, IniEntryDef};
 
 use crate::php::args::{php_type_name, ArgProblem};
-use crate::session::{ConfigValue, Defaults, LockError, LockResult};
+use crate::session::{ConfigValue, Defaults, LockError, LockResult, DEFAULT_SETTINGS};
 
 /// One entry of `$config`: the key (or the int key that is not allowed) and the value (or the
 /// PHP type that cannot be an option value).
@@ -90,22 +92,35 @@ impl ConfigArray {
     }
 }
 
-/// INI settings: the defaults of every option (`php.ini`, `-d`, or `ini_set()`).
-pub static INI_ENTRIES: IniEntryDefs<8> = IniEntryDefs::new([
-    checked(c"kafka_lock.brokers", c"localhost:9092"),
-    checked(c"kafka_lock.ttl", c"10"),
-    checked(c"kafka_lock.partitions", c"1"),
-    checked(c"kafka_lock.replication_factor", c"-1"),
-    checked(c"kafka_lock.create_topic", c"1"),
-    checked(c"kafka_lock.connect_timeout", c"5"),
-    checked(c"kafka_lock.operation_timeout", c"10"),
-    IniEntryDef::end(),
-]);
+/// The INI setting of an option: `kafka_lock.` and the option's name without its `lock.`
+/// prefix (`lock.ttl` is `kafka_lock.ttl`, the brokers are `kafka_lock.brokers`).
+fn ini_name(option: &str) -> String {
+    format!("kafka_lock.{}", option.strip_prefix("lock.").unwrap_or(option))
+}
 
-/// An entry whose new values are validated: `ini_set()` of a bad value returns false and
-/// keeps the old one; an entry with a handler can also be `ini_restore()`d.
-const fn checked(name: &'static std::ffi::CStr, default: &'static std::ffi::CStr) -> IniEntryDef {
-    IniEntryDef { on_modify: Some(on_modify), ..IniEntryDef::new(name, default, IniEntryPermission::All) }
+/// The option an INI setting sets (the inverse of [`ini_name`]).
+fn option_of_ini(ini: &str) -> Option<&'static str> {
+    DEFAULT_SETTINGS.iter().map(|(option, _)| *option).find(|option| ini_name(option) == ini)
+}
+
+/// Registers one INI entry per default setting, each with its default: the defaults' one home
+/// is the session layer's `DEFAULT_SETTINGS`. The table lives as long as the process (the
+/// engine keeps pointers into it), so it is leaked once, at module start-up.
+pub fn register_ini_entries(module_number: i32) {
+    let leak = |text: String| -> &'static CStr {
+        Box::leak(CString::new(text).expect("setting names and defaults have no NUL").into_boxed_c_str())
+    };
+    let mut entries: Vec<IniEntryDef> = DEFAULT_SETTINGS
+        .iter()
+        .map(|(option, default)| {
+            let entry = IniEntryDef::new(leak(ini_name(option)), leak(default.to_string()), IniEntryPermission::All);
+            // A new value is validated: `ini_set()` of a bad value returns false and keeps the
+            // old one; an entry with a handler can also be `ini_restore()`d.
+            IniEntryDef { on_modify: Some(on_modify), ..entry }
+        })
+        .collect();
+    entries.push(IniEntryDef::end());
+    IniEntryDef::register(Box::leak(entries.into_boxed_slice()), module_number);
 }
 
 unsafe extern "C" fn on_modify(
@@ -125,8 +140,8 @@ unsafe extern "C" fn on_modify(
         let Some(name) = (unsafe { entry.name.as_ref() }) else { return false };
         let name = String::from_utf8_lossy(name.as_bytes());
         let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
-        let Some(short) = name.strip_prefix("kafka_lock.") else { return false };
-        match Defaults::from_ini(|k| (k == short).then(|| value.clone())) {
+        let Some(option) = option_of_ini(&name) else { return false };
+        match Defaults::from_settings(|k| (k == option).then(|| value.clone()), ini_name) {
             Ok(_) => true,
             Err(e) => {
                 // Not silent: a bad php.ini line or ini_set() says why it was refused.
@@ -146,13 +161,13 @@ unsafe extern "C" fn on_modify(
 /// `ZEND_INI_STAGE_STARTUP` of zend_ini.h: values from php.ini or -d at module start-up.
 const ZEND_INI_STAGE_STARTUP: std::ffi::c_int = 1;
 
-/// Reads one INI setting's current value. Looked up per call (cheap: a hash lookup), so an
-/// `ini_set()` takes effect for the next `DistributedLock`.
-fn ini(name: &str) -> Option<String> {
+/// Reads the current value of an option's INI setting. Looked up per call (cheap: a hash
+/// lookup), so an `ini_set()` takes effect for the next `DistributedLock`.
+fn ini(option: &str) -> Option<String> {
     let globals = ExecutorGlobals::get();
     // SAFETY: `ini_directives` is set during engine start-up and lives as long as the request.
     let table = unsafe { globals.ini_directives.as_ref() }?;
-    let zval = table.get(format!("kafka_lock.{name}").as_str())?;
+    let zval = table.get(ini_name(option).as_str())?;
     // SAFETY: every value of `ini_directives` is a pointer zval to a `zend_ini_entry`.
     let entry = unsafe { zval.ptr::<ext_php_rs::ffi::zend_ini_entry>() }?;
     // SAFETY: entries of `ini_directives` are `zend_ini_entry` pointers owned by the engine.
@@ -163,5 +178,5 @@ fn ini(name: &str) -> Option<String> {
 
 /// The option defaults from the INI settings.
 pub fn defaults() -> LockResult<Defaults> {
-    Defaults::from_ini(ini)
+    Defaults::from_settings(ini, ini_name)
 }

@@ -7,13 +7,13 @@ mod distributed_lock;
 mod exceptions;
 
 use ext_php_rs::prelude::*;
-use ext_php_rs::zend::{IniEntryDef, ModuleEntry};
+use ext_php_rs::zend::ModuleEntry;
 use ext_php_rs::{info_table_end, info_table_header, info_table_row, info_table_start};
 
 use crate::session::{kafka, registry};
 
 extern "C" fn startup(_ty: i32, module_number: i32) -> i32 {
-    IniEntryDef::register(config::INI_ENTRIES.as_slice(), module_number);
+    config::register_ini_entries(module_number);
     match exceptions::register() {
         Ok(()) => 0,
         Err(_) => -1,

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use crate::protocol::{partition_for, validate_identifier, Offset, MAX_IDENTIFIER_BYTES};
 use crate::session::error::{LockError, LockResult};
-use crate::session::options::{parse_options, php_float, validate_topic, ClientSettings, ConfigValue, Defaults, LockOptions};
+use crate::session::options::{parse_options, display_float, validate_topic, ClientSettings, ConfigValue, Defaults, LockOptions};
 use crate::session::registry::session_for;
 use crate::session::session::{never_interrupted, Grant, InterruptCheck, Session, Wait};
 
@@ -80,7 +80,7 @@ impl LockHandle {
             Some(t) if t < 0.0 => {
                 return Err(LockError::Argument(format!(
                     "timeout must not be negative, {} given; use null to wait forever",
-                    php_float(t)
+                    display_float(t)
                 )))
             }
             Some(t) if t >= FOREVER_SECONDS => Wait::Forever,

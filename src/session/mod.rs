@@ -19,5 +19,5 @@ pub mod session;
 
 pub use error::{LockError, LockResult};
 pub use handle::LockHandle;
-pub use options::{ConfigValue, Defaults, LockOptions};
+pub use options::{ConfigValue, Defaults, LockOptions, DEFAULT_SETTINGS, SETTING_BROKERS};
 pub use session::{Session, Wait};

@@ -12,16 +12,16 @@ use std::time::Duration;
 use crate::protocol::MAX_TTL_MS;
 use crate::session::error::{LockError, LockResult};
 
-/// A value from the PHP config array or an INI setting, before validation.
+/// One option value before validation, as a caller's config array or settings file gives it.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ConfigValue {
-    /// A PHP string.
+    /// Text (settings files give only text; numbers and booleans are parsed from it).
     Str(String),
-    /// A PHP int.
+    /// An integer.
     Int(i64),
-    /// A PHP float.
+    /// A floating-point number.
     Float(f64),
-    /// A PHP bool.
+    /// A boolean.
     Bool(bool),
 }
 
@@ -79,10 +79,26 @@ pub const LOCK_OPTIONS: [&str; 6] = [
     OPTION_OPERATION_TIMEOUT,
 ];
 
-/// Defaults of every option, read from the INI settings (`kafka_lock.brokers`, `kafka_lock.ttl`, ...).
+/// The option naming the brokers in [`DEFAULT_SETTINGS`] (the config array spells it
+/// `bootstrap.servers` or `metadata.broker.list`).
+pub const SETTING_BROKERS: &str = "brokers";
+
+/// Every default, as settings text: the one place defaults are written. The PHP binding
+/// registers its INI entries from this table; [`Defaults::default`] parses it.
+pub const DEFAULT_SETTINGS: [(&str, &str); 7] = [
+    (SETTING_BROKERS, "localhost:9092"),
+    (OPTION_TTL, "10"),
+    (OPTION_PARTITIONS, "1"),
+    (OPTION_REPLICATION_FACTOR, "-1"),
+    (OPTION_CREATE_TOPIC, "1"),
+    (OPTION_CONNECT_TIMEOUT, "5"),
+    (OPTION_OPERATION_TIMEOUT, "10"),
+];
+
+/// Defaults of every option (the brokers and the lock options), for one `DistributedLock`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Defaults {
-    /// `kafka_lock.brokers`.
+    /// The broker list used when the config array names none.
     pub brokers: String,
     /// The lock options' defaults.
     pub options: LockOptions,
@@ -90,36 +106,40 @@ pub struct Defaults {
 
 impl Default for Defaults {
     fn default() -> Self {
-        Defaults {
-            brokers: "localhost:9092".to_owned(),
-            options: LockOptions {
-                ttl: Duration::from_secs(10),
-                partitions: 1,
-                replication_factor: -1,
-                create_topic: true,
-                connect_timeout: Duration::from_secs(5),
-                operation_timeout: Duration::from_secs(10),
-            },
-        }
+        let text = |name: &str| DEFAULT_SETTINGS.iter().find(|(n, _)| *n == name).map(|(_, v)| v.to_string());
+        Defaults::from_settings(text, |name| format!("the default of {name}"))
+            .expect("DEFAULT_SETTINGS are valid (unit test)")
     }
 }
 
 impl Defaults {
-    /// Builds the defaults from INI values (`name` is the option without its `lock.` prefix,
-    /// or `brokers`). A value that does not parse is an error naming the INI setting.
-    pub fn from_ini(lookup: impl Fn(&str) -> Option<String>) -> LockResult<Defaults> {
-        let mut d = Defaults::default();
-        if let Some(b) = lookup("brokers") {
-            if b.trim().is_empty() {
-                return Err(LockError::Config("kafka_lock.brokers must not be empty".into()));
-            }
-            d.brokers = b;
-        }
-        for option in LOCK_OPTIONS {
-            let short = &option["lock.".len()..];
-            if let Some(raw) = lookup(short) {
-                let ini_name = format!("kafka_lock.{short}");
-                apply_lock_option(&mut d.options, option, &ConfigValue::Str(raw), &ini_name)?;
+    /// Builds the defaults from settings text: `lookup(name)` gives the text of a setting of
+    /// [`DEFAULT_SETTINGS`] (missing ones keep the built-in default). A value that does not
+    /// parse is an error naming the setting as `setting_name(name)` does.
+    pub fn from_settings(
+        lookup: impl Fn(&str) -> Option<String>,
+        setting_name: impl Fn(&str) -> String,
+    ) -> LockResult<Defaults> {
+        let mut d = Defaults {
+            brokers: String::new(),
+            options: LockOptions {
+                ttl: Duration::ZERO,
+                partitions: 0,
+                replication_factor: 0,
+                create_topic: false,
+                connect_timeout: Duration::ZERO,
+                operation_timeout: Duration::ZERO,
+            },
+        };
+        for (name, default) in DEFAULT_SETTINGS {
+            let text = lookup(name).unwrap_or_else(|| default.to_owned());
+            if name == SETTING_BROKERS {
+                if text.trim().is_empty() {
+                    return Err(LockError::Config(format!("{} must not be empty", setting_name(name))));
+                }
+                d.brokers = text;
+            } else {
+                apply_lock_option(&mut d.options, name, &ConfigValue::Str(text), &setting_name(name))?;
             }
         }
         Ok(d)
@@ -270,8 +290,8 @@ fn apply_lock_option(options: &mut LockOptions, key: &str, value: &ConfigValue, 
     Ok(())
 }
 
-/// A float as PHP prints it (NAN, INF, -INF), for messages.
-pub fn php_float(f: f64) -> String {
+/// A float for messages, with NAN and INF spelled as the caller wrote them.
+pub fn display_float(f: f64) -> String {
     if f.is_nan() {
         "NAN".to_owned()
     } else if f.is_infinite() {
@@ -297,7 +317,7 @@ fn seconds(value: &ConfigValue, what: &str, min: f64, max: f64) -> LockResult<Du
     if !s.is_finite() || s < min || s > max {
         return Err(LockError::Config(format!(
             "{what} must be between {min} and {max} seconds, {} given",
-            php_float(s)
+            display_float(s)
         )));
     }
     Ok(Duration::from_secs_f64(s))
@@ -310,7 +330,7 @@ fn integer(value: &ConfigValue, what: &str, min: i64, max: i64) -> LockResult<i6
             LockError::Config(format!("{what} must be an integer, '{s}' given"))
         })?,
         ConfigValue::Float(f) => {
-            return Err(LockError::Config(format!("{what} must be an integer, float {} given", php_float(*f))))
+            return Err(LockError::Config(format!("{what} must be an integer, float {} given", display_float(*f))))
         }
         ConfigValue::Bool(_) => return Err(LockError::Config(format!("{what} must be an integer, bool given"))),
     };
@@ -331,7 +351,7 @@ fn boolean(value: &ConfigValue, what: &str) -> LockResult<bool> {
             _ => Err(LockError::Config(format!("{what} must be a bool, '{s}' given"))),
         },
         ConfigValue::Int(i) => Err(LockError::Config(format!("{what} must be a bool, int {i} given"))),
-        ConfigValue::Float(f) => Err(LockError::Config(format!("{what} must be a bool, float {} given", php_float(*f)))),
+        ConfigValue::Float(f) => Err(LockError::Config(format!("{what} must be a bool, float {} given", display_float(*f)))),
     }
 }
 
@@ -390,11 +410,26 @@ mod tests {
     }
 
     #[test]
-    fn ini_defaults_name_the_setting() {
-        let d = Defaults::from_ini(|k| (k == "ttl").then(|| "3".to_owned())).unwrap();
+    fn settings_name_the_setting() {
+        let name = |n: &str| format!("ini {n}");
+        let d = Defaults::from_settings(|k| (k == OPTION_TTL).then(|| "3".to_owned()), name).unwrap();
         assert_eq!(d.options.ttl, Duration::from_secs(3));
-        let err = Defaults::from_ini(|k| (k == "partitions").then(|| "many".to_owned())).unwrap_err();
-        assert!(err.to_string().starts_with("kafka_lock.partitions must be an integer"), "{err}");
+        let lookup = |k: &str| (k == OPTION_PARTITIONS).then(|| "many".to_owned());
+        let err = Defaults::from_settings(lookup, name).unwrap_err();
+        assert!(err.to_string().starts_with("ini lock.partitions must be an integer"), "{err}");
+        let err = Defaults::from_settings(|k| (k == SETTING_BROKERS).then(String::new), name).unwrap_err();
+        assert_eq!(err.to_string(), "ini brokers must not be empty");
+    }
+
+    #[test]
+    fn the_default_settings_are_the_documented_defaults() {
+        let d = Defaults::default();
+        assert_eq!(d.brokers, "localhost:9092");
+        assert_eq!(d.options.ttl, Duration::from_secs(10));
+        assert_eq!((d.options.partitions, d.options.replication_factor), (1, -1));
+        assert!(d.options.create_topic);
+        assert_eq!(d.options.connect_timeout, Duration::from_secs(5));
+        assert_eq!(d.options.operation_timeout, Duration::from_secs(10));
     }
 
     #[test]
