@@ -12,10 +12,14 @@ setup:
 build: setup
 	cargo build --release
 
-test: setup build kafka-start bench-setup bench-build
+test: setup build kafka-start bench-setup bench-build lint
 	scripts/test.sh
 	$(BENCH_PY) bench/run.py --quick
 	python3 chaos/run.py --quick
+
+# rustfmt and clippy (-D warnings) for the extension and the helper crates.
+lint: setup
+	scripts/lint.sh
 
 demo: setup build kafka-start
 	php -n -d extension=$(CURDIR)/target/release/libkafka_lock.so examples/article.php
@@ -73,5 +77,5 @@ node-kill:
 clean-run: kafka-stop cluster-stop
 	rm -rf .run
 
-.PHONY: setup build test demo bench-setup bench-build bench bench-quick chaos chaos-quick kafka-start kafka-stop kafka-status cluster-start cluster-stop \
+.PHONY: setup build test lint demo bench-setup bench-build bench bench-quick chaos chaos-quick kafka-start kafka-stop kafka-status cluster-start cluster-stop \
 	node-stop node-start node-kill clean-run

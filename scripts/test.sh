@@ -14,6 +14,9 @@ echo "== cargo test: protocol core, session layer, integration tests against loc
 if ! cargo test --release --no-default-features 2>&1 | tee .run/cargo-test.log | grep -E '^(test result|running|error|failures:|    [a-z_:]+$|thread .* panicked)'; then
     status=1
 fi
+echo "== cargo test: the fuzz targets' bodies on pseudo-random inputs (fuzz/tests/smoke.rs)"
+cargo test --release --manifest-path fuzz/Cargo.toml --target-dir target 2>&1 | tee -a .run/cargo-test.log \
+    | grep -E '^(test result|error|thread .* panicked)'
 grep -q '^error' .run/cargo-test.log && status=1
 grep -qE '^test result: FAILED' .run/cargo-test.log && status=1
 # A cargo run that ran no test at all (a filter, a feature or a target gone missing) is a failure.

@@ -22,7 +22,8 @@ fn fresh_topic(prefix: &str) -> String {
 fn open(topic: &str, extra: &[(&str, ConfigValue)]) -> LockHandle {
     let mut entries = vec![("bootstrap.servers".to_owned(), ConfigValue::Str(brokers()))];
     entries.extend(extra.iter().map(|(k, v)| (k.to_string(), v.clone())));
-    LockHandle::open(topic, &entries, &Defaults::default()).expect("the local broker must be running (make kafka-start)")
+    LockHandle::open(topic, &entries, &Defaults::default())
+        .expect("the local broker must be running (make kafka-start)")
 }
 
 #[test]
@@ -31,7 +32,8 @@ fn a_record_produced_through_rdkafka_is_consumed_back_with_broker_time() {
     // Opening a handle creates the topic with LogAppendTime.
     let _handle = open(&topic, &[]);
     let producer: BaseProducer = ClientConfig::new().set("bootstrap.servers", brokers()).create().unwrap();
-    let before = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
+    let before =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
     producer.send(BaseRecord::to(&topic).key("k").payload("hello").partition(0)).unwrap();
     producer.flush(Duration::from_secs(10)).unwrap();
     let consumer: BaseConsumer = ClientConfig::new()
@@ -167,10 +169,17 @@ fn a_changed_partition_count_fails_closed() {
     use rdkafka::client::DefaultClientContext;
     let topic = fresh_topic("repartition");
     // A client id of its own: a session of its own, so failing it closed touches no other test.
-    let mut lock = open(&topic, &[("client.id", ConfigValue::Str("repartition".into())), ("lock.ttl", ConfigValue::Float(30.0))]);
+    let mut lock = open(
+        &topic,
+        &[("client.id", ConfigValue::Str("repartition".into())), ("lock.ttl", ConfigValue::Float(30.0))],
+    );
     assert!(lock.acquire("held", Some(5.0)).unwrap());
-    let admin: AdminClient<DefaultClientContext> = ClientConfig::new().set("bootstrap.servers", brokers()).create().unwrap();
-    let results = futures_executor::block_on(admin.create_partitions(&[NewPartitions::new(&topic, 3)], &AdminOptions::new())).unwrap();
+    let admin: AdminClient<DefaultClientContext> =
+        ClientConfig::new().set("bootstrap.servers", brokers()).create().unwrap();
+    let results = futures_executor::block_on(
+        admin.create_partitions(&[NewPartitions::new(&topic, 3)], &AdminOptions::new()),
+    )
+    .unwrap();
     assert!(results.iter().all(|r| r.is_ok()), "{results:?}");
     // The driver compares partition counts every 10 s; await the hold turning false.
     let deadline = Instant::now() + Duration::from_secs(25);

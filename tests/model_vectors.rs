@@ -29,15 +29,11 @@ struct LogRecord {
 }
 
 fn field<'a>(value: &'a Value, name: &str, context: &str) -> &'a Value {
-    value
-        .get(name)
-        .unwrap_or_else(|| panic!("{context}: vector has no field {name:?}"))
+    value.get(name).unwrap_or_else(|| panic!("{context}: vector has no field {name:?}"))
 }
 
 fn int(value: &Value, name: &str, context: &str) -> i64 {
-    field(value, name, context)
-        .as_i64()
-        .unwrap_or_else(|| panic!("{context}: {name:?} is not an integer"))
+    field(value, name, context).as_i64().unwrap_or_else(|| panic!("{context}: {name:?} is not an integer"))
 }
 
 fn parse_records(vector: &Value, context: &str) -> Vec<LogRecord> {
@@ -49,10 +45,7 @@ fn parse_records(vector: &Value, context: &str) -> Vec<LogRecord> {
             offset: int(r, "offset", context),
             timestamp: int(r, "timestamp", context),
             key: field(r, "key", context).as_str().map(str::to_owned),
-            value: field(r, "value", context)
-                .as_str()
-                .expect("value is a string")
-                .to_owned(),
+            value: field(r, "value", context).as_str().expect("value is a string").to_owned(),
         })
         .collect()
 }
@@ -69,10 +62,7 @@ fn feed(machine: &mut Machine, record: &LogRecord) -> Vec<Event> {
 
 /// Holder token of every lock that has one.
 fn holders(machine: &Machine) -> BTreeMap<String, Offset> {
-    machine
-        .keys()
-        .filter_map(|key| machine.holder(key).map(|r| (key.to_owned(), r.token)))
-        .collect()
+    machine.keys().filter_map(|key| machine.holder(key).map(|r| (key.to_owned(), r.token))).collect()
 }
 
 /// Checks one vector; returns (records, grants, joiner checkpoints) compared.
@@ -89,10 +79,9 @@ fn check_vector(path: &Path) -> (usize, usize, usize) {
         for event in feed(&mut full, record) {
             match event {
                 Event::Granted { key, token, at, .. } => grants.push((at, key, token)),
-                Event::Ignored {
-                    offset,
-                    reason: reason @ Ignored::Malformed(_),
-                } => panic!("{context}: model record {offset} rejected by the core: {reason}"),
+                Event::Ignored { offset, reason: reason @ Ignored::Malformed(_) } => {
+                    panic!("{context}: model record {offset} rejected by the core: {reason}")
+                }
                 _ => {}
             }
         }
@@ -117,22 +106,21 @@ fn check_vector(path: &Path) -> (usize, usize, usize) {
     for join in field(&vector, "joins", &context).as_array().expect("joins") {
         let start = int(join, "start_offset", &context);
         let first_own = int(join, "first_own_offset", &context);
-        let expected: BTreeMap<Offset, BTreeMap<String, Offset>> =
-            field(join, "holders_by_offset", &context)
-                .as_object()
-                .expect("holders_by_offset")
-                .iter()
-                .map(|(offset, holders)| {
-                    let offset: Offset = offset.parse().expect("offset key");
-                    let holders = holders
-                        .as_object()
-                        .expect("holders")
-                        .iter()
-                        .map(|(k, v)| (k.clone(), v.as_i64().expect("holder token")))
-                        .collect();
-                    (offset, holders)
-                })
-                .collect();
+        let expected: BTreeMap<Offset, BTreeMap<String, Offset>> = field(join, "holders_by_offset", &context)
+            .as_object()
+            .expect("holders_by_offset")
+            .iter()
+            .map(|(offset, holders)| {
+                let offset: Offset = offset.parse().expect("offset key");
+                let holders = holders
+                    .as_object()
+                    .expect("holders")
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.as_i64().expect("holder token")))
+                    .collect();
+                (offset, holders)
+            })
+            .collect();
         let mut joiner = Machine::new(start);
         for record in records.iter().filter(|r| r.offset >= start) {
             feed(&mut joiner, record);
@@ -168,10 +156,7 @@ fn checked_in_vectors_match_the_model() {
         .filter(|path| path.extension().is_some_and(|ext| ext == "json"))
         .collect();
     paths.sort();
-    assert!(
-        paths.len() >= 3,
-        "expected the checked-in vectors in {dir:?}"
-    );
+    assert!(paths.len() >= 3, "expected the checked-in vectors in {dir:?}");
     for path in paths {
         let (records, grants, checkpoints) = check_vector(&path);
         assert!(records > 100 && grants > 10 && checkpoints > 10);

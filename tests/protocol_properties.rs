@@ -28,9 +28,8 @@
 use std::collections::BTreeMap;
 
 use kafka_lock::protocol::{
-    encode_value, Client, Event, LocalTime, LogTime, Machine, Offset, Op, PartitionId, Placement,
-    Purpose, Request, RequestId, Status, Transmit, TransmitId, JOIN_MARGIN_MS, JOIN_WINDOW_MS,
-    MAX_TTL_MS,
+    encode_value, Client, Event, LocalTime, LogTime, Machine, Offset, Op, PartitionId, Placement, Purpose,
+    Request, RequestId, Status, Transmit, TransmitId, JOIN_MARGIN_MS, JOIN_WINDOW_MS, MAX_TTL_MS,
 };
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
@@ -120,10 +119,17 @@ fn action() -> impl Strategy<Value = Action> {
 
 fn scenario(mode: Mode, max_steps: usize) -> impl Strategy<Value = Scenario> {
     (2usize..7, any::<u64>()).prop_flat_map(move |(processes, seed)| {
-        let step = (0u32..2_500, 0..processes, action())
-            .prop_map(|(wait_ms, process, action)| Step { wait_ms, process, action });
-        prop::collection::vec(step, 20..max_steps)
-            .prop_map(move |steps| Scenario { processes, seed, mode, steps })
+        let step = (0u32..2_500, 0..processes, action()).prop_map(|(wait_ms, process, action)| Step {
+            wait_ms,
+            process,
+            action,
+        });
+        prop::collection::vec(step, 20..max_steps).prop_map(move |steps| Scenario {
+            processes,
+            seed,
+            mode,
+            steps,
+        })
     })
 }
 
@@ -290,8 +296,7 @@ struct Sim {
 impl Sim {
     fn new(scenario: &Scenario) -> Self {
         let mut rng = Rng(scenario.seed);
-        let processes =
-            (0..scenario.processes).map(|i| Process::new(format!("p{i}"), &mut rng, 0)).collect();
+        let processes = (0..scenario.processes).map(|i| Process::new(format!("p{i}"), &mut rng, 0)).collect();
         Sim {
             mode: scenario.mode,
             spikes: true,
@@ -426,9 +431,11 @@ impl Sim {
     /// A process never renews a request after its own release (renew and release are
     /// serialised), checked on the log itself: the oracle remembers every released token.
     fn check_no_renew_after_release(&mut self, offset: Offset, record: &InFlight) {
-        let decoded = record.value.as_deref().and_then(|v| serde_json::from_slice::<serde_json::Value>(v).ok());
+        let decoded =
+            record.value.as_deref().and_then(|v| serde_json::from_slice::<serde_json::Value>(v).ok());
         let Some(json) = decoded else { return };
-        let (Some(op), Some(token)) = (json.get("op").and_then(|o| o.as_str()), json.get("ref").and_then(|r| r.as_i64()))
+        let (Some(op), Some(token)) =
+            (json.get("op").and_then(|o| o.as_str()), json.get("ref").and_then(|r| r.as_i64()))
         else {
             return;
         };
@@ -525,11 +532,18 @@ impl Sim {
         assert_eq!(self.machine.clock(), Some(clock), "the log clock is the max timestamp");
         for key in LOCKS {
             let machine_holder = self.machine.holder(key).map(|r| r.token);
-            assert_eq!(machine_holder, self.holders.get(key).copied(), "holder of {key} differs from the oracle");
+            assert_eq!(
+                machine_holder,
+                self.holders.get(key).copied(),
+                "holder of {key} differs from the oracle"
+            );
         }
         for (token, (key, alive_at, ttl)) in &self.alive {
             let deadline = alive_at + *ttl as i64;
-            assert!(clock <= deadline, "request {token} of {key} outlived its lease: clock {clock} > {deadline}");
+            assert!(
+                clock <= deadline,
+                "request {token} of {key} outlived its lease: clock {clock} > {deadline}"
+            );
             assert!(self.machine.request(key, *token).is_some());
         }
         let live: usize = LOCKS.iter().map(|k| self.machine.queue_len(k)).sum();
@@ -580,7 +594,14 @@ impl Sim {
         while pos < self.log.len() && self.log[pos].appended_at + self.processes[i].lag_ms <= self.now {
             let r = &self.log[pos];
             let process = &mut self.processes[i];
-            process.client.handle_record(local, &part, r.offset, Some(r.timestamp), r.key.as_deref(), r.value.as_deref());
+            process.client.handle_record(
+                local,
+                &part,
+                r.offset,
+                Some(r.timestamp),
+                r.key.as_deref(),
+                r.value.as_deref(),
+            );
             let trusted_from = process.client.trusted_from(&part).expect("joined");
             if self.mode != Mode::Racing && self.mode != Mode::Hostile && r.offset >= trusted_from {
                 let view = queues(process.client.machine(&part).expect("joined"));
@@ -651,7 +672,9 @@ impl Sim {
                 }
                 Purpose::Release(id) => {
                     let renew = self.processes[i].last_renew.remove(&id);
-                    if let Some((renew, ttl)) = renew.filter(|_| self.mode == Mode::Racing && self.rng.chance(30)) {
+                    if let Some((renew, ttl)) =
+                        renew.filter(|_| self.mode == Mode::Racing && self.rng.chance(30))
+                    {
                         // Decided before the release, sent after it, at once or after a while
                         // (a stalled thread): still valid for up to ttl after its `prev`.
                         let delay = if self.rng.chance(50) { 0 } else { self.rng.below(ttl * 2 / 3) as i64 };
@@ -797,7 +820,13 @@ impl Sim {
             1 => self.send(None, raw(lock), None, None, 2_000),
             2 => self.send(None, None, raw(r#"{"v":1,"op":"release","owner":"x","ref":1}"#), None, 2_000),
             3 => self.send(None, raw(lock), raw(r#"{"v":2,"op":"tick"}"#), None, 2_000),
-            4 => self.send(None, raw(lock), raw(r#"{"v":1,"op":"acquire","owner":"x","seq":1,"ttl":60001}"#), None, 2_000),
+            4 => self.send(
+                None,
+                raw(lock),
+                raw(r#"{"v":1,"op":"acquire","owner":"x","seq":1,"ttl":60001}"#),
+                None,
+                2_000,
+            ),
             5 => {
                 // A renew with an ancient prev: invalid for everyone.
                 let token = victim.as_ref().map_or(0, |v| v.token);
@@ -823,7 +852,12 @@ impl Sim {
                     (Some(v), Some(key)) => (v.token, key.clone()),
                     _ => (next_offset.saturating_sub(1), lock.to_owned()),
                 };
-                let op = Op::Renew { owner: "mallory".into(), r#ref: token, prev: self.max_timestamp, ttl: MAX_TTL_MS };
+                let op = Op::Renew {
+                    owner: "mallory".into(),
+                    r#ref: token,
+                    prev: self.max_timestamp,
+                    ttl: MAX_TTL_MS,
+                };
                 self.send_op(Some(&key), &op);
             }
             9 if hostile => {
@@ -854,26 +888,19 @@ fn replay(log: &[LogRecord], first: Offset) -> Vec<(Offset, Event)> {
 
 /// Every queue, request by request.
 fn queues(machine: &Machine) -> BTreeMap<String, Vec<Request>> {
-    machine
-        .keys()
-        .map(|key| (key.to_owned(), machine.queue(key).cloned().collect()))
-        .collect()
+    machine.keys().map(|key| (key.to_owned(), machine.queue(key).cloned().collect())).collect()
 }
 
 /// The first offset whose timestamp is at or after `target` (Kafka's offsetsForTimes).
 fn offset_for_time(log: &[LogRecord], target: LogTime) -> usize {
-    log.iter()
-        .position(|r| r.timestamp >= target)
-        .unwrap_or(log.len())
+    log.iter().position(|r| r.timestamp >= target).unwrap_or(log.len())
 }
 
 /// Joiners whose first own record is `j` (a client's record) agree with the full replay on
 /// every queue from `j` on. Returns how many joiners were checked with a non-zero start, or
 /// the first disagreement.
 fn check_joiners(log: &[LogRecord], window: LogTime, rng: &mut Rng) -> Result<usize, String> {
-    let own: Vec<usize> = (0..log.len())
-        .filter(|&i| log[i].sender.is_some())
-        .collect();
+    let own: Vec<usize> = (0..log.len()).filter(|&i| log[i].sender.is_some()).collect();
     if own.is_empty() {
         return Ok(0);
     }
@@ -907,7 +934,6 @@ fn check_joiners(log: &[LogRecord], window: LogTime, rng: &mut Rng) -> Result<us
     }
     Ok(mid_log)
 }
-
 
 fn check_scenario(scenario: &Scenario) -> Sim {
     let sim = Sim::run(scenario);
@@ -988,20 +1014,9 @@ proptest! {
 
 #[derive(Debug, Clone)]
 enum RawOp {
-    Acquire {
-        owner: u8,
-        ttl: u64,
-    },
-    Renew {
-        owner: u8,
-        back: u8,
-        prev_back: i64,
-        ttl: u64,
-    },
-    Release {
-        owner: u8,
-        back: u8,
-    },
+    Acquire { owner: u8, ttl: u64 },
+    Renew { owner: u8, back: u8, prev_back: i64, ttl: u64 },
+    Release { owner: u8, back: u8 },
     Tick,
     Junk(Vec<u8>),
 }
@@ -1097,7 +1112,6 @@ proptest! {
     }
 }
 
-
 /// Runs `n` deterministic scenarios of `mode` and sums what they exercised.
 fn coverage_of(mode: Mode, n: usize) -> (Coverage, Vec<u64>) {
     let mut total = Coverage::default();
@@ -1115,7 +1129,9 @@ fn coverage_of(mode: Mode, n: usize) -> (Coverage, Vec<u64>) {
         total.view_checks += c.view_checks;
         total.trust_lapses += c.trust_lapses;
         let s = sim.machine.stats();
-        for (slot, value) in stats.iter_mut().zip([s.grants, s.expiries, s.malformed, s.releases, s.renews, s.records]) {
+        for (slot, value) in
+            stats.iter_mut().zip([s.grants, s.expiries, s.malformed, s.releases, s.renews, s.records])
+        {
             *slot += value;
         }
         let mut rng = Rng(scenario.seed);

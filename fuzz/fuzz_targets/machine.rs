@@ -47,21 +47,10 @@ fn records(data: &[u8]) -> (Offset, Vec<Input>) {
             0 | 1 => (key, Some(encode_value(&Op::Acquire { owner, seq: 1, ttl }))),
             2 | 3 => {
                 let prev = time - i64::from(bytes.u16().unwrap_or(0));
-                let op = Op::Renew {
-                    owner,
-                    r#ref: back(a / 3),
-                    prev,
-                    ttl,
-                };
+                let op = Op::Renew { owner, r#ref: back(a / 3), prev, ttl };
                 (key, Some(encode_value(&op)))
             }
-            4 => (
-                key,
-                Some(encode_value(&Op::Release {
-                    owner,
-                    r#ref: back(a / 3),
-                })),
-            ),
+            4 => (key, Some(encode_value(&Op::Release { owner, r#ref: back(a / 3) }))),
             5 => (None, Some(encode_value(&Op::Tick))),
             6 => {
                 let len = usize::from(b % 32).min(bytes.0.len());
@@ -121,10 +110,7 @@ fn replay(first: Offset, input: &[Input]) -> Vec<Event> {
         let clock = machine.clock().unwrap_or(i64::MIN);
         for key in KEYS {
             let key = std::str::from_utf8(key).unwrap_or_default();
-            assert_eq!(
-                machine.holder(key).map(|r| r.token),
-                holders.get(key).copied()
-            );
+            assert_eq!(machine.holder(key).map(|r| r.token), holders.get(key).copied());
             for request in machine.queue(key) {
                 assert!(clock <= request.deadline(), "request outlived its lease");
             }

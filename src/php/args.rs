@@ -114,12 +114,19 @@ impl<'a> FromZval<'a> for OptionalSeconds {
 /// PHP's numeric strings ("1.5", " 2 "); Rust's parser would also take "inf" and "nan".
 fn numeric(s: &str) -> Option<f64> {
     let t = s.trim();
-    let plain = !t.is_empty() && t.chars().all(|c| c.is_ascii_digit() || matches!(c, '.' | '-' | '+' | 'e' | 'E'));
+    let plain =
+        !t.is_empty() && t.chars().all(|c| c.is_ascii_digit() || matches!(c, '.' | '-' | '+' | 'e' | 'E'));
     plain.then(|| t.parse().ok()).flatten()
 }
 
 /// Unpacks an argument, throwing what PHP would throw for it.
-pub fn take<T>(value: Result<T, ArgProblem>, function: &str, position: u32, name: &str, expected: &str) -> Result<T, PhpException> {
+pub fn take<T>(
+    value: Result<T, ArgProblem>,
+    function: &str,
+    position: u32,
+    name: &str,
+    expected: &str,
+) -> Result<T, PhpException> {
     value.map_err(|problem| match problem {
         ArgProblem::WrongType(given) => PhpException::new(
             format!("DistributedLock::{function}(): Argument #{position} (${name}) must be of type {expected}, {given} given"),

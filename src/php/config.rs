@@ -40,7 +40,10 @@ impl<'a> FromZval<'a> for ConfigArray {
                 let key = match key {
                     ArrayKey::String(s) => Ok(s),
                     ArrayKey::Str(s) => Ok(s.to_owned()),
-                    ArrayKey::ZendString(s) => Ok(s.as_str().map(str::to_owned).unwrap_or_else(|_| String::from_utf8_lossy(s.as_bytes()).into_owned())),
+                    ArrayKey::ZendString(s) => Ok(s
+                        .as_str()
+                        .map(str::to_owned)
+                        .unwrap_or_else(|_| String::from_utf8_lossy(s.as_bytes()).into_owned())),
                     ArrayKey::Long(i) => Err(i.to_string()),
                 };
                 (key, convert(value))
@@ -84,7 +87,9 @@ impl ConfigArray {
                     LockError::Config(format!("option names must be strings, integer key {k} given"))
                 })?;
                 let value = value.clone().map_err(|t| {
-                    LockError::Config(format!("option '{key}' must be a string, int, float or bool, {t} given"))
+                    LockError::Config(format!(
+                        "option '{key}' must be a string, int, float or bool, {t} given"
+                    ))
                 })?;
                 Ok((key, value))
             })
@@ -113,7 +118,8 @@ pub fn register_ini_entries(module_number: i32) {
     let mut entries: Vec<IniEntryDef> = DEFAULT_SETTINGS
         .iter()
         .map(|(option, default)| {
-            let entry = IniEntryDef::new(leak(ini_name(option)), leak(default.to_string()), IniEntryPermission::All);
+            let entry =
+                IniEntryDef::new(leak(ini_name(option)), leak(default.to_string()), IniEntryPermission::All);
             // A new value is validated: `ini_set()` of a bad value returns false and keeps the
             // old one; an entry with a handler can also be `ini_restore()`d.
             IniEntryDef { on_modify: Some(on_modify), ..entry }
@@ -145,7 +151,8 @@ unsafe extern "C" fn on_modify(
             Ok(_) => true,
             Err(e) => {
                 // Not silent: a bad php.ini line or ini_set() says why it was refused.
-                let kind = if stage == ZEND_INI_STAGE_STARTUP { ErrorType::CoreWarning } else { ErrorType::Warning };
+                let kind =
+                    if stage == ZEND_INI_STAGE_STARTUP { ErrorType::CoreWarning } else { ErrorType::Warning };
                 php_error(&kind, &format!("{e}; the setting keeps its previous value"));
                 false
             }

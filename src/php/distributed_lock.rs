@@ -38,7 +38,8 @@ impl DistributedLock {
         take(config.0.clone().map(|_| ()), "__construct", 2, "config", "array")?;
         let defaults = php(defaults())?;
         let entries = php(config.entries())?;
-        let handle = php(LockHandle::open(&topic, &entries, &defaults))?.with_interrupt_check(engine_interrupted);
+        let handle =
+            php(LockHandle::open(&topic, &entries, &defaults))?.with_interrupt_check(engine_interrupted);
         Ok(DistributedLock { handle })
     }
 

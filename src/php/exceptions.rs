@@ -68,7 +68,10 @@ pub fn register() -> ext_php_rs::error::Result<()> {
         ("DistributedLockLostException", register_lost),
     ];
     for (name, registration) in children {
-        ClassBuilder::new(name).extends((base, "DistributedLockException")).registration(registration).register()?;
+        ClassBuilder::new(name)
+            .extends((base, "DistributedLockException"))
+            .registration(registration)
+            .register()?;
     }
     Ok(())
 }

@@ -448,12 +448,8 @@ impl Client {
 
     /// Withdraws every request (end of a PHP request, shutdown).
     pub fn release_all(&mut self, now: LocalTime) {
-        let ids: Vec<RequestId> = self
-            .requests
-            .iter()
-            .filter(|(_, r)| r.phase != Phase::Cancelled)
-            .map(|(id, _)| *id)
-            .collect();
+        let ids: Vec<RequestId> =
+            self.requests.iter().filter(|(_, r)| r.phase != Phase::Cancelled).map(|(id, _)| *id).collect();
         for id in ids {
             self.withdraw(now, id);
         }
@@ -564,11 +560,8 @@ impl Client {
             Ok(Placement { log_time: None, .. }) => self.fail_join(&partition, Failure::CreateTime),
             Ok(Placement { offset, log_time: Some(t0) }) => {
                 let state = self.partitions.get_mut(&partition).expect("found above");
-                state.join = Join::LookingUp {
-                    placement: offset,
-                    window_start: t0 - JOIN_WINDOW_MS,
-                    claimed: false,
-                };
+                state.join =
+                    Join::LookingUp { placement: offset, window_start: t0 - JOIN_WINDOW_MS, claimed: false };
             }
             Err(e) => self.fail_join(&partition, Failure::JoinNotWritten(e)),
         }
@@ -579,9 +572,10 @@ impl Client {
     pub fn handle_send_error(&mut self, now: LocalTime, transmit: &Transmit, error: String) {
         match transmit.purpose {
             Purpose::Acquire(id) => {
-                let joining = self.partitions.get(&transmit.partition).is_some_and(
-                    |s| matches!(s.join, Join::Placing { record, .. } if record == transmit.id),
-                );
+                let joining = self
+                    .partitions
+                    .get(&transmit.partition)
+                    .is_some_and(|s| matches!(s.join, Join::Placing { record, .. } if record == transmit.id));
                 if joining {
                     self.fail_join(&transmit.partition, Failure::JoinNotWritten(error));
                 } else if let Some(request) = self.requests.get_mut(&id) {
@@ -670,7 +664,13 @@ impl Client {
             let release = self.releases.get_mut(&id).expect("listed above");
             release.retry_at = None;
             let (partition, key, token) = (release.partition.clone(), release.key.clone(), release.token);
-            let record = self.push_transmit(partition, Some(key), release_op(&self.owner, token), Purpose::Release(id), true);
+            let record = self.push_transmit(
+                partition,
+                Some(key),
+                release_op(&self.owner, token),
+                Purpose::Release(id),
+                true,
+            );
             self.releases.get_mut(&id).expect("listed above").record = record;
             self.stats.releases_resent += 1;
         }
@@ -774,7 +774,9 @@ impl Client {
 
     fn is_head(&self, request: &OwnRequest, token: Offset) -> bool {
         let machine = self.partitions.get(&request.partition).and_then(|p| p.machine.as_ref());
-        machine.and_then(|m| m.holder(&request.key)).is_some_and(|h| h.token == token && h.owner == self.owner)
+        machine
+            .and_then(|m| m.holder(&request.key))
+            .is_some_and(|h| h.token == token && h.owner == self.owner)
     }
 
     fn send_acquire(&mut self, now: LocalTime, id: RequestId, report: bool) -> TransmitId {

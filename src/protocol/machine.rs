@@ -239,12 +239,7 @@ impl Machine {
 
     /// Applies one record already decoded (or rejected). A hand-built record that breaks a
     /// limit decoding enforces is treated as malformed, exactly as its encoding would be.
-    pub fn handle_decoded(
-        &mut self,
-        offset: Offset,
-        timestamp: LogTime,
-        record: Result<Record, Reject>,
-    ) {
+    pub fn handle_decoded(&mut self, offset: Offset, timestamp: LogTime, record: Result<Record, Reject>) {
         self.stats.records += 1;
         let increasing = match self.last_offset {
             Some(last) => offset > last,
@@ -298,8 +293,7 @@ impl Machine {
     /// The offset after the last record handled (`first_offset` before any): where to resume
     /// consuming.
     pub fn next_offset(&self) -> Offset {
-        self.last_offset
-            .map_or(self.first_offset, |last| last.saturating_add(1))
+        self.last_offset.map_or(self.first_offset, |last| last.saturating_add(1))
     }
 
     /// The holder of a lock: the head of its queue.
@@ -319,10 +313,7 @@ impl Machine {
 
     /// The live requests of a lock, head (holder) first.
     pub fn queue(&self, key: &str) -> impl Iterator<Item = &Request> + '_ {
-        self.queues
-            .get(key)
-            .into_iter()
-            .flat_map(|queue| queue.requests.values())
+        self.queues.get(key).into_iter().flat_map(|queue| queue.requests.values())
     }
 
     /// How many requests wait in a lock's queue, holder included.
@@ -343,9 +334,7 @@ impl Machine {
     /// The smallest log time at which some live request expires (`last_alive + ttl + 1`):
     /// once the client believes broker time has passed it, it produces a `tick`.
     pub fn next_expiry(&self) -> Option<LogTime> {
-        self.deadlines
-            .first()
-            .map(|(deadline, _)| deadline.saturating_add(1))
+        self.deadlines.first().map(|(deadline, _)| deadline.saturating_add(1))
     }
 
     /// `last_alive + ttl` of a live request: the last log time at which it is alive.
@@ -385,11 +374,7 @@ impl Machine {
             self.deadlines.pop_first();
             if let Some((key, request)) = self.remove(token, clock) {
                 self.stats.expiries += 1;
-                self.events.push_back(Event::Expired {
-                    key: key.clone(),
-                    token,
-                    owner: request.owner,
-                });
+                self.events.push_back(Event::Expired { key: key.clone(), token, owner: request.owner });
                 touch(touched, key);
             }
         }
@@ -428,33 +413,14 @@ impl Machine {
     fn insert(&mut self, key: &str, request: Request) {
         self.deadlines.insert((request.deadline(), request.token));
         self.keys_by_token.insert(request.token, key.to_owned());
-        self.queues
-            .entry(key.to_owned())
-            .or_default()
-            .requests
-            .insert(request.token, request);
+        self.queues.entry(key.to_owned()).or_default().requests.insert(request.token, request);
     }
 
-    fn apply(
-        &mut self,
-        offset: Offset,
-        clock: LogTime,
-        key: String,
-        op: Op,
-        touched: &mut Vec<String>,
-    ) {
+    fn apply(&mut self, offset: Offset, clock: LogTime, key: String, op: Op, touched: &mut Vec<String>) {
         match op {
             Op::Acquire { owner, seq, ttl } => {
                 self.stats.acquires += 1;
-                self.insert(
-                    &key,
-                    Request {
-                        token: offset,
-                        owner: owner.clone(),
-                        ttl,
-                        last_alive: clock,
-                    },
-                );
+                self.insert(&key, Request { token: offset, owner: owner.clone(), ttl, last_alive: clock });
                 self.events.push_back(Event::Enqueued {
                     key: key.clone(),
                     token: offset,
@@ -464,16 +430,10 @@ impl Machine {
                 });
                 touch(touched, key);
             }
-            Op::Renew {
-                owner,
-                r#ref: token,
-                prev,
-                ttl,
-            } => self.renew(offset, clock, key, owner, token, prev, ttl, touched),
-            Op::Release {
-                owner,
-                r#ref: token,
-            } => self.release(offset, clock, key, owner, token, touched),
+            Op::Renew { owner, r#ref: token, prev, ttl } => {
+                self.renew(offset, clock, key, owner, token, prev, ttl, touched)
+            }
+            Op::Release { owner, r#ref: token } => self.release(offset, clock, key, owner, token, touched),
             Op::Tick => self.stats.ticks += 1,
         }
     }
@@ -499,10 +459,8 @@ impl Machine {
                 return self.ignore_op(offset, Ignored::RenewWrongKey);
             }
             Some(_) => {
-                let Some(request) = self
-                    .queues
-                    .get_mut(&key)
-                    .and_then(|queue| queue.requests.get_mut(&token))
+                let Some(request) =
+                    self.queues.get_mut(&key).and_then(|queue| queue.requests.get_mut(&token))
                 else {
                     return self.ignore_op(offset, Ignored::RenewUnknown);
                 };
@@ -527,25 +485,12 @@ impl Machine {
                 }
                 // A mid-log joiner learning of a request whose acquire lies before its window.
                 self.stats.resurrections += 1;
-                self.insert(
-                    &key,
-                    Request {
-                        token,
-                        owner: owner.clone(),
-                        ttl,
-                        last_alive: clock,
-                    },
-                );
+                self.insert(&key, Request { token, owner: owner.clone(), ttl, last_alive: clock });
                 touch(touched, key.clone());
             }
         }
         self.stats.renews += 1;
-        self.events.push_back(Event::Renewed {
-            key,
-            token,
-            owner,
-            alive_at: clock,
-        });
+        self.events.push_back(Event::Renewed { key, token, owner, alive_at: clock });
     }
 
     fn release(
@@ -565,19 +510,13 @@ impl Machine {
         if *live_key != key {
             return self.ignore_op(offset, Ignored::ReleaseWrongKey);
         }
-        let owner_matches = self
-            .request(&key, token)
-            .is_some_and(|request| request.owner == owner);
+        let owner_matches = self.request(&key, token).is_some_and(|request| request.owner == owner);
         if !owner_matches {
             return self.ignore_op(offset, Ignored::ReleaseWrongOwner);
         }
         if let Some((key, request)) = self.remove(token, clock) {
             self.stats.releases += 1;
-            self.events.push_back(Event::Released {
-                key: key.clone(),
-                token,
-                owner: request.owner,
-            });
+            self.events.push_back(Event::Released { key: key.clone(), token, owner: request.owner });
             touch(touched, key);
         }
     }
@@ -595,12 +534,7 @@ impl Machine {
                 let owner = head.owner.clone();
                 queue.granted = Some(token);
                 self.stats.grants += 1;
-                self.events.push_back(Event::Granted {
-                    key: key.clone(),
-                    token,
-                    owner,
-                    at: offset,
-                });
+                self.events.push_back(Event::Granted { key: key.clone(), token, owner, at: offset });
             }
         }
     }

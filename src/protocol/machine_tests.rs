@@ -5,27 +5,15 @@ use super::*;
 const K: &str = "lock";
 
 fn acquire(owner: &str, seq: u64, ttl: u64) -> Op {
-    Op::Acquire {
-        owner: owner.into(),
-        seq,
-        ttl,
-    }
+    Op::Acquire { owner: owner.into(), seq, ttl }
 }
 
 fn renew(owner: &str, token: Offset, prev: LogTime, ttl: u64) -> Op {
-    Op::Renew {
-        owner: owner.into(),
-        r#ref: token,
-        prev,
-        ttl,
-    }
+    Op::Renew { owner: owner.into(), r#ref: token, prev, ttl }
 }
 
 fn release(owner: &str, token: Offset) -> Op {
-    Op::Release {
-        owner: owner.into(),
-        r#ref: token,
-    }
+    Op::Release { owner: owner.into(), r#ref: token }
 }
 
 /// Feeds one record through the wire encoding and returns the events it caused.
@@ -43,12 +31,7 @@ fn holder(m: &Machine, key: &str) -> Option<Offset> {
 }
 
 fn granted(key: &str, token: Offset, owner: &str, at: Offset) -> Event {
-    Event::Granted {
-        key: key.into(),
-        token,
-        owner: owner.into(),
-        at,
-    }
+    Event::Granted { key: key.into(), token, owner: owner.into(), at }
 }
 
 fn ignored(offset: Offset, reason: Ignored) -> Event {
@@ -62,13 +45,7 @@ fn acquire_on_free_lock_is_granted_at_once() {
     assert_eq!(
         events,
         vec![
-            Event::Enqueued {
-                key: K.into(),
-                token: 0,
-                owner: "a".into(),
-                seq: 1,
-                alive_at: 100
-            },
+            Event::Enqueued { key: K.into(), token: 0, owner: "a".into(), seq: 1, alive_at: 100 },
             granted(K, 0, "a", 0),
         ]
     );
@@ -90,14 +67,7 @@ fn queue_is_fifo_and_release_grants_next_at_that_record() {
     let events = feed(&mut m, 3, 103, Some(K), &release("a", 0));
     assert_eq!(
         events,
-        vec![
-            Event::Released {
-                key: K.into(),
-                token: 0,
-                owner: "a".into()
-            },
-            granted(K, 1, "b", 3),
-        ]
+        vec![Event::Released { key: K.into(), token: 0, owner: "a".into() }, granted(K, 1, "b", 3),]
     );
     // A waiter leaving does not change the holder: no grant.
     let events = feed(&mut m, 4, 104, Some(K), &release("c", 2));
@@ -142,13 +112,7 @@ fn timestamps_going_backwards_do_not_move_the_clock_back() {
     let events = feed(&mut m, 1, 900, Some(K), &acquire("b", 1, 50));
     assert_eq!(m.clock(), Some(1_000));
     // The request is stamped with the log clock, not the record's own older timestamp.
-    assert!(matches!(
-        events[0],
-        Event::Enqueued {
-            alive_at: 1_000,
-            ..
-        }
-    ));
+    assert!(matches!(events[0], Event::Enqueued { alive_at: 1_000, .. }));
     assert_eq!(m.deadline_of(K, 1), Some(1_050));
     // A renew with prev = its record's timestamp (900) is valid only while clock <= 950.
     let events = feed(&mut m, 2, 960, Some(K), &renew("b", 1, 900, 50));
@@ -204,11 +168,7 @@ fn renew_with_prev_too_old_is_invalid_even_for_a_live_request() {
     // Still alive (deadline 190), but the sender's prev (80) + ttl < clock: stale writer.
     let events = feed(&mut m, 2, 150, Some(K), &renew("a", 0, 80, 50));
     assert_eq!(events, vec![ignored(2, Ignored::RenewInvalid)]);
-    assert_eq!(
-        m.deadline_of(K, 0),
-        Some(190),
-        "an invalid renew changes nothing"
-    );
+    assert_eq!(m.deadline_of(K, 0), Some(190), "an invalid renew changes nothing");
     // prev + ttl == clock is still valid.
     let events = feed(&mut m, 3, 190, Some(K), &renew("a", 0, 140, 50));
     assert!(matches!(events[0], Event::Renewed { alive_at: 190, .. }));
@@ -261,22 +221,14 @@ fn mid_log_joiner_inserts_requests_acquired_before_its_window() {
     assert_eq!(
         events,
         vec![
-            Event::Renewed {
-                key: K.into(),
-                token: 70,
-                owner: "b".into(),
-                alive_at: 5_010
-            },
+            Event::Renewed { key: K.into(), token: 70, owner: "b".into(), alive_at: 5_010 },
             granted(K, 70, "b", 101),
         ]
     );
     // An earlier request slots in ahead of it, at its own position.
     let events = feed(&mut m, 102, 5_020, Some(K), &renew("a", 40, 5_000, 50));
     assert_eq!(events[1], granted(K, 40, "a", 102));
-    assert_eq!(
-        m.queue(K).map(|r| r.token).collect::<Vec<_>>(),
-        vec![40, 70, 100]
-    );
+    assert_eq!(m.queue(K).map(|r| r.token).collect::<Vec<_>>(), vec![40, 70, 100]);
     assert_eq!(m.stats().resurrections, 2);
     // Refs at or after the first offset are never inserted by a renew.
     let events = feed(&mut m, 103, 5_021, Some(K), &renew("a", 101, 5_000, 50));
@@ -294,14 +246,7 @@ fn waiter_expiring_does_not_change_the_holder() {
     feed(&mut m, 1, 100, Some(K), &acquire("b", 1, 10));
     feed(&mut m, 2, 100, Some(K), &acquire("c", 1, 500));
     let events = feed(&mut m, 3, 200, None, &Op::Tick);
-    assert_eq!(
-        events,
-        vec![Event::Expired {
-            key: K.into(),
-            token: 1,
-            owner: "b".into()
-        }]
-    );
+    assert_eq!(events, vec![Event::Expired { key: K.into(), token: 1, owner: "b".into() }]);
     assert_eq!(holder(&m, K), Some(0));
     // When the holder goes, the grant skips the expired waiter.
     let events = feed(&mut m, 4, 201, Some(K), &release("a", 0));
@@ -332,17 +277,8 @@ fn holder_expiring_with_waiters_grants_the_next_at_that_record() {
     assert_eq!(
         events,
         vec![
-            Event::Expired {
-                key: K.into(),
-                token: 0,
-                owner: "a".into()
-            },
-            Event::Renewed {
-                key: K.into(),
-                token: 2,
-                owner: "c".into(),
-                alive_at: 151
-            },
+            Event::Expired { key: K.into(), token: 0, owner: "a".into() },
+            Event::Renewed { key: K.into(), token: 2, owner: "c".into(), alive_at: 151 },
             granted(K, 1, "b", 3),
         ]
     );
@@ -368,10 +304,7 @@ fn tombstones_are_dropped_after_max_ttl() {
     feed(&mut m, 1, 110, Some(K), &release("a", 0));
     assert!(m.is_tombstoned(0));
     feed(&mut m, 2, 110 + max_ttl, None, &Op::Tick);
-    assert!(
-        m.is_tombstoned(0),
-        "kept while clock <= removal + MAX_TTL_MS"
-    );
+    assert!(m.is_tombstoned(0), "kept while clock <= removal + MAX_TTL_MS");
     feed(&mut m, 3, 111 + max_ttl, None, &Op::Tick);
     assert!(!m.is_tombstoned(0));
     assert_eq!(m.tombstone_count(), 0);
@@ -389,20 +322,11 @@ fn empty_and_oversized_identifiers_are_malformed() {
     let mut m = Machine::new(0);
     let long = "k".repeat(MAX_IDENTIFIER_BYTES + 1);
     let events = feed(&mut m, 0, 100, Some(""), &acquire("a", 1, 50));
-    assert_eq!(
-        events,
-        vec![ignored(0, Ignored::Malformed(Reject::EmptyKey))]
-    );
+    assert_eq!(events, vec![ignored(0, Ignored::Malformed(Reject::EmptyKey))]);
     let events = feed(&mut m, 1, 100, Some(&long), &acquire("a", 1, 50));
-    assert_eq!(
-        events,
-        vec![ignored(1, Ignored::Malformed(Reject::KeyTooLong))]
-    );
+    assert_eq!(events, vec![ignored(1, Ignored::Malformed(Reject::KeyTooLong))]);
     let events = feed(&mut m, 2, 100, None, &acquire("a", 1, 50));
-    assert_eq!(
-        events,
-        vec![ignored(2, Ignored::Malformed(Reject::NullKey))]
-    );
+    assert_eq!(events, vec![ignored(2, Ignored::Malformed(Reject::NullKey))]);
     assert_eq!(m.lock_count(), 0);
     assert_eq!(m.stats().malformed, 3);
 }
@@ -416,21 +340,14 @@ fn malformed_records_move_the_clock_and_expire() {
     assert_eq!(
         drain(&mut m),
         vec![
-            Event::Expired {
-                key: K.into(),
-                token: 0,
-                owner: "a".into()
-            },
+            Event::Expired { key: K.into(), token: 0, owner: "a".into() },
             ignored(2, Ignored::Malformed(Reject::NotJson)),
             granted(K, 1, "b", 2),
         ]
     );
     assert_eq!(m.clock(), Some(151));
     m.handle_record(3, 152, None, None);
-    assert_eq!(
-        drain(&mut m),
-        vec![ignored(3, Ignored::Malformed(Reject::NullValue))]
-    );
+    assert_eq!(drain(&mut m), vec![ignored(3, Ignored::Malformed(Reject::NullValue))]);
     let stats = m.stats();
     assert_eq!((stats.records, stats.malformed, stats.ignored), (4, 2, 0));
 }
@@ -444,61 +361,17 @@ fn every_reject_reason_reaches_the_event_stream() {
         (Some(b"k"), None, Reject::NullValue),
         (Some(b"k"), Some(b"{"), Reject::NotJson),
         (Some(b"k"), Some(b"[]"), Reject::NotObject),
-        (
-            Some(b"k"),
-            Some(br#"{"v":1,"v":1}"#),
-            Reject::DuplicateField("v"),
-        ),
-        (
-            Some(b"k"),
-            Some(br#"{"v":1,"op":"tick","x":0}"#),
-            Reject::UnknownField,
-        ),
-        (
-            Some(b"k"),
-            Some(br#"{"op":"tick"}"#),
-            Reject::MissingField("v"),
-        ),
-        (
-            Some(b"k"),
-            Some(br#"{"v":1,"op":[]}"#),
-            Reject::WrongType("op"),
-        ),
-        (
-            Some(b"k"),
-            Some(br#"{"v":9,"op":"tick"}"#),
-            Reject::BadVersion,
-        ),
-        (
-            Some(b"k"),
-            Some(br#"{"v":1,"op":"grab"}"#),
-            Reject::UnknownOp,
-        ),
-        (
-            None,
-            Some(br#"{"v":1,"op":"release","owner":"a","ref":1}"#),
-            Reject::NullKey,
-        ),
-        (
-            Some(&[0xff]),
-            Some(br#"{"v":1,"op":"release","owner":"a","ref":1}"#),
-            Reject::KeyNotUtf8,
-        ),
-        (
-            Some(b""),
-            Some(br#"{"v":1,"op":"release","owner":"a","ref":1}"#),
-            Reject::EmptyKey,
-        ),
-        (
-            Some(b"k"),
-            Some(br#"{"v":1,"op":"release","owner":"","ref":1}"#),
-            Reject::OwnerInvalid,
-        ),
-        (
-            Some(b"k"),
-            Some(br#"{"v":1,"op":"release","owner":"a","ref":-1}"#),
-            Reject::NegativeRef,
-        ),
+        (Some(b"k"), Some(br#"{"v":1,"v":1}"#), Reject::DuplicateField("v")),
+        (Some(b"k"), Some(br#"{"v":1,"op":"tick","x":0}"#), Reject::UnknownField),
+        (Some(b"k"), Some(br#"{"op":"tick"}"#), Reject::MissingField("v")),
+        (Some(b"k"), Some(br#"{"v":1,"op":[]}"#), Reject::WrongType("op")),
+        (Some(b"k"), Some(br#"{"v":9,"op":"tick"}"#), Reject::BadVersion),
+        (Some(b"k"), Some(br#"{"v":1,"op":"grab"}"#), Reject::UnknownOp),
+        (None, Some(br#"{"v":1,"op":"release","owner":"a","ref":1}"#), Reject::NullKey),
+        (Some(&[0xff]), Some(br#"{"v":1,"op":"release","owner":"a","ref":1}"#), Reject::KeyNotUtf8),
+        (Some(b""), Some(br#"{"v":1,"op":"release","owner":"a","ref":1}"#), Reject::EmptyKey),
+        (Some(b"k"), Some(br#"{"v":1,"op":"release","owner":"","ref":1}"#), Reject::OwnerInvalid),
+        (Some(b"k"), Some(br#"{"v":1,"op":"release","owner":"a","ref":-1}"#), Reject::NegativeRef),
         (
             Some(b"k"),
             Some(br#"{"v":1,"op":"acquire","owner":"a","seq":1,"ttl":60001}"#),
@@ -508,18 +381,10 @@ fn every_reject_reason_reaches_the_event_stream() {
     let mut m = Machine::new(0);
     for (offset, (key, value, reason)) in junk.into_iter().enumerate() {
         m.handle_record(offset as Offset, 100, key, value);
-        assert_eq!(
-            drain(&mut m),
-            vec![ignored(offset as Offset, Ignored::Malformed(reason))]
-        );
+        assert_eq!(drain(&mut m), vec![ignored(offset as Offset, Ignored::Malformed(reason))]);
     }
     let long_key = vec![b'k'; MAX_IDENTIFIER_BYTES + 1];
-    m.handle_record(
-        100,
-        100,
-        Some(&long_key),
-        Some(&encode_value(&release("a", 1))),
-    );
+    m.handle_record(100, 100, Some(&long_key), Some(&encode_value(&release("a", 1))));
     m.handle_record(101, 100, Some(b"k"), Some(&vec![b' '; MAX_VALUE_BYTES + 1]));
     let reasons: Vec<Event> = drain(&mut m);
     assert_eq!(
@@ -534,20 +399,11 @@ fn every_reject_reason_reaches_the_event_stream() {
 #[test]
 fn hand_built_records_are_held_to_the_decoder_limits() {
     let mut m = Machine::new(0);
-    let record = Record {
-        key: Some(K.into()),
-        op: acquire("a", 1, MAX_TTL_MS + 1),
-    };
+    let record = Record { key: Some(K.into()), op: acquire("a", 1, MAX_TTL_MS + 1) };
     m.handle_decoded(0, 100, Ok(record));
-    assert_eq!(
-        drain(&mut m),
-        vec![ignored(0, Ignored::Malformed(Reject::TtlOutOfRange))]
-    );
+    assert_eq!(drain(&mut m), vec![ignored(0, Ignored::Malformed(Reject::TtlOutOfRange))]);
     m.handle_decoded(1, 100, Err(Reject::UnknownOp));
-    assert_eq!(
-        drain(&mut m),
-        vec![ignored(1, Ignored::Malformed(Reject::UnknownOp))]
-    );
+    assert_eq!(drain(&mut m), vec![ignored(1, Ignored::Malformed(Reject::UnknownOp))]);
 }
 
 #[test]
@@ -556,11 +412,7 @@ fn offsets_must_increase() {
     // Before the first offset.
     let events = feed(&mut m, 4, 100, Some(K), &acquire("a", 1, 50));
     assert_eq!(events, vec![ignored(4, Ignored::OffsetNotIncreasing)]);
-    assert_eq!(
-        m.clock(),
-        None,
-        "an out-of-order record does not move the clock"
-    );
+    assert_eq!(m.clock(), None, "an out-of-order record does not move the clock");
     feed(&mut m, 5, 100, Some(K), &acquire("a", 1, 50));
     // A duplicate delivery, even with a later timestamp, changes nothing.
     let events = feed(&mut m, 5, 1_000, Some(K), &release("a", 5));
@@ -592,45 +444,24 @@ fn next_expiry_tracks_the_earliest_live_deadline() {
 #[test]
 fn extreme_timestamps_do_not_overflow() {
     let mut m = Machine::new(0);
-    feed(
-        &mut m,
-        0,
-        i64::MAX - 10,
-        Some(K),
-        &acquire("a", 1, MAX_TTL_MS),
-    );
+    feed(&mut m, 0, i64::MAX - 10, Some(K), &acquire("a", 1, MAX_TTL_MS));
     assert_eq!(m.deadline_of(K, 0), Some(i64::MAX));
     assert_eq!(m.next_expiry(), Some(i64::MAX));
-    feed(
-        &mut m,
-        1,
-        i64::MAX,
-        Some(K),
-        &renew("a", 0, i64::MAX, MAX_TTL_MS),
-    );
+    feed(&mut m, 1, i64::MAX, Some(K), &renew("a", 0, i64::MAX, MAX_TTL_MS));
     feed(&mut m, 2, i64::MIN, None, &Op::Tick);
     assert_eq!(holder(&m, K), Some(0));
     let mut m = Machine::new(i64::MAX);
     feed(&mut m, i64::MAX, i64::MIN, Some(K), &acquire("a", 1, 1));
     assert_eq!(m.next_offset(), i64::MAX);
     let events = feed(&mut m, i64::MAX, 0, Some(K), &acquire("a", 1, 1));
-    assert_eq!(
-        events,
-        vec![ignored(i64::MAX, Ignored::OffsetNotIncreasing)]
-    );
+    assert_eq!(events, vec![ignored(i64::MAX, Ignored::OffsetNotIncreasing)]);
 }
 
 #[test]
 fn ten_thousand_locks_expire_in_one_tick() {
     let mut m = Machine::new(0);
     for i in 0..10_000 {
-        feed(
-            &mut m,
-            i,
-            100,
-            Some(&format!("lock-{i}")),
-            &acquire("a", 1, 50),
-        );
+        feed(&mut m, i, 100, Some(&format!("lock-{i}")), &acquire("a", 1, 50));
     }
     assert_eq!(m.lock_count(), 10_000);
     let events = feed(&mut m, 10_000, 151, None, &Op::Tick);

@@ -82,13 +82,13 @@ pub const MAX_VALUE_BYTES: usize = 2048;
 pub const JOIN_WINDOW_MS: i64 = MAX_TTL_MS as i64 + JOIN_MARGIN_MS;
 
 pub use client::{
-    Client, ClientStats, Failure, LocalTime, OwnRequestInfo, PartitionId, Placement, Purpose,
-    RequestId, Status, Transmit, TransmitId, Withdrawn, MIN_TICK_INTERVAL, RELEASE_RETRY_BACKOFF,
-    RENEW_DIVISOR, TRUST_MARGIN_DIVISOR,
+    Client, ClientStats, Failure, LocalTime, OwnRequestInfo, PartitionId, Placement, Purpose, RequestId,
+    Status, Transmit, TransmitId, Withdrawn, MIN_TICK_INTERVAL, RELEASE_RETRY_BACKOFF, RENEW_DIVISOR,
+    TRUST_MARGIN_DIVISOR,
 };
 pub use machine::{Event, Ignored, Machine, Request, Stats};
 pub use partition::{murmur2, partition_for};
 pub use record::{
-    decode_record, encode_record, encode_value, validate_identifier, validate_op, validate_record,
-    Op, Record, Reject,
+    decode_record, encode_record, encode_value, validate_identifier, validate_op, validate_record, Op,
+    Record, Reject,
 };

@@ -156,9 +156,7 @@ pub fn validate_identifier(id: &str) -> Result<(), Reject> {
 pub fn validate_op(op: &Op) -> Result<(), Reject> {
     let (owner, ttl, reference) = match op {
         Op::Acquire { owner, ttl, .. } => (owner, Some(*ttl), None),
-        Op::Renew {
-            owner, r#ref, ttl, ..
-        } => (owner, Some(*ttl), Some(*r#ref)),
+        Op::Renew { owner, r#ref, ttl, .. } => (owner, Some(*ttl), Some(*r#ref)),
         Op::Release { owner, r#ref } => (owner, None, Some(*r#ref)),
         Op::Tick => return Ok(()),
     };
@@ -210,27 +208,15 @@ struct WireValue<'a> {
 ///
 /// This does not check limits; use [`encode_record`] to refuse what decoders would reject.
 pub fn encode_value(op: &Op) -> Vec<u8> {
-    let mut wire = WireValue {
-        v: 1,
-        op: op.name(),
-        owner: None,
-        seq: None,
-        reference: None,
-        prev: None,
-        ttl: None,
-    };
+    let mut wire =
+        WireValue { v: 1, op: op.name(), owner: None, seq: None, reference: None, prev: None, ttl: None };
     match op {
         Op::Acquire { owner, seq, ttl } => {
             wire.owner = Some(owner);
             wire.seq = Some(*seq);
             wire.ttl = Some(*ttl);
         }
-        Op::Renew {
-            owner,
-            r#ref,
-            prev,
-            ttl,
-        } => {
+        Op::Renew { owner, r#ref, prev, ttl } => {
             wire.owner = Some(owner);
             wire.reference = Some(*r#ref);
             wire.prev = Some(*prev);
@@ -250,10 +236,7 @@ pub fn encode_value(op: &Op) -> Vec<u8> {
 /// Encodes a record's value after checking everything a decoder checks (key, owner, ttl,
 /// ref, value size), so a client never produces a record that replayers would skip.
 pub fn encode_record(key: Option<&str>, op: &Op) -> Result<Vec<u8>, Reject> {
-    validate_record(&Record {
-        key: key.map(str::to_owned),
-        op: op.clone(),
-    })?;
+    validate_record(&Record { key: key.map(str::to_owned), op: op.clone() })?;
     let value = encode_value(op);
     if value.len() > MAX_VALUE_BYTES {
         return Err(Reject::ValueTooLarge);
@@ -282,10 +265,7 @@ pub fn decode_record(key: Option<&[u8]>, value: Option<&[u8]>) -> Result<Record,
     let key = key.ok_or(Reject::NullKey)?;
     let key = std::str::from_utf8(key).map_err(|_| Reject::KeyNotUtf8)?;
     validate_identifier(key)?;
-    Ok(Record {
-        key: Some(key.to_owned()),
-        op,
-    })
+    Ok(Record { key: Some(key.to_owned()), op })
 }
 
 /// Every field name any op has; a name outside this list is rejected before anything else.
@@ -300,10 +280,7 @@ impl Fields {
     fn collect(raw: Vec<(String, Value)>) -> Result<Self, Reject> {
         let mut entries: Vec<(&'static str, Value)> = Vec::with_capacity(raw.len());
         for (name, value) in raw {
-            let known = KNOWN_FIELDS
-                .iter()
-                .find(|known| **known == name)
-                .ok_or(Reject::UnknownField)?;
+            let known = KNOWN_FIELDS.iter().find(|known| **known == name).ok_or(Reject::UnknownField)?;
             if entries.iter().any(|(seen, _)| seen == known) {
                 return Err(Reject::DuplicateField(known));
             }
@@ -333,10 +310,8 @@ impl Fields {
             "tick" => &[],
             _ => return Err(Reject::UnknownOp),
         };
-        let extra = self
-            .entries
-            .iter()
-            .any(|(field, _)| *field != "v" && *field != "op" && !allowed.contains(field));
+        let extra =
+            self.entries.iter().any(|(field, _)| *field != "v" && *field != "op" && !allowed.contains(field));
         if extra {
             return Err(Reject::UnknownField);
         }
@@ -349,26 +324,17 @@ impl Fields {
             "renew" => Op::Renew {
                 owner: self.owner()?,
                 r#ref: self.reference()?,
-                prev: self
-                    .get("prev")?
-                    .as_i64()
-                    .ok_or(Reject::WrongType("prev"))?,
+                prev: self.get("prev")?.as_i64().ok_or(Reject::WrongType("prev"))?,
                 ttl: self.ttl()?,
             },
-            "release" => Op::Release {
-                owner: self.owner()?,
-                r#ref: self.reference()?,
-            },
+            "release" => Op::Release { owner: self.owner()?, r#ref: self.reference()? },
             _ => Op::Tick,
         };
         Ok(op)
     }
 
     fn owner(&self) -> Result<String, Reject> {
-        let owner = self
-            .get("owner")?
-            .as_str()
-            .ok_or(Reject::WrongType("owner"))?;
+        let owner = self.get("owner")?.as_str().ok_or(Reject::WrongType("owner"))?;
         if owner.is_empty() || owner.len() > MAX_OWNER_BYTES {
             return Err(Reject::OwnerInvalid);
         }
@@ -470,34 +436,19 @@ mod tests {
     }
 
     fn acquire(owner: &str, seq: u64, ttl: u64) -> Op {
-        Op::Acquire {
-            owner: owner.into(),
-            seq,
-            ttl,
-        }
+        Op::Acquire { owner: owner.into(), seq, ttl }
     }
 
     #[test]
     fn encodes_exactly_the_model_shape() {
         let cases = [
+            (acquire("c1", 3, 250), r#"{"v":1,"op":"acquire","owner":"c1","seq":3,"ttl":250}"#),
             (
-                acquire("c1", 3, 250),
-                r#"{"v":1,"op":"acquire","owner":"c1","seq":3,"ttl":250}"#,
-            ),
-            (
-                Op::Renew {
-                    owner: "c1".into(),
-                    r#ref: 17,
-                    prev: 1234,
-                    ttl: 250,
-                },
+                Op::Renew { owner: "c1".into(), r#ref: 17, prev: 1234, ttl: 250 },
                 r#"{"v":1,"op":"renew","owner":"c1","ref":17,"prev":1234,"ttl":250}"#,
             ),
             (
-                Op::Release {
-                    owner: "c1".into(),
-                    r#ref: 17,
-                },
+                Op::Release { owner: "c1".into(), r#ref: 17 },
                 r#"{"v":1,"op":"release","owner":"c1","ref":17}"#,
             ),
             (Op::Tick, r#"{"v":1,"op":"tick"}"#),
@@ -512,12 +463,7 @@ mod tests {
     #[test]
     fn round_trips_awkward_strings_and_extreme_integers() {
         let owner = "o\"w\\n\u{0}e\u{1f512}r";
-        let op = Op::Renew {
-            owner: owner.into(),
-            r#ref: i64::MAX,
-            prev: i64::MIN,
-            ttl: MAX_TTL_MS,
-        };
+        let op = Op::Renew { owner: owner.into(), r#ref: i64::MAX, prev: i64::MIN, ttl: MAX_TTL_MS };
         let value = encode_record(Some("k\u{0}ey"), &op).unwrap();
         let record = decode_record(Some("k\u{0}ey".as_bytes()), Some(&value)).unwrap();
         assert_eq!(record.op, op);
@@ -539,10 +485,8 @@ mod tests {
     #[test]
     fn rejects_every_malformed_kind() {
         let long_key = "k".repeat(MAX_IDENTIFIER_BYTES + 1);
-        let long_owner = format!(
-            r#"{{"v":1,"op":"release","owner":"{}","ref":1}}"#,
-            "o".repeat(MAX_OWNER_BYTES + 1)
-        );
+        let long_owner =
+            format!(r#"{{"v":1,"op":"release","owner":"{}","ref":1}}"#, "o".repeat(MAX_OWNER_BYTES + 1));
         let huge = format!(r#"{{"v":1,"op":"tick"{}}}"#, " ".repeat(MAX_VALUE_BYTES));
         let k = Some("lock");
         let cases: Vec<(Option<&str>, &str, Reject)> = vec![
@@ -556,151 +500,47 @@ mod tests {
             (k, "\"tick\"", Reject::NotObject),
             (k, "12", Reject::NotObject),
             (k, "true", Reject::NotObject),
-            (
-                k,
-                r#"{"v":1,"v":1,"op":"tick"}"#,
-                Reject::DuplicateField("v"),
-            ),
-            (
-                k,
-                r#"{"v":1,"op":"release","owner":"a","ref":1,"ref":2}"#,
-                Reject::DuplicateField("ref"),
-            ),
+            (k, r#"{"v":1,"v":1,"op":"tick"}"#, Reject::DuplicateField("v")),
+            (k, r#"{"v":1,"op":"release","owner":"a","ref":1,"ref":2}"#, Reject::DuplicateField("ref")),
             (k, r#"{"v":1,"op":"tick","x":1}"#, Reject::UnknownField),
-            (
-                k,
-                r#"{"v":1,"op":"tick","owner":"a"}"#,
-                Reject::UnknownField,
-            ),
-            (
-                k,
-                r#"{"v":1,"op":"acquire","owner":"a","seq":1,"ttl":5,"ref":1}"#,
-                Reject::UnknownField,
-            ),
+            (k, r#"{"v":1,"op":"tick","owner":"a"}"#, Reject::UnknownField),
+            (k, r#"{"v":1,"op":"acquire","owner":"a","seq":1,"ttl":5,"ref":1}"#, Reject::UnknownField),
             (k, r#"{"op":"tick"}"#, Reject::MissingField("v")),
             (k, r#"{"v":1}"#, Reject::MissingField("op")),
-            (
-                k,
-                r#"{"v":1,"op":"acquire","seq":1,"ttl":5}"#,
-                Reject::MissingField("owner"),
-            ),
-            (
-                k,
-                r#"{"v":1,"op":"acquire","owner":"a","ttl":5}"#,
-                Reject::MissingField("seq"),
-            ),
-            (
-                k,
-                r#"{"v":1,"op":"acquire","owner":"a","seq":1}"#,
-                Reject::MissingField("ttl"),
-            ),
-            (
-                k,
-                r#"{"v":1,"op":"renew","owner":"a","ref":1,"ttl":5}"#,
-                Reject::MissingField("prev"),
-            ),
-            (
-                k,
-                r#"{"v":1,"op":"release","owner":"a"}"#,
-                Reject::MissingField("ref"),
-            ),
+            (k, r#"{"v":1,"op":"acquire","seq":1,"ttl":5}"#, Reject::MissingField("owner")),
+            (k, r#"{"v":1,"op":"acquire","owner":"a","ttl":5}"#, Reject::MissingField("seq")),
+            (k, r#"{"v":1,"op":"acquire","owner":"a","seq":1}"#, Reject::MissingField("ttl")),
+            (k, r#"{"v":1,"op":"renew","owner":"a","ref":1,"ttl":5}"#, Reject::MissingField("prev")),
+            (k, r#"{"v":1,"op":"release","owner":"a"}"#, Reject::MissingField("ref")),
             (k, r#"{"v":2,"op":"tick"}"#, Reject::BadVersion),
             (k, r#"{"v":1.0,"op":"tick"}"#, Reject::BadVersion),
             (k, r#"{"v":"1","op":"tick"}"#, Reject::BadVersion),
             (k, r#"{"v":1,"op":7}"#, Reject::WrongType("op")),
             (k, r#"{"v":1,"op":"steal"}"#, Reject::UnknownOp),
             (k, r#"{"v":1,"op":"Tick"}"#, Reject::UnknownOp),
-            (
-                k,
-                r#"{"v":1,"op":"acquire","owner":1,"seq":1,"ttl":5}"#,
-                Reject::WrongType("owner"),
-            ),
-            (
-                k,
-                r#"{"v":1,"op":"acquire","owner":"a","seq":-1,"ttl":5}"#,
-                Reject::WrongType("seq"),
-            ),
-            (
-                k,
-                r#"{"v":1,"op":"acquire","owner":"a","seq":1.5,"ttl":5}"#,
-                Reject::WrongType("seq"),
-            ),
-            (
-                k,
-                r#"{"v":1,"op":"acquire","owner":"a","seq":1e3,"ttl":5}"#,
-                Reject::WrongType("seq"),
-            ),
+            (k, r#"{"v":1,"op":"acquire","owner":1,"seq":1,"ttl":5}"#, Reject::WrongType("owner")),
+            (k, r#"{"v":1,"op":"acquire","owner":"a","seq":-1,"ttl":5}"#, Reject::WrongType("seq")),
+            (k, r#"{"v":1,"op":"acquire","owner":"a","seq":1.5,"ttl":5}"#, Reject::WrongType("seq")),
+            (k, r#"{"v":1,"op":"acquire","owner":"a","seq":1e3,"ttl":5}"#, Reject::WrongType("seq")),
             (
                 k,
                 r#"{"v":1,"op":"acquire","owner":"a","seq":18446744073709551616,"ttl":5}"#,
                 Reject::WrongType("seq"),
             ),
-            (
-                k,
-                r#"{"v":1,"op":"acquire","owner":"a","seq":1,"ttl":"5"}"#,
-                Reject::WrongType("ttl"),
-            ),
-            (
-                k,
-                r#"{"v":1,"op":"acquire","owner":"a","seq":1,"ttl":5.0}"#,
-                Reject::WrongType("ttl"),
-            ),
-            (
-                k,
-                r#"{"v":1,"op":"acquire","owner":"a","seq":1,"ttl":0}"#,
-                Reject::TtlOutOfRange,
-            ),
-            (
-                k,
-                r#"{"v":1,"op":"acquire","owner":"a","seq":1,"ttl":-5}"#,
-                Reject::TtlOutOfRange,
-            ),
-            (
-                k,
-                r#"{"v":1,"op":"acquire","owner":"a","seq":1,"ttl":60001}"#,
-                Reject::TtlOutOfRange,
-            ),
-            (
-                k,
-                r#"{"v":1,"op":"acquire","owner":"","seq":1,"ttl":5}"#,
-                Reject::OwnerInvalid,
-            ),
+            (k, r#"{"v":1,"op":"acquire","owner":"a","seq":1,"ttl":"5"}"#, Reject::WrongType("ttl")),
+            (k, r#"{"v":1,"op":"acquire","owner":"a","seq":1,"ttl":5.0}"#, Reject::WrongType("ttl")),
+            (k, r#"{"v":1,"op":"acquire","owner":"a","seq":1,"ttl":0}"#, Reject::TtlOutOfRange),
+            (k, r#"{"v":1,"op":"acquire","owner":"a","seq":1,"ttl":-5}"#, Reject::TtlOutOfRange),
+            (k, r#"{"v":1,"op":"acquire","owner":"a","seq":1,"ttl":60001}"#, Reject::TtlOutOfRange),
+            (k, r#"{"v":1,"op":"acquire","owner":"","seq":1,"ttl":5}"#, Reject::OwnerInvalid),
             (k, long_owner.as_str(), Reject::OwnerInvalid),
-            (
-                k,
-                r#"{"v":1,"op":"release","owner":"a","ref":-1}"#,
-                Reject::NegativeRef,
-            ),
-            (
-                k,
-                r#"{"v":1,"op":"release","owner":"a","ref":"1"}"#,
-                Reject::WrongType("ref"),
-            ),
-            (
-                k,
-                r#"{"v":1,"op":"release","owner":"a","ref":9223372036854775808}"#,
-                Reject::WrongType("ref"),
-            ),
-            (
-                k,
-                r#"{"v":1,"op":"renew","owner":"a","ref":1,"prev":null,"ttl":5}"#,
-                Reject::WrongType("prev"),
-            ),
-            (
-                None,
-                r#"{"v":1,"op":"release","owner":"a","ref":1}"#,
-                Reject::NullKey,
-            ),
-            (
-                Some(""),
-                r#"{"v":1,"op":"release","owner":"a","ref":1}"#,
-                Reject::EmptyKey,
-            ),
-            (
-                Some(long_key.as_str()),
-                r#"{"v":1,"op":"release","owner":"a","ref":1}"#,
-                Reject::KeyTooLong,
-            ),
+            (k, r#"{"v":1,"op":"release","owner":"a","ref":-1}"#, Reject::NegativeRef),
+            (k, r#"{"v":1,"op":"release","owner":"a","ref":"1"}"#, Reject::WrongType("ref")),
+            (k, r#"{"v":1,"op":"release","owner":"a","ref":9223372036854775808}"#, Reject::WrongType("ref")),
+            (k, r#"{"v":1,"op":"renew","owner":"a","ref":1,"prev":null,"ttl":5}"#, Reject::WrongType("prev")),
+            (None, r#"{"v":1,"op":"release","owner":"a","ref":1}"#, Reject::NullKey),
+            (Some(""), r#"{"v":1,"op":"release","owner":"a","ref":1}"#, Reject::EmptyKey),
+            (Some(long_key.as_str()), r#"{"v":1,"op":"release","owner":"a","ref":1}"#, Reject::KeyTooLong),
         ];
         for (key, value, expected) in cases {
             assert_eq!(decode(key, value), Err(expected), "{value}");
@@ -709,16 +549,10 @@ mod tests {
         }
         assert_eq!(decode_record(Some(b"k"), None), Err(Reject::NullValue));
         assert_eq!(
-            decode_record(
-                Some(&[b'k', 0xc3]),
-                Some(br#"{"v":1,"op":"release","owner":"a","ref":1}"#)
-            ),
+            decode_record(Some(&[b'k', 0xc3]), Some(br#"{"v":1,"op":"release","owner":"a","ref":1}"#)),
             Err(Reject::KeyNotUtf8)
         );
-        assert_eq!(
-            decode_record(Some(b"k"), Some(&[b'{', 0xff, b'}'])),
-            Err(Reject::NotJson)
-        );
+        assert_eq!(decode_record(Some(b"k"), Some(&[b'{', 0xff, b'}'])), Err(Reject::NotJson));
     }
 
     #[test]
@@ -728,12 +562,7 @@ mod tests {
         let op = acquire(&max_owner, 0, MAX_TTL_MS);
         let value = encode_record(Some(&max_key), &op).unwrap();
         assert!(value.len() <= MAX_VALUE_BYTES);
-        assert_eq!(
-            decode_record(Some(max_key.as_bytes()), Some(&value))
-                .unwrap()
-                .op,
-            op
-        );
+        assert_eq!(decode_record(Some(max_key.as_bytes()), Some(&value)).unwrap().op, op);
         // Whitespace padding up to exactly the limit is still accepted.
         let mut padded = br#"{"v":1,"op":"tick"}"#.to_vec();
         padded.resize(MAX_VALUE_BYTES, b' ');
@@ -743,44 +572,20 @@ mod tests {
     #[test]
     fn identifiers() {
         assert_eq!(validate_identifier(""), Err(Reject::EmptyKey));
-        assert_eq!(
-            validate_identifier(&"x".repeat(MAX_IDENTIFIER_BYTES + 1)),
-            Err(Reject::KeyTooLong)
-        );
+        assert_eq!(validate_identifier(&"x".repeat(MAX_IDENTIFIER_BYTES + 1)), Err(Reject::KeyTooLong));
         // Multi-byte characters count in bytes, not characters.
-        assert_eq!(
-            validate_identifier(&"é".repeat(MAX_IDENTIFIER_BYTES / 2 + 1)),
-            Err(Reject::KeyTooLong)
-        );
-        assert_eq!(
-            validate_identifier(&"é".repeat(MAX_IDENTIFIER_BYTES / 2)),
-            Ok(())
-        );
+        assert_eq!(validate_identifier(&"é".repeat(MAX_IDENTIFIER_BYTES / 2 + 1)), Err(Reject::KeyTooLong));
+        assert_eq!(validate_identifier(&"é".repeat(MAX_IDENTIFIER_BYTES / 2)), Ok(()));
         assert_eq!(validate_identifier("a\u{0}b"), Ok(()));
     }
 
     #[test]
     fn encode_record_refuses_what_decoders_reject() {
-        assert_eq!(
-            encode_record(None, &acquire("a", 1, 5)),
-            Err(Reject::NullKey)
-        );
-        assert_eq!(
-            encode_record(Some(""), &acquire("a", 1, 5)),
-            Err(Reject::EmptyKey)
-        );
-        assert_eq!(
-            encode_record(Some("k"), &acquire("", 1, 5)),
-            Err(Reject::OwnerInvalid)
-        );
-        assert_eq!(
-            encode_record(Some("k"), &acquire("a", 1, 0)),
-            Err(Reject::TtlOutOfRange)
-        );
-        let release = Op::Release {
-            owner: "a".into(),
-            r#ref: -3,
-        };
+        assert_eq!(encode_record(None, &acquire("a", 1, 5)), Err(Reject::NullKey));
+        assert_eq!(encode_record(Some(""), &acquire("a", 1, 5)), Err(Reject::EmptyKey));
+        assert_eq!(encode_record(Some("k"), &acquire("", 1, 5)), Err(Reject::OwnerInvalid));
+        assert_eq!(encode_record(Some("k"), &acquire("a", 1, 0)), Err(Reject::TtlOutOfRange));
+        let release = Op::Release { owner: "a".into(), r#ref: -3 };
         assert_eq!(encode_record(Some("k"), &release), Err(Reject::NegativeRef));
         assert!(encode_record(None, &Op::Tick).is_ok());
     }

@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use crate::protocol::{partition_for, validate_identifier, Offset, MAX_IDENTIFIER_BYTES};
 use crate::session::error::{LockError, LockResult};
-use crate::session::options::{parse_options, display_float, validate_topic, ClientSettings, ConfigValue, Defaults, LockOptions};
+use crate::session::options::{
+    display_float, parse_options, validate_topic, ClientSettings, ConfigValue, Defaults, LockOptions,
+};
 use crate::session::registry::session_for;
 use crate::session::session::{never_interrupted, Grant, InterruptCheck, Session, Wait};
 
@@ -35,7 +37,11 @@ const FOREVER_SECONDS: f64 = 1e9;
 impl LockHandle {
     /// Validates the topic and options, connects (lazily shared per process), and checks the
     /// topic, creating it if allowed.
-    pub fn open(topic: &str, entries: &[(String, ConfigValue)], defaults: &Defaults) -> LockResult<LockHandle> {
+    pub fn open(
+        topic: &str,
+        entries: &[(String, ConfigValue)],
+        defaults: &Defaults,
+    ) -> LockResult<LockHandle> {
         validate_topic(topic)?;
         let (settings, options) = parse_options(entries, defaults)?;
         let session = session_for(&settings, &options)?;
@@ -76,7 +82,11 @@ impl LockHandle {
     pub fn acquire(&mut self, identifier: &str, timeout: Option<f64>) -> LockResult<bool> {
         let wait = match timeout {
             None => Wait::Forever,
-            Some(t) if t.is_nan() => return Err(LockError::Argument("timeout must be a number of seconds or null, NAN given".into())),
+            Some(t) if t.is_nan() => {
+                return Err(LockError::Argument(
+                    "timeout must be a number of seconds or null, NAN given".into(),
+                ))
+            }
             Some(t) if t < 0.0 => {
                 return Err(LockError::Argument(format!(
                     "timeout must not be negative, {} given; use null to wait forever",
@@ -109,7 +119,14 @@ impl LockHandle {
             )));
         }
         let partition = partition_for(identifier.as_bytes(), self.partitions as u32);
-        let granted = self.session.acquire(&self.topic, partition, identifier, self.options.ttl, wait, self.interrupted)?;
+        let granted = self.session.acquire(
+            &self.topic,
+            partition,
+            identifier,
+            self.options.ttl,
+            wait,
+            self.interrupted,
+        )?;
         match granted {
             Some(grant) => {
                 self.holds.insert(identifier.to_owned(), Hold { grant, depth: 1 });
@@ -203,5 +220,6 @@ fn check_identifier(identifier: &str) -> LockResult<()> {
         )));
     }
     // The protocol's own check stays the authority (the same rule decodes records).
-    validate_identifier(identifier).map_err(|reason| LockError::Argument(format!("invalid lock identifier: {reason}")))
+    validate_identifier(identifier)
+        .map_err(|reason| LockError::Argument(format!("invalid lock identifier: {reason}")))
 }

@@ -184,7 +184,12 @@ impl Clients {
 
     /// `offsetsForTimes`: the first offset of `partition` whose timestamp is at or after `time`;
     /// `None` if there is none.
-    pub fn offset_for_time(&self, partition: &PartitionId, time: i64, timeout: Duration) -> Result<Option<i64>, String> {
+    pub fn offset_for_time(
+        &self,
+        partition: &PartitionId,
+        time: i64,
+        timeout: Duration,
+    ) -> Result<Option<i64>, String> {
         let mut query = TopicPartitionList::new();
         query
             .add_partition_offset(&partition.topic, partition.partition, Offset::Offset(time))
@@ -214,7 +219,12 @@ impl Clients {
 
     /// Returns the partition count of `topic`, creating it with LogAppendTime first when it is
     /// missing and `options.create_topic` allows.
-    pub fn ensure_topic(&self, settings: &ClientSettings, topic: &str, options: &LockOptions) -> LockResult<i32> {
+    pub fn ensure_topic(
+        &self,
+        settings: &ClientSettings,
+        topic: &str,
+        options: &LockOptions,
+    ) -> LockResult<i32> {
         ensure_topic(&self.consumer, settings, topic, options)
     }
 
@@ -299,7 +309,9 @@ fn base_config(settings: &ClientSettings) -> ClientConfig {
 fn config_error(e: KafkaError) -> LockError {
     match e {
         // librdkafka's description already names the property and the value.
-        KafkaError::ClientConfig(_, description, _, _) => LockError::Config(format!("invalid librdkafka option: {}", description.trim())),
+        KafkaError::ClientConfig(_, description, _, _) => {
+            LockError::Config(format!("invalid librdkafka option: {}", description.trim()))
+        }
         KafkaError::ClientCreation(msg) => LockError::Config(format!("invalid librdkafka option: {msg}")),
         other => LockError::Config(format!("invalid librdkafka option: {other}")),
     }
@@ -395,13 +407,13 @@ fn ensure_topic(
 
 fn create_topic(settings: &ClientSettings, topic: &str, options: &LockOptions) -> LockResult<()> {
     let admin: AdminClient<DefaultClientContext> = base_config(settings).create().map_err(config_error)?;
-    let new_topic = NewTopic::new(topic, options.partitions, TopicReplication::Fixed(options.replication_factor))
-        .set("message.timestamp.type", "LogAppendTime")
-        .set("cleanup.policy", "delete");
+    let new_topic =
+        NewTopic::new(topic, options.partitions, TopicReplication::Fixed(options.replication_factor))
+            .set("message.timestamp.type", "LogAppendTime")
+            .set("cleanup.policy", "delete");
     let admin_options = AdminOptions::new().operation_timeout(Some(options.operation_timeout));
-    let results = futures_executor::block_on(admin.create_topics([&new_topic], &admin_options)).map_err(|e| {
-        LockError::Connection(format!("cannot create topic '{topic}': {e}"))
-    })?;
+    let results = futures_executor::block_on(admin.create_topics([&new_topic], &admin_options))
+        .map_err(|e| LockError::Connection(format!("cannot create topic '{topic}': {e}")))?;
     for result in results {
         match result {
             Ok(_) => {}

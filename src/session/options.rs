@@ -260,13 +260,18 @@ fn property_string(key: &str, value: &ConfigValue) -> LockResult<String> {
         ConfigValue::Str(s) => Ok(s.clone()),
         ConfigValue::Int(i) => Ok(i.to_string()),
         ConfigValue::Bool(b) => Ok(b.to_string()),
-        ConfigValue::Float(_) => Err(LockError::Config(format!(
-            "option '{key}' must be a string or an int, float given"
-        ))),
+        ConfigValue::Float(_) => {
+            Err(LockError::Config(format!("option '{key}' must be a string or an int, float given")))
+        }
     }
 }
 
-fn apply_lock_option(options: &mut LockOptions, key: &str, value: &ConfigValue, what: &str) -> LockResult<()> {
+fn apply_lock_option(
+    options: &mut LockOptions,
+    key: &str,
+    value: &ConfigValue,
+    what: &str,
+) -> LockResult<()> {
     match key {
         OPTION_TTL => {
             let max = MAX_TTL_MS as f64 / 1000.0;
@@ -305,9 +310,10 @@ fn number(value: &ConfigValue, what: &str) -> LockResult<f64> {
     match value {
         ConfigValue::Int(i) => Ok(*i as f64),
         ConfigValue::Float(f) => Ok(*f),
-        ConfigValue::Str(s) => s.trim().parse::<f64>().map_err(|_| {
-            LockError::Config(format!("{what} must be a number, '{s}' given"))
-        }),
+        ConfigValue::Str(s) => s
+            .trim()
+            .parse::<f64>()
+            .map_err(|_| LockError::Config(format!("{what} must be a number, '{s}' given"))),
         ConfigValue::Bool(_) => Err(LockError::Config(format!("{what} must be a number, bool given"))),
     }
 }
@@ -326,13 +332,19 @@ fn seconds(value: &ConfigValue, what: &str, min: f64, max: f64) -> LockResult<Du
 fn integer(value: &ConfigValue, what: &str, min: i64, max: i64) -> LockResult<i64> {
     let i = match value {
         ConfigValue::Int(i) => *i,
-        ConfigValue::Str(s) => s.trim().parse::<i64>().map_err(|_| {
-            LockError::Config(format!("{what} must be an integer, '{s}' given"))
-        })?,
+        ConfigValue::Str(s) => s
+            .trim()
+            .parse::<i64>()
+            .map_err(|_| LockError::Config(format!("{what} must be an integer, '{s}' given")))?,
         ConfigValue::Float(f) => {
-            return Err(LockError::Config(format!("{what} must be an integer, float {} given", display_float(*f))))
+            return Err(LockError::Config(format!(
+                "{what} must be an integer, float {} given",
+                display_float(*f)
+            )))
         }
-        ConfigValue::Bool(_) => return Err(LockError::Config(format!("{what} must be an integer, bool given"))),
+        ConfigValue::Bool(_) => {
+            return Err(LockError::Config(format!("{what} must be an integer, bool given")))
+        }
     };
     if i < min || i > max {
         return Err(LockError::Config(format!("{what} must be between {min} and {max}, {i} given")));
@@ -351,7 +363,9 @@ fn boolean(value: &ConfigValue, what: &str) -> LockResult<bool> {
             _ => Err(LockError::Config(format!("{what} must be a bool, '{s}' given"))),
         },
         ConfigValue::Int(i) => Err(LockError::Config(format!("{what} must be a bool, int {i} given"))),
-        ConfigValue::Float(f) => Err(LockError::Config(format!("{what} must be a bool, float {} given", display_float(*f)))),
+        ConfigValue::Float(f) => {
+            Err(LockError::Config(format!("{what} must be a bool, float {} given", display_float(*f))))
+        }
     }
 }
 
@@ -399,7 +413,12 @@ mod tests {
     fn lock_options_are_range_checked() {
         let (_, o) = parse(&[("lock.ttl", ConfigValue::Float(2.5))]).unwrap();
         assert_eq!(o.ttl, Duration::from_millis(2500));
-        for bad in [ConfigValue::Float(f64::NAN), ConfigValue::Int(0), ConfigValue::Int(61), ConfigValue::Str("x".into())] {
+        for bad in [
+            ConfigValue::Float(f64::NAN),
+            ConfigValue::Int(0),
+            ConfigValue::Int(61),
+            ConfigValue::Str("x".into()),
+        ] {
             let err = parse(&[("lock.ttl", bad)]).unwrap_err();
             assert!(err.to_string().starts_with("option 'lock.ttl' must be"), "{err}");
         }

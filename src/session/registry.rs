@@ -34,7 +34,9 @@ fn abandon_inherited(list: &mut Vec<Arc<Session>>) {
 pub fn session_for(settings: &ClientSettings, options: &LockOptions) -> LockResult<Arc<Session>> {
     let mut list = sessions();
     abandon_inherited(&mut list);
-    if let Some(s) = list.iter().find(|s| s.settings() == settings && s.operation_timeout() == options.operation_timeout) {
+    if let Some(s) =
+        list.iter().find(|s| s.settings() == settings && s.operation_timeout() == options.operation_timeout)
+    {
         return Ok(s.clone());
     }
     let session = Arc::new(Session::connect(settings.clone(), options)?);

@@ -117,10 +117,8 @@ pub struct Session {
 /// enough to tell sessions apart (a collision would need the same pid at the same ns).
 fn new_owner(pid: u32) -> String {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or(0);
+    let nanos =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
     let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
     let host: String =
         host.trim().chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-').take(40).collect();
@@ -407,9 +405,9 @@ impl Session {
                  topic is treated as lost. Never change the partition count of a lock topic \
                  with live locks."
             )),
-            Failure::JoinNotWritten(e) => {
-                LockError::Connection(format!("cannot write to topic '{topic}' partition {p} at {brokers}: {e}"))
-            }
+            Failure::JoinNotWritten(e) => LockError::Connection(format!(
+                "cannot write to topic '{topic}' partition {p} at {brokers}: {e}"
+            )),
             Failure::JoinNotAcknowledged => LockError::Connection(format!(
                 "no acknowledgement from the brokers at {brokers} within {:.1} s \
                  (lock.operation_timeout)",

@@ -216,9 +216,7 @@ fn floor(args: &Args) -> Result<()> {
     let consumer = consumer(&brokers)?;
     wait_for_leaders(&consumer, &topic)?;
     let mut assignment = TopicPartitionList::new();
-    assignment
-        .add_partition_offset(&topic, 0, Offset::End)
-        .map_err(|e| e.to_string())?;
+    assignment.add_partition_offset(&topic, 0, Offset::End).map_err(|e| e.to_string())?;
     consumer.assign(&assignment).map_err(|e| format!("cannot assign: {e}"))?;
 
     // The producer's delivery reports are served by their own thread, as the extension's
@@ -408,7 +406,9 @@ fn fill(args: &Args) -> Result<()> {
         .fetch_watermarks(&topic, 0, Duration::from_secs(10))
         .map_err(|e| format!("cannot read the offsets of '{topic}': {e}"))?;
     if low != high || high != 0 {
-        return Err(format!("topic '{topic}' is not empty (offsets {low}..{high}): fill wants a fresh topic"));
+        return Err(format!(
+            "topic '{topic}' is not empty (offsets {low}..{high}): fill wants a fresh topic"
+        ));
     }
     // One dead owner's acquire/release pairs: acquire at offset 2k, its release at 2k+1 (one
     // idempotent producer keeps the order, and the topic is fresh, so offsets are known).
@@ -424,7 +424,9 @@ fn fill(args: &Args) -> Result<()> {
         loop {
             match producer.send(BaseRecord::to(&topic).partition(0).key(&key).payload(&value)) {
                 Ok(()) => break,
-                Err((e, _)) if e.rdkafka_error_code() == Some(rdkafka::types::RDKafkaErrorCode::QueueFull) => {
+                Err((e, _))
+                    if e.rdkafka_error_code() == Some(rdkafka::types::RDKafkaErrorCode::QueueFull) =>
+                {
                     producer.poll(Duration::from_millis(10));
                 }
                 Err((e, _)) => return Err(format!("cannot produce: {e}")),
@@ -453,7 +455,8 @@ fn delete(args: &Args) -> Result<()> {
     let md = consumer
         .fetch_metadata(None, Duration::from_secs(10))
         .map_err(|e| format!("cannot list topics: {e}"))?;
-    let names: Vec<String> = md.topics().iter().map(|t| t.name().to_owned()).filter(|t| t.starts_with(&prefix)).collect();
+    let names: Vec<String> =
+        md.topics().iter().map(|t| t.name().to_owned()).filter(|t| t.starts_with(&prefix)).collect();
     if names.is_empty() {
         println!("no topic starts with '{prefix}'");
         return Ok(());
@@ -464,7 +467,8 @@ fn delete(args: &Args) -> Result<()> {
     let options = AdminOptions::new().operation_timeout(Some(Duration::from_secs(30)));
     let results = futures_executor::block_on(admin.delete_topics(&refs, &options))
         .map_err(|e| format!("cannot delete topics: {e}"))?;
-    let failed: Vec<String> = results.into_iter().filter_map(|r| r.err()).map(|(t, c)| format!("{t}: {c}")).collect();
+    let failed: Vec<String> =
+        results.into_iter().filter_map(|r| r.err()).map(|(t, c)| format!("{t}: {c}")).collect();
     if !failed.is_empty() {
         return Err(format!("some topics were not deleted: {}", failed.join(", ")));
     }

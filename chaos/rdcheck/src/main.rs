@@ -71,7 +71,7 @@ fn main() {
     let mut reassigns = 0u64;
     while t0.elapsed().as_secs_f64() < secs {
         if Instant::now() >= next_send {
-            let payload = format!("{{\"v\":1,\"op\":\"tick\"}}");
+            let payload = r#"{"v":1,"op":"tick"}"#.to_string();
             if producer.send(BaseRecord::<str, str>::to(topic).partition(0).payload(&payload)).is_ok() {
                 sent += 1;
             }
@@ -102,7 +102,15 @@ fn main() {
             println!("{:8.3} REASSIGN at {}", t0.elapsed().as_secs_f64(), last_off + 1);
         }
         if Instant::now() >= next_report {
-            println!("{:8.3} STAT sent {} consumed {} last offset {} errors {} reassigns {}", t0.elapsed().as_secs_f64(), sent, got, last_off, errs, reassigns);
+            println!(
+                "{:8.3} STAT sent {} consumed {} last offset {} errors {} reassigns {}",
+                t0.elapsed().as_secs_f64(),
+                sent,
+                got,
+                last_off,
+                errs,
+                reassigns
+            );
             next_report += Duration::from_secs(1);
         }
     }

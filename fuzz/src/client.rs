@@ -1,0 +1,198 @@
+//! Drives the real client core ([`kafka_lock::protocol::Client`]) with arbitrary inputs in
+//! any order: acquires and withdrawals, records it produced (some lost, some duplicated by a
+//! stranger) and foreign records in between, delivery reports (good, failed, CreateTime),
+//! send errors, join lookups answered anywhere before the join record, and time moving in
+//! steps. Invariants: it never panics; every record it hands out decodes; a hold it trusts is
+//! the head of its machine's queue under its own owner; a trusted lease never exceeds its ttl;
+//! and nothing of a request is produced after its release (renew and release serialised).
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use kafka_lock::protocol::{
+    decode_record, encode_value, Client, LocalTime, Op, PartitionId, Placement, Purpose, RequestId, Status,
+    Transmit,
+};
+
+const KEYS: [&str; 3] = ["a", "b", "c"];
+
+struct Bytes<'a>(&'a [u8]);
+
+impl Bytes<'_> {
+    fn byte(&mut self) -> Option<u8> {
+        let (&b, rest) = self.0.split_first()?;
+        self.0 = rest;
+        Some(b)
+    }
+}
+
+struct World {
+    client: Client,
+    partition: PartitionId,
+    now: LocalTime,
+    log_time: i64,
+    /// The partition's records: (key, value).
+    log: Vec<(Option<Vec<u8>>, Vec<u8>)>,
+    /// Produced, not yet appended.
+    outbox: Vec<Transmit>,
+    /// Where the client reads next, once joined.
+    read: Option<usize>,
+    requests: Vec<RequestId>,
+    released: BTreeSet<RequestId>,
+}
+
+impl World {
+    fn drain(&mut self) {
+        while let Some(t) = self.client.poll_transmit() {
+            let record = decode_record(t.key.as_deref().map(str::as_bytes), Some(&t.value));
+            assert!(record.is_ok(), "the client produced a record replayers reject: {record:?}");
+            match t.purpose {
+                Purpose::Acquire(id) | Purpose::Renew(id) => {
+                    assert!(!self.released.contains(&id), "request {id} produced after its release")
+                }
+                Purpose::Release(id) => {
+                    self.released.insert(id);
+                }
+                Purpose::Tick => {}
+            }
+            self.outbox.push(t);
+        }
+    }
+
+    fn append(&mut self, key: Option<Vec<u8>>, value: Vec<u8>) -> i64 {
+        self.log.push((key, value));
+        (self.log.len() - 1) as i64
+    }
+
+    fn consume(&mut self) {
+        let Some(mut pos) = self.read else { return };
+        while pos < self.log.len() {
+            let (key, value) = &self.log[pos];
+            self.client.handle_record(
+                self.now,
+                &self.partition,
+                pos as i64,
+                Some(self.log_time),
+                key.as_deref(),
+                Some(value),
+            );
+            pos += 1;
+        }
+        self.read = Some(pos);
+    }
+
+    /// Returns how many trusted holds it checked.
+    fn check(&self) -> usize {
+        let mut checked = 0;
+        for &id in &self.requests {
+            let Status::Granted { token, trusted: true } = self.client.status(id, self.now) else { continue };
+            checked += 1;
+            let machine = self.client.machine(&self.partition).expect("a grant needs a machine");
+            let holder = KEYS.iter().find_map(|k| machine.holder(k).filter(|h| h.token == token));
+            let holder = holder.expect("a trusted hold is the head of its queue");
+            assert_eq!(holder.owner, self.client.owner());
+            let left = self.client.remaining(id, self.now).expect("held");
+            assert!(left <= Duration::from_millis(60_000));
+        }
+        checked
+    }
+}
+
+/// One run of the client target; returns how many trusted holds it checked (for the smoke
+/// test's coverage guard).
+pub fn run(data: &[u8]) -> usize {
+    let mut trusted_checks = 0;
+    let mut bytes = Bytes(data);
+    let mut w = World {
+        client: Client::new("me".into(), Duration::from_secs(10)),
+        partition: PartitionId::new("t", 0),
+        now: LocalTime::from_duration(Duration::from_secs(1_000)),
+        log_time: 1_700_000_000_000,
+        log: Vec::new(),
+        outbox: Vec::new(),
+        read: None,
+        requests: Vec::new(),
+        released: BTreeSet::new(),
+    };
+    while let Some(kind) = bytes.byte() {
+        let arg = bytes.byte().unwrap_or(0);
+        match kind % 10 {
+            0 => {
+                let ttl = Duration::from_millis(100 + u64::from(arg) * 200);
+                if let Ok(id) = w.client.acquire(w.now, &w.partition, KEYS[usize::from(arg % 3)], ttl) {
+                    w.requests.push(id);
+                }
+            }
+            1 => {
+                if let Some(&id) = w.requests.get(usize::from(arg) % w.requests.len().max(1)) {
+                    w.client.withdraw(w.now, id);
+                }
+            }
+            2 => {
+                // Append the oldest produced record (or lose it, or report a failure).
+                if w.outbox.is_empty() {
+                    continue;
+                }
+                let t = w.outbox.remove(0);
+                match arg % 8 {
+                    0 => {
+                        if t.report {
+                            w.client.handle_report(w.now, t.id, Err("lost".into()));
+                        }
+                    }
+                    1 => w.client.handle_send_error(w.now, &t, "queue full".into()),
+                    _ => {
+                        let offset = w.append(t.key.map(String::into_bytes), t.value);
+                        if t.report {
+                            let log_time = (arg % 8 != 2).then_some(w.log_time);
+                            w.client.handle_report(w.now, t.id, Ok(Placement { offset, log_time }));
+                        }
+                    }
+                }
+            }
+            3 => {
+                // A stranger's record, possibly copying our owner.
+                let owner = if arg & 1 == 0 { "me".to_owned() } else { "x".to_owned() };
+                let r#ref = (w.log.len() as i64 - 1 - i64::from(arg / 2 % 8)).max(0);
+                let op = match arg / 16 % 4 {
+                    0 => Op::Acquire { owner, seq: u64::from(arg % 4), ttl: 1_000 },
+                    1 => Op::Renew { owner, r#ref, prev: w.log_time, ttl: 1 + u64::from(arg) * 100 },
+                    2 => Op::Release { owner, r#ref },
+                    _ => Op::Tick,
+                };
+                let key = (op != Op::Tick).then(|| KEYS[usize::from(arg % 3)].as_bytes().to_vec());
+                w.append(key, encode_value(&op));
+            }
+            4 => {
+                if let Some(time) = w.client.take_join_lookup(&w.partition) {
+                    let _ = time;
+                    let found = (arg % 4 != 0).then(|| i64::from(arg) % (w.log.len() as i64 + 1));
+                    if let Some(start) = w.client.handle_join_start(w.now, &w.partition, found) {
+                        w.read = Some(start as usize);
+                    }
+                }
+            }
+            5 => w.consume(),
+            6 => {
+                w.now = w.now + Duration::from_millis(u64::from(arg) * 20);
+                w.log_time += i64::from(arg) * 20 - 100;
+            }
+            7 => {
+                if w.client.poll_timeout().is_some_and(|t| t <= w.now) || arg % 2 == 0 {
+                    w.client.handle_timeout(w.now);
+                }
+            }
+            8 => {
+                if let Some(&id) = w.requests.get(usize::from(arg) % w.requests.len().max(1)) {
+                    if matches!(w.client.status(id, w.now), Status::Lost | Status::Failed(_)) {
+                        w.client.forget(id);
+                    }
+                }
+            }
+            _ => w.client.release_all(w.now),
+        }
+        w.drain();
+        trusted_checks += w.check();
+    }
+    trusted_checks
+}
