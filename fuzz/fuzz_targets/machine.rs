@@ -8,23 +8,10 @@
 use std::collections::BTreeMap;
 
 use kafka_lock::protocol::{encode_value, Event, Machine, Offset, Op};
+use kafka_lock_protocol_fuzz::Bytes;
 use libfuzzer_sys::fuzz_target;
 
 const KEYS: [&[u8]; 3] = [b"a", b"b", b"c"];
-
-struct Bytes<'a>(&'a [u8]);
-
-impl Bytes<'_> {
-    fn byte(&mut self) -> Option<u8> {
-        let (&b, rest) = self.0.split_first()?;
-        self.0 = rest;
-        Some(b)
-    }
-
-    fn u16(&mut self) -> Option<u16> {
-        Some(u16::from_le_bytes([self.byte()?, self.byte()?]))
-    }
-}
 
 type Input = (Offset, i64, Option<Vec<u8>>, Option<Vec<u8>>);
 

@@ -9,22 +9,13 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
+use crate::Bytes;
 use kafka_lock::protocol::{
     decode_record, encode_value, Client, LocalTime, Op, PartitionId, Placement, Purpose, RequestId, Status,
     Transmit,
 };
 
 const KEYS: [&str; 3] = ["a", "b", "c"];
-
-struct Bytes<'a>(&'a [u8]);
-
-impl Bytes<'_> {
-    fn byte(&mut self) -> Option<u8> {
-        let (&b, rest) = self.0.split_first()?;
-        self.0 = rest;
-        Some(b)
-    }
-}
 
 struct World {
     client: Client,
