@@ -1,7 +1,8 @@
 //! Replays the test vectors of the design's independent Python model
 //! (`shared/design/model/lockmodel.py --dump DIR N`) through the Rust core: two independent
-//! implementations of the design must grant the same requests at the same offsets, and
-//! mid-log joiners must see the same holders.
+//! implementations of the design must grant the same requests at the same offsets (the
+//! machine), and mid-log joiners must see the same holders (a client core joined by the real
+//! join path: delivery report, lookup, replay).
 //!
 //! The model is vendored unchanged in `tests/model/` (see its README), so the generated
 //! comparison always runs and fails when the model is missing or fails. Vectors are generated
@@ -15,7 +16,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use kafka_lock::protocol::{Event, Ignored, Machine, Offset};
+use std::time::Duration;
+
+use kafka_lock::protocol::{Client, Event, Ignored, LocalTime, Machine, Offset, PartitionId, Placement};
 use serde_json::Value;
 
 /// How many seeds to dump from the model at test time.
@@ -121,13 +124,15 @@ fn check_vector(path: &Path) -> (usize, usize, usize) {
                 (offset, holders)
             })
             .collect();
-        let mut joiner = Machine::new(start);
+        let (mut client, partition) = joined_client(&records, start, first_own);
         for record in records.iter().filter(|r| r.offset >= start) {
-            feed(&mut joiner, record);
+            let now = LocalTime::ZERO;
+            let (key, value) = (record.key.as_deref().map(str::as_bytes), Some(record.value.as_bytes()));
+            client.handle_record(now, &partition, record.offset, Some(record.timestamp), key, value);
             if let Some(want) = expected.get(&record.offset) {
                 assert!(record.offset >= first_own);
                 assert_eq!(
-                    &holders(&joiner),
+                    &holders(client.machine(&partition).expect("joined")),
                     want,
                     "{context}: joiner from {start} (first own record {first_own}) at {}",
                     record.offset
@@ -137,6 +142,23 @@ fn check_vector(path: &Path) -> (usize, usize, usize) {
         }
     }
     (records.len(), grants.len(), checkpoints)
+}
+
+/// A client core that joined the vector's partition by the real join path: its first record
+/// is the model joiner's first own record (`first_own`, placement from the delivery report),
+/// and the offset lookup answers `start`, the model's window start.
+fn joined_client(records: &[LogRecord], start: Offset, first_own: Offset) -> (Client, PartitionId) {
+    let partition = PartitionId::new("vectors", 0);
+    let mut client = Client::new("vector-joiner".into(), Duration::from_secs(10));
+    let now = LocalTime::ZERO;
+    client.acquire(now, &partition, "joiner", Duration::from_secs(1)).expect("acquire");
+    let join = client.poll_transmit().expect("the join's record");
+    assert!(join.report, "the first record of a partition asks for its placement");
+    let log_time = records.iter().find(|r| r.offset == first_own).map(|r| r.timestamp);
+    client.handle_report(now, join.id, Ok(Placement { offset: first_own, log_time }));
+    client.take_join_lookup(&partition).expect("a lookup once placed");
+    assert_eq!(client.handle_join_start(now, &partition, Some(start)), Some(start));
+    (client, partition)
 }
 
 /// The vendored model (`tests/model/lockmodel.py`), or `KAFKA_LOCK_MODEL` to try another copy.
