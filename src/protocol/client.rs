@@ -307,6 +307,8 @@ struct PendingRelease {
     key: String,
     token: Offset,
     record: TransmitId,
+    /// When to look for its delivery report again (the driver polls the producer when it wakes).
+    check_at: LocalTime,
     retry_at: Option<LocalTime>,
     give_up: LocalTime,
 }
@@ -654,6 +656,11 @@ impl Client {
         for partition in overdue {
             self.fail_join(&partition, Failure::JoinNotAcknowledged);
         }
+        for release in self.releases.values_mut() {
+            if now >= release.check_at {
+                release.check_at = now + RELEASE_RETRY_BACKOFF;
+            }
+        }
         let retries: Vec<RequestId> = self
             .releases
             .iter()
@@ -708,9 +715,9 @@ impl Client {
             }
         }
         for release in self.releases.values() {
-            if let Some(t) = release.retry_at {
-                consider(t);
-            }
+            // An unacknowledged release is looked at again after the back-off even if no
+            // thread is woken by its report.
+            consider(release.retry_at.unwrap_or(release.check_at));
         }
         for (partition, state) in &self.partitions {
             if let Join::Placing { since, .. } = state.join {
@@ -764,6 +771,11 @@ impl Client {
         self.requests[&id].trusted_until().map(|u| u.saturating_since(now))
     }
 
+    /// Whether `partition`'s join waits for its first record's delivery report.
+    pub fn awaits_placement(&self, partition: &PartitionId) -> bool {
+        self.partitions.get(partition).is_some_and(|s| matches!(s.join, Join::Placing { .. }))
+    }
+
     /// Whether a release queued by [`Client::withdraw`] of `id` still waits for the broker's
     /// acknowledgement (it is sent again after a failure until the lease is over anyway).
     pub fn release_pending(&self, id: RequestId) -> bool {
@@ -813,7 +825,9 @@ impl Client {
         let op = release_op(&self.owner, token);
         let record = self.push_transmit(partition.clone(), Some(key.clone()), op, Purpose::Release(id), true);
         let give_up = now + ttl;
-        self.releases.insert(id, PendingRelease { partition, key, token, record, retry_at: None, give_up });
+        let check_at = now + RELEASE_RETRY_BACKOFF;
+        let release = PendingRelease { partition, key, token, record, check_at, retry_at: None, give_up };
+        self.releases.insert(id, release);
     }
 
     fn release_failed(&mut self, now: LocalTime, id: RequestId) {

@@ -39,10 +39,10 @@ fn drive(clients: &Clients, shared: &Shared, topics: &Mutex<Vec<(String, i32)>>)
         }
         let next_timer = shared.lock().poll_timeout().unwrap_or(next_partition_check);
         let sleep = next_timer.min(next_partition_check).saturating_since(now);
-        let seen = clients.wake().generation();
+        let seen = clients.consumer_wake().generation();
         let mut next = clients.poll_record();
         if next.is_none() && !shared.stop.load(Ordering::SeqCst) && !sleep.is_zero() {
-            clients.wake().wait_change(seen, sleep);
+            clients.consumer_wake().wait_change(seen, sleep);
             next = clients.poll_record();
         }
         let mut core = shared.lock();
@@ -65,9 +65,13 @@ fn drive(clients: &Clients, shared: &Shared, topics: &Mutex<Vec<(String, i32)>>)
             next = if batch < MAX_BATCH { clients.poll_record() } else { None };
         }
         core.handle_timeout(now);
-        changed |= sync(&mut core, clients, now);
+        let reports = sync(&mut core, clients, now);
         drop(core);
-        if changed {
+        if reports {
+            // A thread waiting for one of these reports sleeps on the producer's wake-up.
+            clients.producer_wake().notify();
+        }
+        if changed || reports {
             shared.changed.notify_all();
         }
     }

@@ -128,13 +128,18 @@ impl ProducerContext for DeliveryContext {
 /// polls every 100 ms, which made every flush at process exit take 100 ms).
 pub type LockProducer = BaseProducer<DeliveryContext>;
 
-/// The Kafka clients of one session and the wake-up both of their queues signal.
+/// The Kafka clients of one session and the wake-ups their queues signal.
 /// Fields drop in order: the consumer first (destroying the producer first made every process
-/// exit 100 ms slower), the wake-up last (librdkafka's callbacks point at it).
+/// exit 100 ms slower), the wake-ups last (librdkafka's callbacks point at them).
 pub struct Clients {
     consumer: BaseConsumer,
     producer: LockProducer,
-    wake: Arc<Wakeup>,
+    /// The driver sleeps on it: records and consumer errors.
+    consumer_wake: Arc<Wakeup>,
+    /// Threads waiting for a delivery report sleep on it. Kept apart from the driver's: a
+    /// shared one woke the driver for every acknowledgement, and it then took reports the PHP
+    /// thread was waiting for (measured: release p50 0.19 -> 0.30 ms).
+    producer_wake: Arc<Wakeup>,
 }
 
 impl Clients {
@@ -143,19 +148,26 @@ impl Clients {
     pub fn connect(settings: &ClientSettings, operation_timeout: Duration) -> LockResult<Clients> {
         let producer = create_producer(settings, operation_timeout)?;
         let consumer = create_consumer(settings)?;
-        let wake = Arc::new(Wakeup::default());
-        // SAFETY: `wake` is kept in the same struct and dropped after both clients.
+        let consumer_wake = Arc::new(Wakeup::default());
+        let producer_wake = Arc::new(Wakeup::default());
+        // SAFETY: the wake-ups are kept in the same struct and dropped after both clients.
         unsafe {
-            notify_on_queue(producer.client().native_ptr(), false, Arc::as_ptr(&wake));
-            notify_on_queue(consumer.client().native_ptr(), true, Arc::as_ptr(&wake));
+            notify_on_queue(producer.client().native_ptr(), false, Arc::as_ptr(&producer_wake));
+            notify_on_queue(consumer.client().native_ptr(), true, Arc::as_ptr(&consumer_wake));
         }
-        Ok(Clients { consumer, producer, wake })
+        Ok(Clients { consumer, producer, consumer_wake, producer_wake })
     }
 
-    /// Signalled when either client's queue gets something (records, delivery reports,
-    /// errors), and by [`Wakeup::notify`] callers.
-    pub fn wake(&self) -> &Wakeup {
-        &self.wake
+    /// Signalled when the consumer's queue gets something, and by whoever needs the driver to
+    /// look at the core again (a new timer, stopping).
+    pub fn consumer_wake(&self) -> &Wakeup {
+        &self.consumer_wake
+    }
+
+    /// Signalled when the producer's queue gets something (delivery reports), and by the driver
+    /// when it handed reports to the core itself.
+    pub fn producer_wake(&self) -> &Wakeup {
+        &self.producer_wake
     }
 
     /// Queues one record for producing.
@@ -234,13 +246,13 @@ impl Clients {
     pub fn flush(&self, timeout: Duration) {
         let deadline = Instant::now() + timeout;
         loop {
-            let seen = self.wake.generation();
+            let seen = self.producer_wake.generation();
             self.producer.poll(Duration::ZERO);
             let now = Instant::now();
             if self.producer.in_flight_count() == 0 || now >= deadline {
                 return;
             }
-            self.wake.wait_change(seen, (deadline - now).min(Duration::from_millis(1)));
+            self.producer_wake.wait_change(seen, (deadline - now).min(Duration::from_millis(1)));
         }
     }
 

@@ -210,7 +210,7 @@ impl Session {
         let after = core.poll_timeout();
         drop(core);
         if after.is_some_and(|a| before.is_none_or(|b| a < b)) {
-            self.inner.clients.wake().notify();
+            self.inner.clients.consumer_wake().notify();
         }
         result
     }
@@ -292,6 +292,15 @@ impl Session {
                         core = shared.lock();
                         continue;
                     }
+                    if core.awaits_placement(partition) {
+                        // The join record's delivery report comes through the producer, which
+                        // this thread polls itself (the driver does not wake for reports).
+                        let seen = clients.producer_wake().generation();
+                        drop(core);
+                        clients.producer_wake().wait_change(seen, Duration::from_millis(1));
+                        core = shared.lock();
+                        continue;
+                    }
                     (false, Duration::ZERO)
                 }
                 Status::Waiting { .. } => (true, Duration::ZERO),
@@ -356,7 +365,7 @@ impl Session {
         let clients = &self.inner.clients;
         let deadline = clock::now() + self.operation_timeout;
         loop {
-            let seen = clients.wake().generation();
+            let seen = clients.producer_wake().generation();
             let now = clock::now();
             {
                 let mut core = self.inner.shared.lock();
@@ -368,7 +377,9 @@ impl Session {
             if now >= deadline {
                 return;
             }
-            clients.wake().wait_change(seen, deadline.saturating_since(now).min(Duration::from_millis(1)));
+            clients
+                .producer_wake()
+                .wait_change(seen, deadline.saturating_since(now).min(Duration::from_millis(1)));
         }
     }
 
@@ -443,7 +454,7 @@ impl Drop for Session {
         // SAFETY: `inner` is taken only here, once; nothing reads it afterwards.
         let mut inner = unsafe { ManuallyDrop::take(&mut self.inner) };
         inner.shared.stop.store(true, Ordering::SeqCst);
-        inner.clients.wake().notify();
+        inner.clients.consumer_wake().notify();
         if let Some(driver) = inner.driver.take() {
             let _ = driver.join();
         }
