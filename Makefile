@@ -1,6 +1,8 @@
 # kafka_lock: development and CI entry points (see README.md).
 #   make demo / make test        the two commands that matter
 #   make kafka-start|kafka-stop  one local broker on localhost:9092
+#   make kafka-secure-start|kafka-secure-stop
+#                                one broker with TLS, SASL and ACLs on localhost:9292 (SASL_SSL), 9293 (mTLS)
 #   make cluster-start|cluster-stop, make node-stop|node-start|node-kill N=1
 #                                three-node cluster on localhost:19092,29092,39092
 SHELL := /bin/bash
@@ -12,7 +14,7 @@ setup:
 build: setup
 	cargo build --release
 
-test: setup build kafka-start bench-setup bench-build lint
+test: setup build kafka-start kafka-secure-start bench-setup bench-build lint
 	scripts/test.sh
 	$(BENCH_PY) bench/run.py --quick
 	python3 chaos/run.py --quick
@@ -59,6 +61,12 @@ kafka-stop:
 kafka-status:
 	scripts/kafka.sh status
 
+kafka-secure-start: setup
+	scripts/kafka.sh secure-start
+
+kafka-secure-stop:
+	scripts/kafka.sh secure-stop
+
 cluster-start: setup
 	scripts/kafka.sh cluster-start
 
@@ -74,8 +82,8 @@ node-start: setup
 node-kill:
 	scripts/kafka.sh node-kill $(N)
 
-clean-run: kafka-stop cluster-stop
+clean-run: kafka-stop kafka-secure-stop cluster-stop
 	rm -rf .run
 
-.PHONY: setup build test lint demo bench-setup bench-build bench bench-quick chaos chaos-quick kafka-start kafka-stop kafka-status cluster-start cluster-stop \
+.PHONY: setup build test lint demo bench-setup bench-build bench bench-quick chaos chaos-quick kafka-start kafka-stop kafka-status kafka-secure-start kafka-secure-stop cluster-start cluster-stop \
 	node-stop node-start node-kill clean-run

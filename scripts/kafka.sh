@@ -7,9 +7,13 @@
 #                                            three nodes on localhost:19092/29092/39092
 #   scripts/kafka.sh node-stop N | node-start N | node-kill N
 #                                            one cluster node (N = 1..3); kill = SIGKILL
+#   scripts/kafka.sh secure-start | secure-stop
+#                                            one node with TLS, SASL and ACLs: SASL_SSL on
+#                                            localhost:9292 (SCRAM-SHA-512, PLAIN), mTLS on 9293
 #   scripts/kafka.sh status
 #
-# Data and logs: .run/kafka/ (single node), .run/cluster/nodeN/ (cluster); each node's
+# Data and logs: .run/kafka/ (single node), .run/cluster/nodeN/ (cluster), .run/kafka-secure/
+# (secure node; its certificates in tls/ and what a client needs in clients.json); each node's
 # broker log is server.log there. Environment:
 #   KAFKA_HEAP_OPTS   default "-Xms128m -Xmx256m"
 #   KAFKA_JVM_OPTS    default "-XX:+UseSerialGC -XX:-UsePerfData -Xss512k -XX:+ExitOnOutOfMemoryError"
@@ -23,6 +27,7 @@ LIBS="$ROOT/.cache/kafka/libs"
 RUN="$ROOT/.run"
 SINGLE_DIR="$RUN/kafka"
 CLUSTER_DIR="$RUN/cluster"
+SECURE_DIR="$RUN/kafka-secure"
 TEMPLATE="$ROOT/kafka/server.properties.in"
 LOG4J="$ROOT/kafka/log4j2.properties"
 READY="$ROOT/scripts/kafka_ready.py"
@@ -64,14 +69,14 @@ java_cmd() { # DIR
     "-Dlog4j2.configurationFile=$LOG4J" "-Dkafka.logs.dir=$dir/logs"
 }
 
-# format DIR CLUSTER_ID: formats the node's storage once (static voters: no quorum flag).
-# --cluster-id=ID, not -t ID: an id that starts with '-' (one in 64 of the ids written before
-# the generator avoided them) is then still taken as the option's value.
+# format DIR CLUSTER_ID [STORAGE_TOOL_ARG...]: formats the node's storage once (static voters:
+# no quorum flag). --cluster-id=ID, not -t ID: an id that starts with '-' (one in 64 of the ids
+# written before the generator avoided them) is then still taken as the option's value.
 format() {
-  local dir=$1 cid=$2
+  local dir=$1 cid=$2; shift 2
   [ -f "$dir/data/meta.properties" ] && return 0
   $(java_cmd "$dir") -cp "$LIBS/*" kafka.tools.StorageTool format \
-    "--cluster-id=$cid" -c "$dir/server.properties" >"$dir/logs/format.log" 2>&1 \
+    "--cluster-id=$cid" -c "$dir/server.properties" "$@" >"$dir/logs/format.log" 2>&1 \
     || { cat "$dir/logs/format.log" >&2; die "formatting $dir failed"; }
 }
 
@@ -100,10 +105,11 @@ ready() {
     --log "$dir/logs/server.log" --log "$dir/logs/stdout.log" "${pidarg[@]}" "$@" "localhost:$port"
 }
 
-# launch DIR PORT CONTROLLER_PORT: start the node's JVM in the background (no wait).
+# launch DIR PORT...: start the node's JVM in the background (no wait); PORTs are the node's
+# listeners, which must be free.
 launch() {
-  local dir=$1 port=$2 cport=$3 p
-  for p in "$port" "$cport"; do
+  local dir=$1 p; shift
+  for p in "$@"; do
     port_answers "$p" && die "port $p is in use by another process (not the broker in $dir)"
   done
   rm -f "$dir/pid"
@@ -241,12 +247,193 @@ node_start() {
 node_stop() { check_n "${1:-}"; stop_dir "$(node_dir "$1")" "cluster node $1 (localhost:${1}9092)"; }
 node_kill() { check_n "${1:-}"; stop_dir "$(node_dir "$1")" "cluster node $1 (localhost:${1}9092)" KILL; }
 
-status_line() { # DIR NAME PORT NODE_ID
+# ---- secure node: TLS, SASL and ACLs (kafka/secure.properties.in) ------------------
+SECURE_SASL_PORT=9292        # SASL_SSL: SCRAM-SHA-512 or PLAIN
+SECURE_MTLS_PORT=9293        # SSL with a client certificate required
+SECURE_CONTROLLER_PORT=9294
+SECURE_TEMPLATE="$ROOT/kafka/secure.properties.in"
+SECURE_TLS="$SECURE_DIR/tls"
+# Principals. Each is a SCRAM-SHA-512 user, a PLAIN user (password "<name>-secret") and a client
+# certificate (CN=<name>): the same principal User:<name> whichever way it logs in. What each may
+# do (each SECURE_ACLS line is passed to Kafka's AclCommand --add), on topics whose name starts
+# with "lock":
+#   locker      Read, Write, Describe, Create, IdempotentWrite on the cluster, Describe on the
+#               group kafka_lock-unused: all the extension uses (creating a missing topic,
+#               producing idempotently, reading back; its consumer looks up the coordinator of
+#               a group it never joins)
+#   noidem      the topic rights of locker, no IdempotentWrite (since Kafka 3.0, Write on a topic
+#               is enough for an idempotent producer: KIP-679)
+#   nocreate    locker without Create: locks on an existing topic, cannot create one
+#   reader      Read and Describe: may look at the topic, not write a lock record
+#   idemreader  reader plus IdempotentWrite: its producer starts, its records are refused
+#   writeonly   locker without Read: writes its records, cannot read them back
+#   nobody      no ACL at all
+SECURE_USERS=(locker noidem nocreate reader idemreader writeonly nobody)
+SECURE_ACLS=(
+  "--allow-principal User:locker --allow-principal User:noidem --allow-principal User:nocreate --operation Read --operation Write --operation Describe --topic lock --resource-pattern-type prefixed"
+  "--allow-principal User:locker --allow-principal User:noidem --allow-principal User:writeonly --operation Create --topic lock --resource-pattern-type prefixed"
+  "--allow-principal User:reader --allow-principal User:idemreader --operation Read --operation Describe --topic lock --resource-pattern-type prefixed"
+  "--allow-principal User:writeonly --operation Write --operation Describe --topic lock --resource-pattern-type prefixed"
+  "--allow-principal User:locker --allow-principal User:nocreate --allow-principal User:idemreader --allow-principal User:writeonly --operation IdempotentWrite --cluster"
+  "--allow-principal User:locker --operation Describe --group kafka_lock-unused"
+)
+# The topic an admin made beforehand, as managed services have it (auto-creation is off).
+SECURE_TOPIC=locks
+
+# tls_key NAME: a P-256 key in NAME.key (unencrypted PKCS#8 PEM, which Java and librdkafka read).
+tls_key() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1.key"; }
+
+# tls_ca NAME CN: a self-signed CA in NAME.pem.
+tls_ca() {
+  tls_key "$1"
+  openssl req -x509 -new -sha256 -days 3650 -key "$1.key" -subj "/CN=$2" -out "$1.pem" \
+    -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign"
+}
+
+# tls_cert CA NAME CN: a certificate for localhost with subject CN in NAME.pem, signed by CA,
+# good for servers and clients, and NAME.keystore.pem (key + certificate) for Java.
+tls_cert() {
+  local ca=$1 name=$2 cn=$3
+  tls_key "$name"
+  openssl req -new -sha256 -key "$name.key" -subj "/CN=$cn" -out "$name.csr"
+  printf '%s\n' "subjectAltName=DNS:localhost,IP:127.0.0.1" "basicConstraints=CA:FALSE" \
+    "extendedKeyUsage=serverAuth,clientAuth" >"$name.ext"
+  openssl x509 -req -sha256 -days 3650 -in "$name.csr" -CA "$ca.pem" -CAkey "$ca.key" \
+    -set_serial "0x$(openssl rand -hex 8)" -extfile "$name.ext" -out "$name.pem"
+  cat "$name.key" "$name.pem" >"$name.keystore.pem"
+  rm -f "$name.csr" "$name.ext"
+}
+
+# secure_tls: the CA, the broker's certificate, one per principal and the admin's; and a second,
+# untrusted CA with a certificate for CN=locker (a client the broker must refuse). Made once.
+secure_tls() {
+  [ -f "$SECURE_TLS/complete" ] && return 0
+  rm -rf "$SECURE_TLS"
+  mkdir -p "$SECURE_TLS"
+  (
+    cd "$SECURE_TLS"
+    tls_ca ca "kafka_lock test CA"
+    tls_cert ca broker broker
+    tls_cert ca admin admin
+    local name
+    for name in "${SECURE_USERS[@]}"; do tls_cert ca "$name" "$name"; done
+    tls_ca untrusted-ca "kafka_lock untrusted CA"
+    tls_cert untrusted-ca untrusted-locker locker
+  ) >"$SECURE_DIR/logs/openssl.log" 2>&1 || { cat "$SECURE_DIR/logs/openssl.log" >&2; die "making the certificates failed"; }
+  touch "$SECURE_TLS/complete"
+}
+
+secure_render() {
+  local dir=$SECURE_DIR plain="" u
+  render "$dir" 1 "$SECURE_SASL_PORT" "$SECURE_CONTROLLER_PORT" "1@localhost:$SECURE_CONTROLLER_PORT" 1 1
+  for u in "${SECURE_USERS[@]}"; do plain+=" user_$u=\"$u-secret\""; done
+  sed -e "s|@SASL_PORT@|$SECURE_SASL_PORT|g" -e "s|@MTLS_PORT@|$SECURE_MTLS_PORT|g" \
+      -e "s|@CONTROLLER_PORT@|$SECURE_CONTROLLER_PORT|g" -e "s|@TLS_DIR@|$SECURE_TLS|g" \
+      -e "s|@PLAIN_USERS@|${plain# }|g" "$SECURE_TEMPLATE" >>"$dir/server.properties"
+  # The admin's client settings for Kafka's tools (mTLS, super user).
+  printf '%s\n' "security.protocol=SSL" "ssl.truststore.type=PEM" \
+    "ssl.truststore.location=$SECURE_TLS/ca.pem" "ssl.keystore.type=PEM" \
+    "ssl.keystore.location=$SECURE_TLS/admin.keystore.pem" >"$dir/admin.properties"
+  # What the tests (php-tests/helpers/secure_lib.php) need to connect.
+  {
+    printf '{\n  "sasl_ssl": "localhost:%s",\n  "mtls": "localhost:%s",\n' "$SECURE_SASL_PORT" "$SECURE_MTLS_PORT"
+    printf '  "tls": "%s",\n  "topic": "%s",\n  "users": [' "$SECURE_TLS" "$SECURE_TOPIC"
+    local sep=""
+    for u in "${SECURE_USERS[@]}"; do printf '%s"%s"' "$sep" "$u"; sep=", "; done
+    printf ']\n}\n'
+  } >"$dir/clients.json"
+}
+
+secure_ready() { # TIMEOUT [--quiet]: a Metadata request over mTLS, as the admin
+  ready "$SECURE_DIR" "$SECURE_MTLS_PORT" 1 1 "$@" --tls-ca "$SECURE_TLS/ca.pem" \
+    --tls-cert "$SECURE_TLS/admin.pem" --tls-key "$SECURE_TLS/admin.key"
+}
+
+# kafka_tool CLASS ARG...: one of Kafka's admin tools, as the admin, against the mTLS listener.
+# C1 only: a tool's JVM then starts in about half the time (1.2 s instead of 2.2 s here).
+kafka_tool() {
+  local logs="$SECURE_DIR/admin" class=$1; shift
+  mkdir -p "$logs/logs"
+  $(java_cmd "$logs") -XX:TieredStopAtLevel=1 -cp "$LIBS/*" "$class" --bootstrap-server "localhost:$SECURE_MTLS_PORT" \
+    --command-config "$SECURE_DIR/admin.properties" "$@"
+}
+
+# secure_spec: a hash of everything the node is made from; a node made from other users, ACLs or
+# settings is made anew (it is a test broker: its data has no value).
+secure_spec() {
+  { printf '%s\n' "${SECURE_USERS[@]}" "${SECURE_ACLS[@]}" "$SECURE_TOPIC"; cat "$SECURE_TEMPLATE"; } \
+    | sha256sum | cut -d' ' -f1
+}
+
+# secure_provision: the ACLs and the admin's topic (they live in the metadata log, so once per
+# formatted storage). The tools run in parallel: each is a JVM start.
+secure_provision() {
+  local line pids=() failed=0 p i=0
+  for line in "${SECURE_ACLS[@]}"; do
+    # shellcheck disable=SC2086 # each line is a list of AclCommand arguments
+    kafka_tool org.apache.kafka.tools.AclCommand --add $line >"$SECURE_DIR/logs/acl-$i.log" 2>&1 &
+    pids+=($!); i=$((i + 1))
+  done
+  kafka_tool org.apache.kafka.tools.TopicCommand --create --if-not-exists --topic "$SECURE_TOPIC" \
+    --partitions 1 --replication-factor 1 --config message.timestamp.type=LogAppendTime \
+    >"$SECURE_DIR/logs/topic.log" 2>&1 &
+  pids+=($!)
+  for p in "${pids[@]}"; do wait "$p" || failed=1; done
+  if [ "$failed" -ne 0 ]; then
+    tail -n 20 "$SECURE_DIR"/logs/acl-*.log "$SECURE_DIR/logs/topic.log" >&2
+    die "creating the ACLs or topic '$SECURE_TOPIC' failed"
+  fi
+}
+
+secure_start() {
+  need_libs
+  command -v openssl >/dev/null || die "openssl is missing: run scripts/setup.sh (make setup)"
+  local dir=$SECURE_DIR t0 u scram=() spec
+  spec=$(secure_spec)
+  if [ "$(cat "$dir/spec" 2>/dev/null)" != "$spec" ]; then
+    if [ -n "$(pid_of "$dir")" ]; then
+      say "secure node: made from other users, ACLs or settings: making it anew"
+      secure_stop
+    fi
+    rm -rf "$dir/data" "$SECURE_TLS" "$dir/spec"
+  fi
+  if [ -n "$(pid_of "$dir")" ]; then
+    secure_ready "$READY_TIMEOUT" --quiet \
+      || die "secure node running (pid $(cat "$dir/pid")) but not ready; see $dir/logs/server.log"
+    say "secure node already running (pid $(cat "$dir/pid")) and ready on localhost:$SECURE_SASL_PORT (SASL_SSL), localhost:$SECURE_MTLS_PORT (mTLS)"
+    return 0
+  fi
+  t0=$(now)
+  mkdir -p "$dir/logs"
+  secure_tls
+  secure_render
+  [ -f "$dir/cluster.id" ] || new_cluster_id >"$dir/cluster.id"
+  # SCRAM credentials go into the metadata log when the storage is formatted.
+  for u in "${SECURE_USERS[@]}"; do scram+=(--add-scram "SCRAM-SHA-512=[name=$u,password=$u-secret]"); done
+  format "$dir" "$(cat "$dir/cluster.id")" "${scram[@]}"
+  launch "$dir" "$SECURE_SASL_PORT" "$SECURE_MTLS_PORT" "$SECURE_CONTROLLER_PORT"
+  if ! secure_ready "$READY_TIMEOUT"; then
+    stop_dir "$dir" "secure node" KILL
+    die "secure node did not become ready (logs: $dir/logs/)"
+  fi
+  say "secure node ready in $(elapsed "$t0") s"
+  if [ ! -f "$dir/spec" ]; then
+    secure_provision
+    echo "$spec" >"$dir/spec"
+    say "secure node: ${#SECURE_ACLS[@]} ACL sets and topic '$SECURE_TOPIC' created"
+  fi
+  say "started secure node (pid $(cat "$dir/pid")) on localhost:$SECURE_SASL_PORT (SASL_SSL), localhost:$SECURE_MTLS_PORT (mTLS) in $(elapsed "$t0") s"
+}
+
+secure_stop() { stop_dir "$SECURE_DIR" "secure node (localhost:$SECURE_SASL_PORT,$SECURE_MTLS_PORT)"; }
+
+status_line() { # DIR NAME PORT NODE_ID [READY_ARG...]
   local dir=$1 name=$2 port=$3 node=$4 pid state
+  shift 4
   pid=$(pid_of "$dir")
   if [ -z "$pid" ]; then
     state="stopped"
-  elif ready "$dir" "$port" "$node" 1 0 --quiet 2>/dev/null; then
+  elif ready "$dir" "$port" "$node" 1 0 --quiet "$@" 2>/dev/null; then
     state="running (pid $pid), ready"
   else
     state="running (pid $pid), NOT ready"
@@ -258,6 +445,8 @@ status() {
   status_line "$SINGLE_DIR" "single node" 9092 1
   local n
   for n in 1 2 3; do status_line "$(node_dir $n)" "cluster node $n" "${n}9092" "$n"; done
+  status_line "$SECURE_DIR" "secure node" "$SECURE_MTLS_PORT" 1 --tls-ca "$SECURE_TLS/ca.pem" \
+    --tls-cert "$SECURE_TLS/admin.pem" --tls-key "$SECURE_TLS/admin.key"
 }
 
 usage() {
@@ -275,6 +464,8 @@ case "$cmd" in
   node-start) node_start "${1:-}" ;;
   node-stop) node_stop "${1:-}" ;;
   node-kill) node_kill "${1:-}" ;;
+  secure-start) secure_start ;;
+  secure-stop) secure_stop ;;
   status) status ;;
   *) usage ;;
 esac

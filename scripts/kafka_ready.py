@@ -5,7 +5,12 @@ Readiness is not a TCP connect: the broker must answer ApiVersions and then a
 Metadata request whose response lists at least --min-brokers brokers.
 
 usage: kafka_ready.py [--timeout 60] [--min-brokers 1] [--node-id N] [--log FILE]...
-                      [--pid PID] [--quiet] HOST:PORT
+                      [--pid PID] [--quiet] [--tls-ca CA.pem [--tls-cert C.pem --tls-key K.pem]]
+                      HOST:PORT
+
+With --tls-ca the listener is spoken to over TLS (an SSL listener), verifying the broker's
+certificate against CA.pem and, with --tls-cert/--tls-key, showing that client certificate
+(a listener that requires one).
 
 Exit 0 when ready, 1 on timeout (printing the last error and, with --log, the
 tail of the broker's log to stderr).
@@ -13,6 +18,7 @@ tail of the broker's log to stderr).
 import argparse
 import os
 import socket
+import ssl
 import struct
 import sys
 import time
@@ -162,11 +168,20 @@ def metadata_brokers(sock, lo, hi):
     raise ProtocolError("no supported Metadata version in [%d, %d]" % (lo, hi))
 
 
-def probe(host, port, timeout):
-    with socket.create_connection((host, port), timeout=timeout) as sock:
-        sock.settimeout(timeout)
+def probe(host, port, timeout, tls=None):
+    with socket.create_connection((host, port), timeout=timeout) as raw:
+        raw.settimeout(timeout)
+        sock = tls.wrap_socket(raw, server_hostname=host) if tls else raw
         lo, hi = metadata_version_range(sock)
         return metadata_brokers(sock, lo, hi)
+
+
+def tls_context(ca, cert, key):
+    """A client TLS context trusting only CA (and showing CERT/KEY when given)."""
+    ctx = ssl.create_default_context(cafile=ca)
+    if cert:
+        ctx.load_cert_chain(cert, key)
+    return ctx
 
 
 def tail(path, lines=40):
@@ -189,7 +204,13 @@ def main():
                     help="log file whose tail is printed on failure (repeatable)")
     ap.add_argument("--pid", type=int, help="give up early if this process dies")
     ap.add_argument("--quiet", action="store_true")
+    ap.add_argument("--tls-ca", help="speak TLS, trusting this CA (PEM)")
+    ap.add_argument("--tls-cert", help="client certificate (PEM), with --tls-ca")
+    ap.add_argument("--tls-key", help="its private key (PEM)")
     args = ap.parse_args()
+    if (args.tls_cert or args.tls_key) and not (args.tls_ca and args.tls_cert and args.tls_key):
+        ap.error("--tls-cert and --tls-key go together, and need --tls-ca")
+    tls = tls_context(args.tls_ca, args.tls_cert, args.tls_key) if args.tls_ca else None
     host, _, port = args.address.rpartition(":")
     host, port = host or "localhost", int(port)
 
@@ -197,7 +218,7 @@ def main():
     last = "no attempt"
     while True:
         try:
-            brokers = probe(host, port, timeout=5.0)
+            brokers = probe(host, port, timeout=5.0, tls=tls)
             ids = [b[0] for b in brokers]
             if args.node_id is not None and args.node_id not in ids:
                 last = "broker %d not (yet) in the metadata (brokers %s)" % (args.node_id, ids)
@@ -209,7 +230,7 @@ def main():
                 return 0
             else:
                 last = "metadata lists %d broker(s), want %d" % (len(brokers), args.min_brokers)
-        except (OSError, ProtocolError, struct.error) as e:
+        except (OSError, ProtocolError, struct.error) as e:  # ssl.SSLError is an OSError
             last = "%s: %s" % (type(e).__name__, e)
         if args.pid is not None:
             try:

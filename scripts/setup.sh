@@ -23,6 +23,7 @@ DEB_PACKAGES=(
   libssl-dev                   # rdkafka feature "ssl" (TLS, SASL SCRAM) for production clusters
   composer                     # composer validate --strict of the stub package
   procps                       # ps, used by scripts/kafka.sh status
+  openssl                      # the secure test broker's CA and certificates (scripts/kafka.sh)
 )
 
 log() { printf 'setup: %s\n' "$*"; }

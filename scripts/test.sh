@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The README's test command (`make test` runs this after set-up, build and broker start):
-# the Rust tests, then the phpt suite, against the live broker on localhost:9092.
+# the Rust tests, then the phpt suite, against the live broker on localhost:9092 (and the
+# secure_*.phpt tests against the secure broker of `make kafka-secure-start`).
 # Exits non-zero on any failure; a skipped or XFAIL phpt counts as a failure (nothing is skipped
 # silently), and so does a cargo run that ran no tests.
 set -uo pipefail
