@@ -14,7 +14,7 @@ setup:
 build: setup
 	cargo build --release
 
-test: setup build kafka-start kafka-secure-start bench-setup bench-build lint
+test: setup build kafka-start kafka-secure-start install-test bench-setup bench-build lint
 	scripts/test.sh
 	$(BENCH_PY) bench/run.py --quick
 	python3 chaos/run.py --quick
@@ -22,6 +22,19 @@ test: setup build kafka-start kafka-secure-start bench-setup bench-build lint
 # rustfmt and clippy (-D warnings) for the extension and the helper crates.
 lint: setup
 	scripts/lint.sh
+
+# make install / make uninstall: into `php-config --extension-dir`, enabled with phpenmod (or PHP's
+# scan folder); PHP_CONFIG=... picks another PHP, DESTDIR=... stages the files for a package.
+# install-test (part of make test) installs, checks and uninstalls both ways, and leaves PHP's
+# configuration as it was.
+install:
+	scripts/install.sh install
+
+uninstall:
+	scripts/install.sh uninstall
+
+install-test: build kafka-start
+	scripts/install_test.sh
 
 demo: setup build kafka-start
 	php -n -d extension=$(CURDIR)/target/release/libkafka_lock.so examples/article.php
@@ -85,5 +98,5 @@ node-kill:
 clean-run: kafka-stop kafka-secure-stop cluster-stop
 	rm -rf .run
 
-.PHONY: setup build test lint demo bench-setup bench-build bench bench-quick chaos chaos-quick kafka-start kafka-stop kafka-status kafka-secure-start kafka-secure-stop cluster-start cluster-stop \
+.PHONY: setup build test lint install uninstall install-test demo bench-setup bench-build bench bench-quick chaos chaos-quick kafka-start kafka-stop kafka-status kafka-secure-start kafka-secure-stop cluster-start cluster-stop \
 	node-stop node-start node-kill clean-run
