@@ -1,5 +1,5 @@
 --TEST--
-Secure broker: a read-only principal (Read and Describe on the topic, no Write, no IdempotentWrite) can construct a lock but acquireLock() and tryLock() end in DistributedLockConnectionException naming the refused authorization, within lock.connect_timeout + 1 s, over SCRAM, PLAIN and mTLS, and again on the same session
+Secure broker: a read-only principal (Read, Describe and DescribeConfigs on the topic; no Write, no IdempotentWrite) can construct a lock but acquireLock() and tryLock() end in DistributedLockConnectionException naming the refused authorization, within lock.connect_timeout + 1 s, over SCRAM, PLAIN and mTLS, and again on the same session
 --SKIPIF--
 <?php require __DIR__ . '/helpers/secure_lib.php'; if ($r = secure_unavailable()) die("skip $r"); ?>
 --XFAIL--

@@ -257,23 +257,23 @@ SECURE_TLS="$SECURE_DIR/tls"
 # certificate (CN=<name>): the same principal User:<name> whichever way it logs in. What each may
 # do (each SECURE_ACLS line is passed to Kafka's AclCommand --add), on topics whose name starts
 # with "lock":
-#   locker      Read, Write, Describe, Create, IdempotentWrite on the cluster, Describe on the
-#               group kafka_lock-unused: all the extension uses (creating a missing topic,
-#               producing idempotently, reading back; its consumer looks up the coordinator of
-#               a group it never joins)
+#   locker      Read, Write, Describe, DescribeConfigs, Create, IdempotentWrite on the cluster,
+#               Describe on the group kafka_lock-unused: all the extension uses (creating a
+#               missing topic, checking its configuration, producing idempotently, reading back;
+#               its consumer looks up the coordinator of a group it never joins)
 #   noidem      the topic rights of locker, no IdempotentWrite (since Kafka 3.0, Write on a topic
 #               is enough for an idempotent producer: KIP-679)
 #   nocreate    locker without Create: locks on an existing topic, cannot create one
-#   reader      Read and Describe: may look at the topic, not write a lock record
+#   reader      Read, Describe, DescribeConfigs: may look at the topic, not write a lock record
 #   idemreader  reader plus IdempotentWrite: its producer starts, its records are refused
 #   writeonly   locker without Read: writes its records, cannot read them back
 #   nobody      no ACL at all
 SECURE_USERS=(locker noidem nocreate reader idemreader writeonly nobody)
 SECURE_ACLS=(
-  "--allow-principal User:locker --allow-principal User:noidem --allow-principal User:nocreate --operation Read --operation Write --operation Describe --topic lock --resource-pattern-type prefixed"
+  "--allow-principal User:locker --allow-principal User:noidem --allow-principal User:nocreate --operation Read --operation Write --operation Describe --operation DescribeConfigs --topic lock --resource-pattern-type prefixed"
   "--allow-principal User:locker --allow-principal User:noidem --allow-principal User:writeonly --operation Create --topic lock --resource-pattern-type prefixed"
-  "--allow-principal User:reader --allow-principal User:idemreader --operation Read --operation Describe --topic lock --resource-pattern-type prefixed"
-  "--allow-principal User:writeonly --operation Write --operation Describe --topic lock --resource-pattern-type prefixed"
+  "--allow-principal User:reader --allow-principal User:idemreader --operation Read --operation Describe --operation DescribeConfigs --topic lock --resource-pattern-type prefixed"
+  "--allow-principal User:writeonly --operation Write --operation Describe --operation DescribeConfigs --topic lock --resource-pattern-type prefixed"
   "--allow-principal User:locker --allow-principal User:nocreate --allow-principal User:idemreader --allow-principal User:writeonly --operation IdempotentWrite --cluster"
   "--allow-principal User:locker --operation Describe --group kafka_lock-unused"
 )
