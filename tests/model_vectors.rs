@@ -157,7 +157,7 @@ fn joined_client(records: &[LogRecord], start: Offset, first_own: Offset) -> (Cl
     let log_time = records.iter().find(|r| r.offset == first_own).map(|r| r.timestamp);
     client.handle_report(now, join.id, Ok(Placement { offset: first_own, log_time }));
     client.take_join_lookup(&partition).expect("a lookup once placed");
-    assert_eq!(client.handle_join_start(now, &partition, Some(start)), Some(start));
+    assert_eq!(client.handle_join_start(now, &partition, Some(start), 0), Some(start));
     (client, partition)
 }
 

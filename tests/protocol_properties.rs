@@ -69,6 +69,8 @@ enum Action {
     Junk(u8),
     /// The broker clock jumps (backward by a bounded skew; forward only in runs that allow it).
     ClockJump(i64),
+    /// Delete the log's prefix up to a point (retention, DeleteRecords): in truncating runs.
+    Truncate(u8),
     /// Let time pass.
     Idle,
 }
@@ -92,6 +94,8 @@ enum Mode {
     Hostile,
     /// Like honest, but the broker clock also jumps forward.
     ForwardJumps,
+    /// Like honest, and the log's prefix is deleted at random moments, up to the end at times.
+    Truncating,
 }
 
 #[derive(Debug, Clone)]
@@ -113,6 +117,7 @@ fn action() -> impl Strategy<Value = Action> {
         5 => Just(Action::Tick),
         15 => (0..JUNK_KINDS).prop_map(Action::Junk),
         3 => (-8_000i64..150_000).prop_map(Action::ClockJump),
+        3 => any::<u8>().prop_map(Action::Truncate),
         40 => Just(Action::Idle),
     ]
 }
@@ -263,6 +268,10 @@ struct Coverage {
     view_checks: u64,
     /// Holders whose trust ran out while they still wanted the lock (paused, slow network).
     trust_lapses: u64,
+    /// Deletions of the log's prefix.
+    truncations: u64,
+    /// Views reset because a consumer's position fell below the log start.
+    resets: u64,
 }
 
 struct Sim {
@@ -277,6 +286,9 @@ struct Sim {
     in_flight: BTreeMap<(i64, u64), InFlight>,
     send_seq: u64,
     log: Vec<LogRecord>,
+    /// Records below this index were deleted (only lookups and consumers see it; the oracle
+    /// keeps the whole log).
+    log_start: usize,
     machine: Machine,
     /// Every queue of the full replay after each offset (for the processes' views).
     snapshots: Vec<BTreeMap<String, Vec<Request>>>,
@@ -309,6 +321,7 @@ impl Sim {
             in_flight: BTreeMap::new(),
             send_seq: 0,
             log: Vec::new(),
+            log_start: 0,
             machine: Machine::new(0),
             snapshots: Vec::new(),
             events: Vec::new(),
@@ -569,9 +582,12 @@ impl Sim {
         }
         // The join's lookup, answered from the log (Kafka's offsetsForTimes).
         if let Some(time) = self.processes[i].client.take_join_lookup(&part) {
-            let found = offset_for_time(&self.log, time);
+            // Records below the log start are gone (retention, DeleteRecords).
+            let found = self.log_start + offset_for_time(&self.log[self.log_start..], time);
             let found = (found < self.log.len()).then_some(found as Offset);
-            let start = self.processes[i].client.handle_join_start(local, &part, found).expect("joining");
+            let log_start = self.log_start as Offset;
+            let start =
+                self.processes[i].client.handle_join_start(local, &part, found, log_start).expect("joining");
             if start > 0 {
                 self.coverage.mid_log_joins += 1;
             }
@@ -591,6 +607,16 @@ impl Sim {
     fn consume(&mut self, i: usize, local: LocalTime) {
         let part = partition();
         let Some(mut pos) = self.processes[i].read_pos else { return };
+        if pos < self.log_start {
+            // The position fell below the log start: librdkafka reports it (auto.offset.reset
+            // is "error") and the session resets the view; the process stops trusting at once,
+            // before its request is released.
+            self.processes[i].client.handle_partition_reset(local, &part);
+            self.processes[i].read_pos = None;
+            self.end_trust(i);
+            self.coverage.resets += 1;
+            return;
+        }
         while pos < self.log.len() && self.log[pos].appended_at + self.processes[i].lag_ms <= self.now {
             let r = &self.log[pos];
             let process = &mut self.processes[i];
@@ -603,7 +629,8 @@ impl Sim {
                 r.value.as_deref(),
             );
             let trusted_from = process.client.trusted_from(&part).expect("joined");
-            if self.mode != Mode::Racing && self.mode != Mode::Hostile && r.offset >= trusted_from {
+            let checked = !matches!(self.mode, Mode::Racing | Mode::Hostile);
+            if checked && r.offset >= trusted_from && process.client.view_complete(&part) {
                 let view = queues(process.client.machine(&part).expect("joined"));
                 assert_eq!(
                     view, self.snapshots[pos],
@@ -798,6 +825,19 @@ impl Sim {
                 self.skew += delta;
                 if self.broker_now() < floor {
                     self.skew += floor - self.broker_now();
+                }
+            }
+            Action::Truncate(share) => {
+                if self.mode == Mode::Truncating {
+                    // Up to the end one time in four; elsewhere anywhere past the current start.
+                    let end = self.log.len();
+                    let to = if share % 4 == 0 {
+                        end
+                    } else {
+                        self.log_start + (end - self.log_start) * usize::from(share) / 256
+                    };
+                    self.log_start = self.log_start.max(to);
+                    self.coverage.truncations += 1;
                 }
             }
             Action::Idle => {}
@@ -997,6 +1037,21 @@ proptest! {
 }
 
 proptest! {
+    #![proptest_config(ProptestConfig { cases: 400, failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// The log's prefix is deleted at random moments (up to the end at times) while processes
+    /// hold, wait and join: joiners that cannot know their window is complete trust no grant
+    /// for a window's worth of log time, consumers that fall below the log start reset their
+    /// view. No two processes trust one lock at once.
+    #[test]
+    fn truncated_history_never_gives_two_holders(scenario in scenario(Mode::Truncating, 400)) {
+        if let Err(disagreement) = check_scenario_and_joiners(&scenario) {
+            prop_assert!(false, "{}", disagreement);
+        }
+    }
+}
+
+proptest! {
     #![proptest_config(ProptestConfig { cases: 200, failure_persistence: None, ..ProptestConfig::default() })]
 
     /// Forward jumps of the broker clock keep the log's invariants and joiner agreement; they
@@ -1128,6 +1183,8 @@ fn coverage_of(mode: Mode, n: usize) -> (Coverage, Vec<u64>) {
         total.trusted_handoffs += c.trusted_handoffs;
         total.view_checks += c.view_checks;
         total.trust_lapses += c.trust_lapses;
+        total.truncations += c.truncations;
+        total.resets += c.resets;
         let s = sim.machine.stats();
         for (slot, value) in
             stats.iter_mut().zip([s.grants, s.expiries, s.malformed, s.releases, s.renews, s.records])
@@ -1154,6 +1211,12 @@ fn simulation_exercises_the_interesting_paths() {
     assert!(c.release_handoffs > 50, "holder released, then the next waiter granted: {c:?}");
     assert!(c.mid_log_joins > 20 && c.view_checks > 10_000, "{c:?}");
     assert!(c.trusted_quanta > 1_000 && c.trusted_handoffs > 100, "{c:?}");
+}
+
+#[test]
+fn truncating_runs_exercise_their_paths() {
+    let (c, _) = coverage_of(Mode::Truncating, 20);
+    assert!(c.truncations > 50 && c.resets > 10 && c.trusted_handoffs > 100, "{c:?}");
 }
 
 #[test]

@@ -158,7 +158,9 @@ pub fn run(data: &[u8]) -> usize {
                 if let Some(time) = w.client.take_join_lookup(&w.partition) {
                     let _ = time;
                     let found = (arg % 4 != 0).then(|| i64::from(arg) % (w.log.len() as i64 + 1));
-                    if let Some(start) = w.client.handle_join_start(w.now, &w.partition, found) {
+                    if let Some(start) =
+                        w.client.handle_join_start(w.now, &w.partition, found, i64::from(arg % 3))
+                    {
                         w.read = Some(start as usize);
                     }
                 }

@@ -281,7 +281,7 @@ enum Join {
     /// The first record is on its way; its delivery report says where it landed.
     Placing { record: TransmitId, since: LocalTime },
     /// The placement is known; the offset lookup is to be run (`claimed` once handed out).
-    LookingUp { placement: Offset, window_start: LogTime, claimed: bool },
+    LookingUp { placement: Offset, placed_at: LogTime, window_start: LogTime, claimed: bool },
     /// Replaying.
     Joined,
 }
@@ -292,6 +292,13 @@ struct PartitionState {
     machine: Option<Machine>,
     /// Offset of this client's first record on the partition: grants are trusted from here.
     trusted_from: Offset,
+    /// When the join window may lack history (the log start is above the window's start, or
+    /// the first record delivered is above it): no grant is trusted until the log clock has
+    /// passed this. Every request alive at the join renews within one `MAX_TTL_MS` and so
+    /// shows up again before then; every other one has expired.
+    complete_after: Option<LogTime>,
+    /// The join record's broker time.
+    joined_at: LogTime,
     /// Largest log time seen and the local time it was seen: estimates broker time now.
     clock_seen: Option<(LogTime, LocalTime)>,
     last_tick: Option<LocalTime>,
@@ -412,6 +419,8 @@ impl Client {
                     join: Join::Placing { record, since: now },
                     machine: None,
                     trusted_from: 0,
+                    complete_after: None,
+                    joined_at: 0,
                     clock_seen: None,
                     last_tick: None,
                     failure: None,
@@ -437,7 +446,7 @@ impl Client {
                 self.queue_release(now, id, request.partition, request.key, token, request.ttl);
                 Withdrawn { held, release_queued: true }
             }
-            (None, Phase::Unsent | Phase::Failed(_)) => {
+            (None, Phase::Unsent | Phase::Failed(_) | Phase::Lost) => {
                 self.forget(id);
                 Withdrawn { held, release_queued: false }
             }
@@ -511,6 +520,13 @@ impl Client {
             self.fail_partition(partition, Failure::CreateTime);
             return;
         };
+        if machine.next_offset() == machine.first_offset() && offset > machine.first_offset() {
+            // The first record delivered lies above the one asked for: the ones between were
+            // deleted after the lookup. Start at what was delivered, and trust no grant until
+            // a full window has passed.
+            *machine = Machine::new(offset);
+            state.complete_after = Some(state.joined_at.max(time) + JOIN_WINDOW_MS);
+        }
         machine.handle_record(offset, time, key, value);
         self.stats.records += 1;
         if let Some(clock) = machine.clock() {
@@ -562,8 +578,9 @@ impl Client {
             Ok(Placement { log_time: None, .. }) => self.fail_join(&partition, Failure::CreateTime),
             Ok(Placement { offset, log_time: Some(t0) }) => {
                 let state = self.partitions.get_mut(&partition).expect("found above");
+                let window_start = t0 - JOIN_WINDOW_MS;
                 state.join =
-                    Join::LookingUp { placement: offset, window_start: t0 - JOIN_WINDOW_MS, claimed: false };
+                    Join::LookingUp { placement: offset, placed_at: t0, window_start, claimed: false };
             }
             Err(e) => self.fail_join(&partition, Failure::JoinNotWritten(e)),
         }
@@ -609,20 +626,30 @@ impl Client {
         }
     }
 
-    /// The lookup's answer: the first offset at or after the window's start (`None`: no such
-    /// record, the window is empty). Returns the offset to start consuming from; the
-    /// requests that waited for the join are queued for producing.
+    /// The lookups' answers: `found`, the first offset at or after the window's start (`None`:
+    /// no such record), and `log_start`, the partition's first offset still stored (records
+    /// below it were deleted by retention or DeleteRecords). Returns the offset to start
+    /// consuming from; the requests that waited for the join are queued for producing.
+    ///
+    /// The window is complete when nothing in it can have been deleted: the log starts at 0,
+    /// or below the window's first offset (deletion only removes a prefix, and the topic
+    /// check refuses compaction). Otherwise no grant is trusted until a full window of log
+    /// time has passed after the join record.
     pub fn handle_join_start(
         &mut self,
         now: LocalTime,
         partition: &PartitionId,
         found: Option<Offset>,
+        log_start: Offset,
     ) -> Option<Offset> {
         let state = self.partitions.get_mut(partition)?;
-        let Join::LookingUp { placement, .. } = state.join else { return None };
+        let Join::LookingUp { placement, placed_at, .. } = state.join else { return None };
         let start = found.map_or(placement, |o| o.min(placement));
+        let complete = log_start == 0 || log_start < start;
         state.machine = Some(Machine::new(start));
         state.trusted_from = placement;
+        state.joined_at = placed_at;
+        state.complete_after = (!complete).then_some(placed_at + JOIN_WINDOW_MS);
         state.join = Join::Joined;
         let unsent: Vec<RequestId> = self
             .requests
@@ -634,6 +661,32 @@ impl Client {
             self.send_acquire(now, id, false);
         }
         Some(start)
+    }
+
+    /// The consumer's position on `partition` fell below the log start (history deleted under
+    /// it) or was reset: the view is incomplete for good. Every request on the partition is
+    /// lost (holders lose their holds; waiters start again) and released, and the partition
+    /// is forgotten, so the next request joins it anew.
+    pub fn handle_partition_reset(&mut self, now: LocalTime, partition: &PartitionId) {
+        if self.partitions.remove(partition).is_none() {
+            return;
+        }
+        let ids: Vec<RequestId> =
+            self.requests.iter().filter(|(_, r)| r.partition == *partition).map(|(id, _)| *id).collect();
+        for id in ids {
+            let request = self.requests.get_mut(&id).expect("listed");
+            request.phase = Phase::Lost;
+            if let Some(token) = request.token.take() {
+                let (key, ttl) = (request.key.clone(), request.ttl);
+                self.by_token.remove(&(partition.clone(), token));
+                self.queue_release(now, id, partition.clone(), key, token, ttl);
+            }
+        }
+    }
+
+    /// The partitions this client replays (for a session that must reset them all).
+    pub fn joined_partitions(&self) -> Vec<PartitionId> {
+        self.partitions.iter().filter(|(_, s)| s.machine.is_some()).map(|(p, _)| p.clone()).collect()
     }
 
     /// The join could not finish (lookup or assignment failed).
@@ -746,6 +799,11 @@ impl Client {
                 if !self.is_head(request, token) {
                     return Status::Lost;
                 }
+                if !self.view_complete(&request.partition) {
+                    // The log may lack a request ahead of ours: wait until every live one has
+                    // renewed into our view.
+                    return Status::Waiting { token };
+                }
                 Status::Granted { token, trusted: request.trusted_until().is_some_and(|u| now < u) }
             }
             (_, Some(token)) => Status::Waiting { token },
@@ -783,6 +841,14 @@ impl Client {
     }
 
     // ---- internals --------------------------------------------------------------------
+
+    /// Whether this client's view of `partition` can no longer lack history: the window was
+    /// complete at the join, or a full window of log time has passed since.
+    pub fn view_complete(&self, partition: &PartitionId) -> bool {
+        let Some(state) = self.partitions.get(partition) else { return false };
+        let clock = state.machine.as_ref().and_then(Machine::clock);
+        state.complete_after.is_none_or(|after| clock.is_some_and(|c| c > after))
+    }
 
     fn is_head(&self, request: &OwnRequest, token: Offset) -> bool {
         let machine = self.partitions.get(&request.partition).and_then(|p| p.machine.as_ref());

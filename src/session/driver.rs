@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use crate::protocol::Failure;
 use crate::session::clock;
-use crate::session::kafka::Clients;
+use crate::session::kafka::{Clients, ConsumerError};
 use crate::session::session::{sync, Shared};
 
 /// How often the driver compares the partition counts of the topics in use with the brokers'.
@@ -57,8 +57,18 @@ fn drive(clients: &Clients, shared: &Shared, topics: &Mutex<Vec<(String, i32)>>)
                     let (offset, log_time) = (record.offset(), record.log_time());
                     core.handle_record(now, &partition, offset, log_time, record.key(), record.value());
                 }
-                Err(_) => {
+                Err(e) => {
                     shared.consumer_errors.fetch_add(1, Ordering::Relaxed);
+                    if e == ConsumerError::PositionLost {
+                        // A position fell below the log start: history this process had not
+                        // read yet is gone. librdkafka's error does not say which partition,
+                        // so every view is reset; the requests on them are lost.
+                        for partition in core.joined_partitions() {
+                            core.handle_partition_reset(now, &partition);
+                            clients.unassign(&partition);
+                        }
+                        changed = true;
+                    }
                 }
             }
             batch += 1;

@@ -6,7 +6,7 @@ use std::ffi::c_void;
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
-use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, ResourceSpecifier, TopicReplication};
 use rdkafka::client::{ClientContext, DefaultClientContext};
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
@@ -190,8 +190,13 @@ impl Clients {
     }
 
     /// The next consumed record or consumer error, without blocking.
-    pub fn poll_record(&self) -> Option<Result<Consumed<'_>, KafkaError>> {
-        self.consumer.poll(Duration::ZERO).map(|r| r.map(Consumed))
+    pub fn poll_record(&self) -> Option<Result<Consumed<'_>, ConsumerError>> {
+        self.consumer.poll(Duration::ZERO).map(|r| {
+            r.map(Consumed).map_err(|e| match e.rdkafka_error_code() {
+                Some(RDKafkaErrorCode::AutoOffsetReset) => ConsumerError::PositionLost,
+                _ => ConsumerError::Other,
+            })
+        })
     }
 
     /// `offsetsForTimes`: the first offset of `partition` whose timestamp is at or after `time`;
@@ -213,6 +218,22 @@ impl Clients {
         }))
     }
 
+    /// The first offset of `partition` still stored (records below it were deleted).
+    pub fn log_start(&self, partition: &PartitionId, timeout: Duration) -> Result<i64, String> {
+        let (low, _high) = self
+            .consumer
+            .fetch_watermarks(&partition.topic, partition.partition, timeout)
+            .map_err(|e| e.to_string())?;
+        Ok(low)
+    }
+
+    /// Stops consuming `partition` (its view was reset; a later join assigns it again).
+    pub fn unassign(&self, partition: &PartitionId) {
+        let mut list = TopicPartitionList::new();
+        list.add_partition(&partition.topic, partition.partition);
+        let _ = self.consumer.incremental_unassign(&list);
+    }
+
     /// Starts consuming `partition` at `offset`, next to the partitions already assigned.
     pub fn assign(&self, partition: &PartitionId, offset: i64) -> Result<(), String> {
         let mut assignment = TopicPartitionList::new();
@@ -230,14 +251,17 @@ impl Clients {
     }
 
     /// Returns the partition count of `topic`, creating it with LogAppendTime first when it is
-    /// missing and `options.create_topic` allows.
+    /// missing and `options.create_topic` allows; then checks its configuration
+    /// ([`check_topic_config`]).
     pub fn ensure_topic(
         &self,
         settings: &ClientSettings,
         topic: &str,
         options: &LockOptions,
     ) -> LockResult<i32> {
-        ensure_topic(&self.consumer, settings, topic, options)
+        let partitions = ensure_topic(&self.consumer, settings, topic, options)?;
+        check_topic_config(settings, topic, options)?;
+        Ok(partitions)
     }
 
     /// Waits until every produced record is acknowledged (or failed), at most `timeout`.
@@ -267,6 +291,16 @@ impl Clients {
             let _ = self.consumer.poll(Duration::from_millis(1));
         }
     }
+}
+
+/// A consumer error, as far as the session tells them apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConsumerError {
+    /// A partition's position fell below its log start (`auto.offset.reset=error`): records
+    /// were deleted before this consumer read them. librdkafka does not say which partition.
+    PositionLost,
+    /// Anything else (broker down, ...): librdkafka retries by itself.
+    Other,
 }
 
 /// One consumed record.
@@ -353,7 +387,9 @@ fn create_consumer(settings: &ClientSettings) -> LockResult<BaseConsumer> {
         .set("enable.auto.commit", "false")
         .set("enable.auto.offset.store", "false")
         .set("enable.partition.eof", "false")
-        .set("auto.offset.reset", "earliest")
+        // Never skip silently: a position below the log start (history deleted under a
+        // consumer) is an error the session answers by resetting the partition's view.
+        .set("auto.offset.reset", "error")
         .set("fetch.wait.max.ms", "20")
         .set("fetch.error.backoff.ms", "50")
         .set("allow.auto.create.topics", "false");
@@ -417,12 +453,84 @@ fn ensure_topic(
     }
 }
 
+/// Refuses a topic whose configuration breaks the lock's assumptions, with the fix in the
+/// message (DescribeConfigs):
+/// - `cleanup.policy` with `compact`: compaction deletes records from the middle of the log,
+///   where a joining process cannot notice (deletion of a prefix it can, see the protocol);
+/// - `retention.ms` below the join window: every join would find its window cut short and wait
+///   a window's worth of log time before trusting a grant;
+/// - `message.timestamp.type=CreateTime`: expiry needs the broker's clock.
+fn check_topic_config(settings: &ClientSettings, topic: &str, options: &LockOptions) -> LockResult<()> {
+    let admin = admin_client(settings)?;
+    let admin_options = AdminOptions::new().request_timeout(Some(options.operation_timeout));
+    let fix = |setting: &str| {
+        format!(
+            "Fix: kafka-configs.sh --bootstrap-server <brokers> --alter --entity-type topics \
+             --entity-name {topic} --add-config {setting}"
+        )
+    };
+    let described = futures_executor::block_on(
+        admin.describe_configs([&ResourceSpecifier::Topic(topic)], &admin_options),
+    )
+    .map_err(|e| LockError::Connection(format!("cannot read the configuration of topic '{topic}': {e}")))?;
+    let config = match described.into_iter().next() {
+        Some(Ok(config)) => config,
+        Some(Err(code)) => {
+            return Err(LockError::Topic(format!(
+                "cannot read the configuration of topic '{topic}' ({code}); the lock must check its \
+                 cleanup.policy and retention.ms. Grant DescribeConfigs on the topic to this client"
+            )))
+        }
+        None => return Err(LockError::Connection(format!("no configuration returned for topic '{topic}'"))),
+    };
+    let value = |name: &str| config.get(name).and_then(|e| e.value.clone()).unwrap_or_default();
+    let policy = value("cleanup.policy");
+    if policy.split(',').any(|p| p.trim() == "compact") {
+        return Err(LockError::Topic(format!(
+            "topic '{topic}' has cleanup.policy={policy}: compaction removes records from the middle \
+             of the log, so a process joining later could miss a live lock. Lock topics need \
+             cleanup.policy=delete. {}",
+            fix("cleanup.policy=delete")
+        )));
+    }
+    let window = crate::protocol::JOIN_WINDOW_MS;
+    if let Ok(retention) = value("retention.ms").parse::<i64>() {
+        if (0..window).contains(&retention) {
+            return Err(LockError::Topic(format!(
+                "topic '{topic}' keeps records for retention.ms={retention}, less than the {window} ms \
+                 a joining process reads back (the longest lease plus a margin): every process would \
+                 wait {window} ms of log time before trusting a grant. {}",
+                fix("retention.ms=604800000")
+            )));
+        }
+    }
+    if value("message.timestamp.type") == "CreateTime" {
+        return Err(create_time_error(topic));
+    }
+    Ok(())
+}
+
+/// The error for a topic whose records carry the producer's clock.
+pub fn create_time_error(topic: &str) -> LockError {
+    LockError::Topic(format!(
+        "topic '{topic}' stamps records with the producer's clock (CreateTime); the lock needs \
+         broker time. Fix: kafka-configs.sh --bootstrap-server <brokers> --alter --entity-type \
+         topics --entity-name {topic} --add-config message.timestamp.type=LogAppendTime"
+    ))
+}
+
+fn admin_client(settings: &ClientSettings) -> LockResult<AdminClient<DefaultClientContext>> {
+    base_config(settings).create().map_err(config_error)
+}
+
 fn create_topic(settings: &ClientSettings, topic: &str, options: &LockOptions) -> LockResult<()> {
-    let admin: AdminClient<DefaultClientContext> = base_config(settings).create().map_err(config_error)?;
+    let admin = admin_client(settings)?;
     let new_topic =
         NewTopic::new(topic, options.partitions, TopicReplication::Fixed(options.replication_factor))
             .set("message.timestamp.type", "LogAppendTime")
-            .set("cleanup.policy", "delete");
+            .set("cleanup.policy", "delete")
+            // Kafka's own default (7 days), written down: far above the join window.
+            .set("retention.ms", "604800000");
     let admin_options = AdminOptions::new().operation_timeout(Some(options.operation_timeout));
     let results = futures_executor::block_on(admin.create_topics([&new_topic], &admin_options))
         .map_err(|e| LockError::Connection(format!("cannot create topic '{topic}': {e}")))?;

@@ -16,7 +16,7 @@ use std::time::Duration;
 use crate::protocol::{Client, Failure, LocalTime, Offset, PartitionId, RequestId, Status};
 use crate::session::clock;
 use crate::session::error::{LockError, LockResult};
-use crate::session::kafka::Clients;
+use crate::session::kafka::{create_time_error, Clients};
 use crate::session::options::{ClientSettings, LockOptions};
 
 /// How long an acquire may wait for the lock itself.
@@ -332,14 +332,18 @@ impl Session {
     /// Runs the join's lookup (outside the core's lock: a broker round trip) and starts
     /// consuming where the core says.
     fn join(&self, partition: &PartitionId, window_start: i64) {
-        let found = self.inner.clients.offset_for_time(partition, window_start, self.operation_timeout);
+        let clients = &self.inner.clients;
+        let found = clients.offset_for_time(partition, window_start, self.operation_timeout);
+        // Asked after the window's offset: a deletion in between makes the window look
+        // incomplete, never complete.
+        let log_start = clients.log_start(partition, self.operation_timeout);
         let mut core = self.inner.shared.lock();
         let now = clock::now();
-        let found = match found {
-            Ok(found) => found,
-            Err(e) => return core.handle_join_error(partition, Failure::JoinLookup(e)),
+        let (found, log_start) = match (found, log_start) {
+            (Ok(found), Ok(log_start)) => (found, log_start),
+            (Err(e), _) | (_, Err(e)) => return core.handle_join_error(partition, Failure::JoinLookup(e)),
         };
-        let Some(start) = core.handle_join_start(now, partition, found) else { return };
+        let Some(start) = core.handle_join_start(now, partition, found, log_start) else { return };
         if let Err(e) = self.inner.clients.assign(partition, start) {
             core.handle_join_error(partition, Failure::JoinAssign(e));
         }
@@ -435,14 +439,6 @@ impl Session {
             }
         }
     }
-}
-
-fn create_time_error(topic: &str) -> LockError {
-    LockError::Topic(format!(
-        "topic '{topic}' stamps records with the producer's clock (CreateTime); the lock needs \
-         broker time. Fix: kafka-configs.sh --bootstrap-server <brokers> --alter --entity-type \
-         topics --entity-name {topic} --add-config message.timestamp.type=LogAppendTime"
-    ))
 }
 
 impl Drop for Session {
