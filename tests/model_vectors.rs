@@ -149,7 +149,7 @@ fn check_vector(path: &Path) -> (usize, usize, usize) {
 /// and the offset lookup answers `start`, the model's window start.
 fn joined_client(records: &[LogRecord], start: Offset, first_own: Offset) -> (Client, PartitionId) {
     let partition = PartitionId::new("vectors", 0);
-    let mut client = Client::new("vector-joiner".into(), Duration::from_secs(10));
+    let mut client = Client::new("vector-joiner".into(), [7; 32], Duration::from_secs(10));
     let now = LocalTime::ZERO;
     client.acquire(now, &partition, "joiner", Duration::from_secs(1)).expect("acquire");
     let join = client.poll_transmit().expect("the join's record");

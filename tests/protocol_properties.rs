@@ -27,9 +27,11 @@
 
 use std::collections::BTreeMap;
 
+use ed25519_dalek::{Signer, SigningKey};
 use kafka_lock::protocol::{
-    encode_value, Client, Event, LocalTime, LogTime, Machine, Offset, Op, PartitionId, Placement, Purpose,
-    Request, RequestId, Status, Transmit, TransmitId, JOIN_MARGIN_MS, JOIN_WINDOW_MS, MAX_TTL_MS,
+    decode_record, encode_value, encode_value_with, release_message, Client, Event, Ignored, LocalTime,
+    LogTime, Machine, Offset, Op, PartitionId, Placement, Proof, Purpose, Request, RequestId, Status,
+    Transmit, TransmitId, JOIN_MARGIN_MS, JOIN_WINDOW_MS, MAX_TTL_MS,
 };
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
@@ -41,7 +43,7 @@ const TOPIC: &str = "locks";
 /// The harness advances real time in steps of this many ms.
 const QUANTUM_MS: i64 = 50;
 /// Kinds of junk record (see `Sim::junk`).
-const JUNK_KINDS: u8 = 10;
+const JUNK_KINDS: u8 = 16;
 /// How long a process's acquire may take to be read back before it gives up.
 const OPERATION_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -221,8 +223,12 @@ struct Process {
 
 impl Process {
     fn new(owner: String, rng: &mut Rng, incarnation: u32) -> Process {
+        let mut secret = [0u8; 32];
+        for chunk in secret.chunks_mut(8) {
+            chunk.copy_from_slice(&rng.next().to_le_bytes());
+        }
         Process {
-            client: Client::new(owner, OPERATION_TIMEOUT),
+            client: Client::new(owner, secret, OPERATION_TIMEOUT),
             incarnation,
             crashed: false,
             paused_until: 0,
@@ -270,6 +276,8 @@ struct Coverage {
     trust_lapses: u64,
     /// Deletions of the log's prefix.
     truncations: u64,
+    /// Forged releases and renews the full replay refused (bad signature, another key).
+    forgeries_refused: u64,
     /// Views reset because a consumer's position fell below the log start.
     resets: u64,
 }
@@ -386,6 +394,11 @@ impl Sim {
         self.in_flight.insert((arrival, self.send_seq), InFlight { key, value, sender, report });
     }
 
+    fn send_signed(&mut self, lock: Option<&str>, op: &Op, proof: Proof) {
+        let value = encode_value_with(op, &proof);
+        self.send(None, lock.map(|l| l.as_bytes().to_vec()), Some(value), None, 2_000);
+    }
+
     fn send_op(&mut self, lock: Option<&str>, op: &Op) {
         self.send(None, lock.map(|l| l.as_bytes().to_vec()), Some(encode_value(op)), None, 2_000);
     }
@@ -465,6 +478,14 @@ impl Sim {
     }
 
     fn count_handoffs(&mut self, events: &[Event]) {
+        for event in events {
+            if let Event::Ignored {
+                reason: Ignored::ReleaseBadSignature | Ignored::RenewWrongSigner, ..
+            } = event
+            {
+                self.coverage.forgeries_refused += 1;
+            }
+        }
         for event in events {
             let Event::Granted { key, .. } = event else { continue };
             for other in events {
@@ -617,6 +638,23 @@ impl Sim {
             self.coverage.resets += 1;
             return;
         }
+        // Tokens of requests some running process still wants and keeps renewing (not paused
+        // within the longest lease: a request whose owner stopped renewing may be kept alive by
+        // forged renews alone, and a view may drop it; its owner trusts it no longer).
+        let wanted: Vec<Offset> = self
+            .processes
+            .iter()
+            .filter(|p| {
+                !p.crashed && (p.paused_until == 0 || p.paused_until + (MAX_TTL_MS as i64) < self.now)
+            })
+            .filter_map(|p| {
+                let want = p.want.as_ref()?;
+                match p.client.status(want.id, p.local(self.now)) {
+                    Status::Waiting { token } | Status::Granted { token, .. } => Some(token),
+                    _ => None,
+                }
+            })
+            .collect();
         while pos < self.log.len() && self.log[pos].appended_at + self.processes[i].lag_ms <= self.now {
             let r = &self.log[pos];
             let process = &mut self.processes[i];
@@ -629,13 +667,37 @@ impl Sim {
                 r.value.as_deref(),
             );
             let trusted_from = process.client.trusted_from(&part).expect("joined");
-            let checked = !matches!(self.mode, Mode::Racing | Mode::Hostile);
-            if checked && r.offset >= trusted_from && process.client.view_complete(&part) {
+            if r.offset >= trusted_from && process.client.view_complete(&part) {
+                let process = &self.processes[i];
                 let view = queues(process.client.machine(&part).expect("joined"));
-                assert_eq!(
-                    view, self.snapshots[pos],
-                    "process {i} (joined, trusting from {trusted_from}) disagrees with the full replay at offset {pos}"
-                );
+                let full = &self.snapshots[pos];
+                match self.mode {
+                    // Renews after a release, and forged records, may make a joiner keep a
+                    // request alive that the full replay removed: it waits longer, it never
+                    // holds early. It never drops one whose owner still wants it (a request
+                    // kept alive only by forged renews may go).
+                    Mode::Racing => {}
+                    Mode::Hostile => {
+                        for (key, requests) in full {
+                            for request in requests.iter().filter(|r| wanted.contains(&r.token)) {
+                                let kept = view.get(key).is_some_and(|v| v.iter().any(|r| r.token == request.token));
+                                if !kept {
+                                    let m = process.client.machine(&part).expect("joined");
+                                    panic!(
+                                        "process {i} (replaying from {}) lost request {} of {key} at offset {pos}:\n{:#?}",
+                                        m.first_offset(),
+                                        request.token,
+                                        history_of(&self.log[..=pos], request.token)
+                                    );
+                                }
+                            }
+                        }
+                    }
+                    _ => assert_eq!(
+                        &view, full,
+                        "process {i} (joined, trusting from {trusted_from}) disagrees with the full replay at offset {pos}"
+                    ),
+                }
                 self.coverage.view_checks += 1;
             }
             pos += 1;
@@ -717,7 +779,7 @@ impl Sim {
     /// asked (paused ones too: their clocks run on), and a hold that starts must start after
     /// every other process's last observed trust of that lock has ended.
     fn check_trust(&mut self) {
-        if matches!(self.mode, Mode::Hostile | Mode::ForwardJumps) {
+        if self.mode == Mode::ForwardJumps {
             return;
         }
         let now = self.now;
@@ -906,6 +968,91 @@ impl Sim {
                     self.send_op(Some(key), &Op::Release { owner: v.owner.clone(), r#ref: v.token });
                 }
             }
+            10 if hostile => {
+                // A replay: an earlier record of the log, copied byte for byte.
+                if !self.log.is_empty() {
+                    let old = self.log[self.rng.below(self.log.len() as u64) as usize].clone();
+                    self.send(None, old.key, old.value, None, 2_000);
+                }
+            }
+            11 if hostile => {
+                // A renew copying a live request's owner and key, asking for a 1 ms lease, with a
+                // `prev` in the future so that it is valid when it lands.
+                if let (Some(v), Some(key)) = (&victim, &victim_key) {
+                    let op = Op::Renew {
+                        owner: v.owner.clone(),
+                        r#ref: v.token,
+                        prev: self.broker_now() + 1_000,
+                        ttl: 1,
+                    };
+                    let proof = Proof { public_key: v.public_key, ..Proof::default() };
+                    self.send_signed(Some(key), &op, proof);
+                }
+            }
+            12 if hostile => {
+                // A release copying a live request's owner, with a signature copied from another
+                // release in the log (valid for that one, not for this).
+                if let (Some(v), Some(key)) = (&victim, &victim_key) {
+                    let signature = self.log.iter().rev().find_map(|r| {
+                        let record = decode_record(r.key.as_deref(), r.value.as_deref()).ok()?;
+                        record.proof.signature
+                    });
+                    let op = Op::Release { owner: v.owner.clone(), r#ref: v.token };
+                    self.send_signed(Some(key), &op, Proof { signature, ..Proof::default() });
+                }
+            }
+            13 if hostile => {
+                // A well-timed acquire in the name of a process whose own acquire is on its way:
+                // same owner, seq and key, the forger's own key, a 1 ms lease and a guessed
+                // nonce. Taken for its own, the process would trust a hold the log ends at once.
+                let pending = self.processes.iter().find_map(|p| {
+                    let want = p.want.as_ref()?;
+                    let local = p.local(self.now);
+                    matches!(p.client.status(want.id, local), Status::Pending)
+                        .then(|| (p.client.owner().to_owned(), want.id, LOCKS[want.lock]))
+                });
+                if let Some((owner, seq, key)) = pending {
+                    let op = Op::Acquire { owner, seq, ttl: 1 };
+                    let forged_key = Some(SigningKey::from_bytes(&[0x66; 32]).verifying_key().to_bytes());
+                    let nonce = Some(self.rng.next().to_le_bytes().repeat(2).try_into().expect("16 bytes"));
+                    self.send(
+                        None,
+                        Some(key.as_bytes().to_vec()),
+                        Some(encode_value_with(
+                            &op,
+                            &Proof { public_key: forged_key, nonce, signature: None },
+                        )),
+                        None,
+                        5,
+                    );
+                }
+            }
+            14 | 15 if hostile => {
+                // The forger's own key: a renew claiming a live request for it, then (15) a
+                // release signed by it, which verifies under that claim.
+                if let (Some(v), Some(key)) = (&victim, &victim_key) {
+                    let forger = SigningKey::from_bytes(&[0x66; 32]);
+                    let forged_key = Some(forger.verifying_key().to_bytes());
+                    let op = if kind == 14 {
+                        Op::Renew {
+                            owner: v.owner.clone(),
+                            r#ref: v.token,
+                            prev: self.max_timestamp,
+                            ttl: MAX_TTL_MS,
+                        }
+                    } else {
+                        Op::Release { owner: v.owner.clone(), r#ref: v.token }
+                    };
+                    let proof = match op {
+                        Op::Release { .. } => {
+                            let message = release_message(key, v.token, &v.owner);
+                            Proof { signature: Some(forger.sign(&message).to_bytes()), ..Proof::default() }
+                        }
+                        _ => Proof { public_key: forged_key, ..Proof::default() },
+                    };
+                    self.send_signed(Some(key), &op, proof);
+                }
+            }
             _ => self.send(None, raw(lock), raw("[]"), None, 2_000),
         }
     }
@@ -929,6 +1076,29 @@ fn replay(log: &[LogRecord], first: Offset) -> Vec<(Offset, Event)> {
 /// Every queue, request by request.
 fn queues(machine: &Machine) -> BTreeMap<String, Vec<Request>> {
     machine.keys().map(|key| (key.to_owned(), machine.queue(key).cloned().collect())).collect()
+}
+
+/// The records of `log` that name `token` (its acquire and every renew or release of it), for
+/// failure messages.
+fn history_of(log: &[LogRecord], token: Offset) -> Vec<String> {
+    let names = |r: &&LogRecord| {
+        r.offset == token
+            || decode_record(r.key.as_deref(), r.value.as_deref()).is_ok_and(|rec| match rec.op {
+                Op::Renew { r#ref, .. } | Op::Release { r#ref, .. } => r#ref == token,
+                _ => false,
+            })
+    };
+    log.iter()
+        .filter(names)
+        .map(|r| {
+            format!(
+                "{} @{} {}",
+                r.offset,
+                r.timestamp,
+                String::from_utf8_lossy(r.value.as_deref().unwrap_or_default())
+            )
+        })
+        .collect()
 }
 
 /// The first offset whose timestamp is at or after `target` (Kafka's offsetsForTimes).
@@ -1025,13 +1195,14 @@ proptest! {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 300, failure_persistence: None, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 800, failure_persistence: None, ..ProptestConfig::default() })]
 
-    /// Dishonest writers cannot break the full replay's invariants (one holder, FIFO,
-    /// determinism, leases). What they can do to holders is the subject of issue 10; no
-    /// real-time or joiner claim is made for them here.
+    /// Writers that copy, replay and forge records (releases and 1 ms renews in a live
+    /// holder's name, copied signatures, acquires with a guessed nonce, claims under their own
+    /// key): the full replay keeps its invariants, no process is granted a lock another still
+    /// trusts, and a joiner's view keeps every request the full replay has (it may keep more).
     #[test]
-    fn hostile_writers_cannot_break_the_full_replay(scenario in scenario(Mode::Hostile, 300)) {
+    fn forging_writers_never_give_two_holders(scenario in scenario(Mode::Hostile, 300)) {
         check_scenario(&scenario);
     }
 }
@@ -1184,6 +1355,7 @@ fn coverage_of(mode: Mode, n: usize) -> (Coverage, Vec<u64>) {
         total.view_checks += c.view_checks;
         total.trust_lapses += c.trust_lapses;
         total.truncations += c.truncations;
+        total.forgeries_refused += c.forgeries_refused;
         total.resets += c.resets;
         let s = sim.machine.stats();
         for (slot, value) in
@@ -1225,6 +1397,7 @@ fn racing_and_hostile_runs_exercise_their_paths() {
     assert!(c.release_handoffs > 20 && c.trusted_handoffs > 50 && stats[4] > 200, "{c:?} {stats:?}");
     let (c, stats) = coverage_of(Mode::Hostile, 15);
     assert!(stats[0] > 50 && stats[1] > 5 && c.expiry_handoffs > 0, "{c:?} {stats:?}");
+    assert!(c.forgeries_refused > 20 && c.trusted_handoffs > 50, "{c:?}");
 }
 
 /// The harness can see what the double window is for: racing renews with only the single

@@ -95,7 +95,7 @@ pub fn run(data: &[u8]) -> usize {
     let mut trusted_checks = 0;
     let mut bytes = Bytes(data);
     let mut w = World {
-        client: Client::new("me".into(), Duration::from_secs(10)),
+        client: Client::new("me".into(), [9; 32], Duration::from_secs(10)),
         partition: PartitionId::new("t", 0),
         now: LocalTime::from_duration(Duration::from_secs(1_000)),
         log_time: 1_700_000_000_000,

@@ -27,8 +27,11 @@ use std::ops::Add;
 use std::sync::Arc;
 use std::time::Duration;
 
+use ed25519_dalek::{Signer, SigningKey};
+use sha2::{Digest, Sha256};
+
 use super::machine::{Event, Machine};
-use super::record::{encode_record, Op};
+use super::record::{encode_signed, release_message, Op, Proof};
 use super::{LogTime, Offset, JOIN_WINDOW_MS};
 
 /// A holder renews its request every `ttl / RENEW_DIVISOR`, while queued or holding: two
@@ -245,6 +248,8 @@ enum Phase {
 struct OwnRequest {
     partition: PartitionId,
     key: String,
+    /// The nonce its acquire carries.
+    nonce: [u8; 16],
     ttl: Duration,
     token: Option<Offset>,
     /// Log time of the last alive record the machine *accepted*: the next renew's `prev`.
@@ -324,6 +329,11 @@ struct PendingRelease {
 #[derive(Debug, Clone)]
 pub struct Client {
     owner: String,
+    /// Signs this client's releases; its public half goes into every acquire and renew.
+    signing_key: SigningKey,
+    public_key: [u8; 32],
+    /// Derives each request's nonce (never leaves the process).
+    secret: [u8; 32],
     /// How long an acquire may take to be read back, and a join's first record to be
     /// acknowledged.
     operation_timeout: Duration,
@@ -339,10 +349,17 @@ pub struct Client {
 }
 
 impl Client {
-    /// A client whose records carry `owner` (unique per process and session).
-    pub fn new(owner: String, operation_timeout: Duration) -> Client {
+    /// A client whose records carry `owner` (unique per process and session). `secret` must be
+    /// 32 bytes nobody else can know (the session reads them from the OS): it is the seed of
+    /// the client's signing key and of its requests' nonces.
+    pub fn new(owner: String, secret: [u8; 32], operation_timeout: Duration) -> Client {
+        let signing_key = SigningKey::from_bytes(&secret);
+        let public_key = signing_key.verifying_key().to_bytes();
         Client {
             owner,
+            signing_key,
+            public_key,
+            secret,
             operation_timeout,
             partitions: BTreeMap::new(),
             requests: BTreeMap::new(),
@@ -359,6 +376,24 @@ impl Client {
     /// The owner written into this client's records.
     pub fn owner(&self) -> &str {
         &self.owner
+    }
+
+    /// The public key in this client's acquires and renews.
+    pub fn public_key(&self) -> [u8; 32] {
+        self.public_key
+    }
+
+    /// The nonce of request `id`: SHA-256 of the secret and the id, so no other writer can
+    /// predict it, and this client can recompute it.
+    fn nonce(&self, id: RequestId) -> [u8; 16] {
+        let digest = Sha256::new()
+            .chain_update(b"kafka_lock nonce v1\0")
+            .chain_update(self.secret)
+            .chain_update(id.to_be_bytes())
+            .finalize();
+        let mut nonce = [0u8; 16];
+        nonce.copy_from_slice(&digest[..16]);
+        nonce
     }
 
     /// Counters since the client started.
@@ -398,6 +433,7 @@ impl Client {
         let request = OwnRequest {
             partition: partition.clone(),
             key: key.to_owned(),
+            nonce: self.nonce(id),
             ttl,
             token: None,
             prev: None,
@@ -916,9 +952,20 @@ impl Client {
     ) -> TransmitId {
         let id = self.next_transmit;
         self.next_transmit += 1;
+        let proof = match (&op, purpose) {
+            (Op::Acquire { .. }, Purpose::Acquire(request)) => {
+                Proof { public_key: Some(self.public_key), nonce: Some(self.nonce(request)), signature: None }
+            }
+            (Op::Renew { .. }, _) => Proof { public_key: Some(self.public_key), ..Proof::default() },
+            (Op::Release { owner, r#ref }, _) => {
+                let message = release_message(key.as_deref().unwrap_or_default(), *r#ref, owner);
+                Proof { signature: Some(self.signing_key.sign(&message).to_bytes()), ..Proof::default() }
+            }
+            _ => Proof::default(),
+        };
         // Our own records are valid by construction (the caller validated identifiers and
         // ttls); a failure here is a bug in this module.
-        let value = encode_record(key.as_deref(), &op).expect("the client builds only valid records");
+        let value = encode_signed(key.as_deref(), &op, &proof).expect("the client builds only valid records");
         self.transmits.push_back(Transmit { id, partition, key, value, purpose, report });
         id
     }
@@ -1025,10 +1072,11 @@ fn apply_event(
         return;
     }
     match event {
-        Event::Enqueued { key, alive_at, .. } => {
-            // Ours only if it is the record we produced: same partition, key and seq, and not
-            // already known (a copy of our acquire under another offset is not ours).
-            if key != request.key || request.token.is_some() {
+        Event::Enqueued { key, alive_at, nonce: record_nonce, .. } => {
+            // Ours only if it is the record we produced: same partition, key, seq and nonce
+            // (which no other writer can predict), and not already known (a later copy of our
+            // acquire is not ours).
+            if key != request.key || request.token.is_some() || record_nonce != Some(request.nonce) {
                 return;
             }
             request.token = Some(token);

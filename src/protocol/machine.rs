@@ -7,7 +7,9 @@
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::fmt;
 
-use super::record::{decode_record, validate_record, Op, Record, Reject};
+use ed25519_dalek::{Signature, VerifyingKey};
+
+use super::record::{decode_record, release_message, validate_record, Op, Proof, Record, Reject};
 use super::{LogTime, Offset, MAX_TTL_MS};
 
 /// A live request in a lock's queue.
@@ -21,6 +23,9 @@ pub struct Request {
     pub ttl: u64,
     /// Log clock when its last alive record (acquire or renew) was accepted.
     pub last_alive: LogTime,
+    /// The key that must sign its release (from its acquire, or for a request a joiner learnt
+    /// of from a renew, that renew's); `None` for an unsigned request of the first format.
+    pub public_key: Option<[u8; 32]>,
 }
 
 impl Request {
@@ -45,6 +50,9 @@ pub enum Event {
         seq: u64,
         /// The log clock at acceptance: the sender's next `prev`.
         alive_at: LogTime,
+        /// The acquire's nonce: with `owner`, `seq` and `key`, how the sender recognises its
+        /// own acquire whatever others copy.
+        nonce: Option<[u8; 16]>,
     },
     /// A valid renew was accepted (also when a mid-log joiner learns of a request it had not
     /// seen the acquire of).
@@ -119,6 +127,13 @@ pub enum Ignored {
     ReleaseWrongKey,
     /// A release of a request this replayer does not know (it is tombstoned all the same).
     ReleaseUnknown,
+    /// A renew of a request under a key other than the one its acquire named (a forgery).
+    RenewWrongSigner,
+    /// A release of a signed request without a valid signature by the request's key.
+    ReleaseBadSignature,
+    /// A release of a request a joiner learnt of from renews naming different keys: it cannot
+    /// tell the owner's key, so the request ends only when its lease does.
+    ReleaseUnverifiable,
     /// A record whose offset is not above the previous record's (or below the first offset):
     /// a duplicate delivery. It changed nothing, not even the clock.
     OffsetNotIncreasing,
@@ -137,6 +152,9 @@ impl fmt::Display for Ignored {
             Ignored::ReleaseWrongKey => write!(f, "release under another lock's key"),
             Ignored::ReleaseUnknown => write!(f, "release of an unknown request"),
             Ignored::OffsetNotIncreasing => write!(f, "offset not above the previous record's"),
+            Ignored::RenewWrongSigner => write!(f, "renew naming another key than the request's"),
+            Ignored::ReleaseBadSignature => write!(f, "release without a valid signature"),
+            Ignored::ReleaseUnverifiable => write!(f, "release of a request whose key is unknown"),
         }
     }
 }
@@ -188,12 +206,43 @@ pub struct Machine {
     keys_by_token: BTreeMap<Offset, String>,
     /// Live requests ordered by deadline, so expiry never scans all locks.
     deadlines: BTreeSet<(LogTime, Offset)>,
-    /// Removed token -> log clock at removal.
-    tombstones: BTreeMap<Offset, LogTime>,
+    /// Removed token -> when and under which key it was removed.
+    tombstones: BTreeMap<Offset, Tombstone>,
+    /// Requests learnt of from renews (acquire not seen) whose renews named different keys:
+    /// their releases cannot be verified, so they end only by expiry.
+    conflicted: BTreeSet<Offset>,
+    /// Requests learnt of from renews: their key is a claim, not the acquire's.
+    resurrected: BTreeSet<Offset>,
     /// Tombstones ordered by removal time, for dropping old ones.
     tombstones_by_age: BTreeSet<(LogTime, Offset)>,
     events: VecDeque<Event>,
     stats: Stats,
+}
+
+/// A removed request, remembered so a renew cannot bring it back.
+#[derive(Debug, Clone)]
+struct Tombstone {
+    removed_at: LogTime,
+    /// The key the request had when removed (`None` for an unsigned or unknown request).
+    public_key: Option<[u8; 32]>,
+    /// For a release of a request this replayer did not know: its signature and message, to
+    /// check against the key a later renew names.
+    release: Option<([u8; 64], Vec<u8>)>,
+    /// Blocks nothing: the expiry of a request learnt of from renews (see `remove`).
+    weak: bool,
+}
+
+/// How a request left its queue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Removal {
+    Expiry,
+    Release,
+}
+
+/// Whether `signature` is `key`'s signature of `message` (strict Ed25519: no malleable forms).
+fn verify(key: &[u8; 32], message: &[u8], signature: &[u8; 64]) -> bool {
+    let Ok(key) = VerifyingKey::from_bytes(key) else { return false };
+    key.verify_strict(message, &Signature::from_bytes(signature)).is_ok()
 }
 
 fn deadline(last_alive: LogTime, ttl: u64) -> LogTime {
@@ -214,6 +263,8 @@ impl Machine {
             keys_by_token: BTreeMap::new(),
             deadlines: BTreeSet::new(),
             tombstones: BTreeMap::new(),
+            conflicted: BTreeSet::new(),
+            resurrected: BTreeSet::new(),
             tombstones_by_age: BTreeSet::new(),
             events: VecDeque::new(),
             stats: Stats::default(),
@@ -267,9 +318,9 @@ impl Machine {
                 self.stats.malformed += 1;
                 self.ignore(offset, Ignored::Malformed(reason));
             }
-            Ok(Record { key, op }) => {
+            Ok(Record { key, op, proof }) => {
                 let key = key.unwrap_or_default();
-                self.apply(offset, clock, key, op, &mut touched);
+                self.apply(offset, clock, key, op, proof, &mut touched);
             }
         }
 
@@ -372,7 +423,7 @@ impl Machine {
                 break;
             }
             self.deadlines.pop_first();
-            if let Some((key, request)) = self.remove(token, clock) {
+            if let Some((key, request)) = self.remove(token, clock, Removal::Expiry) {
                 self.stats.expiries += 1;
                 self.events.push_back(Event::Expired { key: key.clone(), token, owner: request.owner });
                 touch(touched, key);
@@ -390,23 +441,53 @@ impl Machine {
             }
             self.tombstones_by_age.pop_first();
             self.tombstones.remove(&token);
+            self.conflicted.remove(&token);
+            self.resurrected.remove(&token);
         }
     }
 
-    fn tombstone(&mut self, token: Offset, clock: LogTime) {
-        if let Some(previous) = self.tombstones.insert(token, clock) {
-            self.tombstones_by_age.remove(&(previous, token));
+    fn tombstone_with(&mut self, token: Offset, tombstone: Tombstone) {
+        let at = tombstone.removed_at;
+        if let Some(previous) = self.tombstones.insert(token, tombstone) {
+            self.tombstones_by_age.remove(&(previous.removed_at, token));
         }
-        self.tombstones_by_age.insert((clock, token));
+        self.tombstones_by_age.insert((at, token));
+    }
+
+    /// Whether a tombstone of `token` stops a renew naming `public_key` from bringing it back:
+    /// the request was removed under that key, or a release of it verifies under that key.
+    /// A renew naming another key may be the real owner's after a forged release or expiry
+    /// of a forged claim, so it is not stopped (keeping a request alive is always safe).
+    fn tombstone_blocks(&self, token: Offset, public_key: Option<[u8; 32]>) -> bool {
+        let Some(tombstone) = self.tombstones.get(&token) else { return false };
+        if tombstone.weak {
+            return false;
+        }
+        if tombstone.public_key == public_key {
+            return true;
+        }
+        match (&tombstone.release, public_key) {
+            (Some((signature, message)), Some(key)) => verify(&key, message, signature),
+            _ => false,
+        }
     }
 
     /// Removes a live request (its deadline entry must already be gone or is removed here)
     /// and tombstones it.
-    fn remove(&mut self, token: Offset, clock: LogTime) -> Option<(String, Request)> {
+    fn remove(&mut self, token: Offset, clock: LogTime, how: Removal) -> Option<(String, Request)> {
         let key = self.keys_by_token.remove(&token)?;
         let request = self.queues.get_mut(&key)?.requests.remove(&token)?;
         self.deadlines.remove(&(request.deadline(), token));
-        self.tombstone(token, clock);
+        // A request learnt of from a renew may have expired by a forged claim's lease (a copy
+        // of the owner's key asking for 1 ms): the owner's next renew must bring it back. An
+        // honest renew after a real expiry is invalid anyway (its `prev` is too old).
+        let weak = how == Removal::Expiry && self.resurrected.contains(&token);
+        self.tombstone_with(
+            token,
+            Tombstone { removed_at: clock, public_key: request.public_key, release: None, weak },
+        );
+        self.conflicted.remove(&token);
+        self.resurrected.remove(&token);
         Some((key, request))
     }
 
@@ -416,40 +497,52 @@ impl Machine {
         self.queues.entry(key.to_owned()).or_default().requests.insert(request.token, request);
     }
 
-    fn apply(&mut self, offset: Offset, clock: LogTime, key: String, op: Op, touched: &mut Vec<String>) {
+    fn apply(
+        &mut self,
+        offset: Offset,
+        clock: LogTime,
+        key: String,
+        op: Op,
+        proof: Proof,
+        touched: &mut Vec<String>,
+    ) {
         match op {
             Op::Acquire { owner, seq, ttl } => {
                 self.stats.acquires += 1;
-                self.insert(&key, Request { token: offset, owner: owner.clone(), ttl, last_alive: clock });
+                let public_key = proof.public_key;
+                let request =
+                    Request { token: offset, owner: owner.clone(), ttl, last_alive: clock, public_key };
+                self.insert(&key, request);
                 self.events.push_back(Event::Enqueued {
                     key: key.clone(),
                     token: offset,
                     owner,
                     seq,
                     alive_at: clock,
+                    nonce: proof.nonce,
                 });
                 touch(touched, key);
             }
             Op::Renew { owner, r#ref: token, prev, ttl } => {
-                self.renew(offset, clock, key, owner, token, prev, ttl, touched)
+                let renew = RenewOp { owner, token, prev, ttl, public_key: proof.public_key };
+                self.renew(offset, clock, key, renew, touched)
             }
-            Op::Release { owner, r#ref: token } => self.release(offset, clock, key, owner, token, touched),
+            Op::Release { owner, r#ref: token } => {
+                self.release(offset, clock, key, owner, token, proof.signature, touched)
+            }
             Op::Tick => self.stats.ticks += 1,
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn renew(
         &mut self,
         offset: Offset,
         clock: LogTime,
         key: String,
-        owner: String,
-        token: Offset,
-        prev: LogTime,
-        ttl: u64,
+        renew: RenewOp,
         touched: &mut Vec<String>,
     ) {
+        let RenewOp { owner, token, prev, ttl, public_key } = renew;
         // Validity first: an invalid renew changes nothing, whatever the state.
         if clock > deadline(prev, ttl) {
             return self.ignore_op(offset, Ignored::RenewInvalid);
@@ -464,20 +557,33 @@ impl Machine {
                 else {
                     return self.ignore_op(offset, Ignored::RenewUnknown);
                 };
-                if request.owner != owner {
-                    return self.ignore_op(offset, Ignored::RenewWrongOwner);
+                if request.owner != owner || request.public_key != public_key {
+                    if !self.resurrected.contains(&token) {
+                        // The acquire named owner and key: a renew naming others is a forgery.
+                        let reason = if request.owner != owner {
+                            Ignored::RenewWrongOwner
+                        } else {
+                            Ignored::RenewWrongSigner
+                        };
+                        return self.ignore_op(offset, reason);
+                    }
+                    // Learnt from renews that disagree: one of them is forged, and this
+                    // replayer cannot tell which. Every claim keeps the request alive (the real
+                    // owner's must, a forger's may), and no release of it is accepted: it ends
+                    // only when no claim renews it any more.
+                    self.conflicted.insert(token);
                 }
                 let old_deadline = request.deadline();
                 request.last_alive = clock;
-                // The lease is the renew's own ttl, so the state after an accepted renew does
-                // not depend on history (a joiner that resurrects from it gets the same state).
-                request.ttl = ttl;
+                // A renew never shortens a lease: only its owner may end it early, by a signed
+                // release. Honest clients keep one ttl per request, so this is their ttl.
+                request.ttl = request.ttl.max(ttl);
                 let new_deadline = request.deadline();
                 self.deadlines.remove(&(old_deadline, token));
                 self.deadlines.insert((new_deadline, token));
             }
             None => {
-                if self.tombstones.contains_key(&token) {
+                if self.tombstone_blocks(token, public_key) {
                     return self.ignore_op(offset, Ignored::RenewTombstoned);
                 }
                 if token >= self.first_offset {
@@ -485,7 +591,9 @@ impl Machine {
                 }
                 // A mid-log joiner learning of a request whose acquire lies before its window.
                 self.stats.resurrections += 1;
-                self.insert(&key, Request { token, owner: owner.clone(), ttl, last_alive: clock });
+                self.resurrected.insert(token);
+                let request = Request { token, owner: owner.clone(), ttl, last_alive: clock, public_key };
+                self.insert(&key, request);
                 touch(touched, key.clone());
             }
         }
@@ -493,6 +601,7 @@ impl Machine {
         self.events.push_back(Event::Renewed { key, token, owner, alive_at: clock });
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn release(
         &mut self,
         offset: Offset,
@@ -500,21 +609,42 @@ impl Machine {
         key: String,
         owner: String,
         token: Offset,
+        signature: Option<[u8; 64]>,
         touched: &mut Vec<String>,
     ) {
         let Some(live_key) = self.keys_by_token.get(&token) else {
-            // Unknown here (not yet seen, or already gone): it must never come back.
-            self.tombstone(token, clock);
+            // Unknown here (not yet seen, or already gone): it must not come back, unless a
+            // renew names a key this release does not verify under (see `tombstone_blocks`).
+            // A tombstone already there keeps what it knew (the key, the first release proof).
+            let known = self.tombstones.get(&token);
+            let public_key = known.and_then(|t| t.public_key);
+            let release = known
+                .and_then(|t| t.release.clone())
+                .or_else(|| signature.map(|sig| (sig, release_message(&key, token, &owner))));
+            self.tombstone_with(token, Tombstone { removed_at: clock, public_key, release, weak: false });
             return self.ignore_op(offset, Ignored::ReleaseUnknown);
         };
         if *live_key != key {
             return self.ignore_op(offset, Ignored::ReleaseWrongKey);
         }
-        let owner_matches = self.request(&key, token).is_some_and(|request| request.owner == owner);
-        if !owner_matches {
+        let Some(request) = self.request(&key, token) else {
+            return self.ignore_op(offset, Ignored::ReleaseUnknown);
+        };
+        if request.owner != owner {
             return self.ignore_op(offset, Ignored::ReleaseWrongOwner);
         }
-        if let Some((key, request)) = self.remove(token, clock) {
+        if self.conflicted.contains(&token) {
+            return self.ignore_op(offset, Ignored::ReleaseUnverifiable);
+        }
+        if let Some(public_key) = request.public_key {
+            // A signed request ends early only by its owner's signature; a copy of any record
+            // cannot produce one (a replayed release names a request already gone).
+            let message = release_message(&key, token, &owner);
+            if !signature.is_some_and(|sig| verify(&public_key, &message, &sig)) {
+                return self.ignore_op(offset, Ignored::ReleaseBadSignature);
+            }
+        }
+        if let Some((key, request)) = self.remove(token, clock, Removal::Release) {
             self.stats.releases += 1;
             self.events.push_back(Event::Released { key: key.clone(), token, owner: request.owner });
             touch(touched, key);
@@ -538,6 +668,15 @@ impl Machine {
             }
         }
     }
+}
+
+/// The fields of a renew record, with the key it names.
+struct RenewOp {
+    owner: String,
+    token: Offset,
+    prev: LogTime,
+    ttl: u64,
+    public_key: Option<[u8; 32]>,
 }
 
 /// Remembers that a lock's queue changed during this record (duplicates are removed before

@@ -45,7 +45,14 @@ fn acquire_on_free_lock_is_granted_at_once() {
     assert_eq!(
         events,
         vec![
-            Event::Enqueued { key: K.into(), token: 0, owner: "a".into(), seq: 1, alive_at: 100 },
+            Event::Enqueued {
+                key: K.into(),
+                token: 0,
+                owner: "a".into(),
+                seq: 1,
+                alive_at: 100,
+                nonce: None
+            },
             granted(K, 0, "a", 0),
         ]
     );
@@ -189,13 +196,17 @@ fn renew_by_wrong_owner_or_under_wrong_key_is_ignored() {
 }
 
 #[test]
-fn renew_updates_lease_to_its_own_ttl() {
+fn a_renew_never_shortens_a_lease() {
     let mut m = Machine::new(0);
     feed(&mut m, 0, 100, Some(K), &acquire("a", 1, 50));
-    feed(&mut m, 1, 120, Some(K), &renew("a", 0, 100, 30));
+    // A renew with ttl 1 (as a copied record could carry) extends by the request's own ttl.
+    feed(&mut m, 1, 120, Some(K), &renew("a", 0, 119, 1));
     let request = m.request(K, 0).unwrap();
-    assert_eq!((request.ttl, request.last_alive), (30, 120));
-    assert_eq!(m.deadline_of(K, 0), Some(150));
+    assert_eq!((request.ttl, request.last_alive), (50, 120));
+    assert_eq!(m.deadline_of(K, 0), Some(170));
+    // A longer one lengthens it.
+    feed(&mut m, 2, 130, Some(K), &renew("a", 0, 120, 80));
+    assert_eq!(m.deadline_of(K, 0), Some(210));
 }
 
 #[test]
@@ -399,7 +410,8 @@ fn every_reject_reason_reaches_the_event_stream() {
 #[test]
 fn hand_built_records_are_held_to_the_decoder_limits() {
     let mut m = Machine::new(0);
-    let record = Record { key: Some(K.into()), op: acquire("a", 1, MAX_TTL_MS + 1) };
+    let record =
+        Record { key: Some(K.into()), op: acquire("a", 1, MAX_TTL_MS + 1), proof: Default::default() };
     m.handle_decoded(0, 100, Ok(record));
     assert_eq!(drain(&mut m), vec![ignored(0, Ignored::Malformed(Reject::TtlOutOfRange))]);
     m.handle_decoded(1, 100, Err(Reject::UnknownOp));

@@ -89,6 +89,6 @@ pub use client::{
 pub use machine::{Event, Ignored, Machine, Request, Stats};
 pub use partition::{murmur2, partition_for};
 pub use record::{
-    decode_record, encode_record, encode_value, validate_identifier, validate_op, validate_record, Op,
-    Record, Reject,
+    decode_record, encode_record, encode_signed, encode_value, encode_value_with, release_message,
+    validate_identifier, validate_op, validate_record, Op, Proof, Record, Reject,
 };

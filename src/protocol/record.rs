@@ -68,6 +68,35 @@ pub struct Record {
     pub key: Option<String>,
     /// What the record asks for.
     pub op: Op,
+    /// The owner proofs it carries (none on records of the first, unsigned, format).
+    pub proof: Proof,
+}
+
+/// Owner proofs a record may carry (see docs/protocol.md, "Owner proofs"). All optional on the
+/// wire: a request whose acquire carries no key is an unsigned request of the first format.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Proof {
+    /// `pub` (acquire, renew): the sender's Ed25519 public key. In an acquire it binds the
+    /// request to that key; in a renew it lets a joiner that never saw the acquire learn it.
+    pub public_key: Option<[u8; 32]>,
+    /// `nonce` (acquire): a value only the sender can compute, so it recognises its own acquire
+    /// whatever other writers copy or predict.
+    pub nonce: Option<[u8; 16]>,
+    /// `sig` (release): the request key's signature over [`release_message`].
+    pub signature: Option<[u8; 64]>,
+}
+
+/// What a release's signature covers: everything that decides its effect (the lock, the
+/// request, the owner), length-prefixed and domain-separated so no two releases share bytes.
+pub fn release_message(key: &str, token: Offset, owner: &str) -> Vec<u8> {
+    let mut message = Vec::with_capacity(32 + key.len() + owner.len());
+    message.extend_from_slice(b"kafka_lock release v1\0");
+    message.extend_from_slice(&(key.len() as u32).to_be_bytes());
+    message.extend_from_slice(key.as_bytes());
+    message.extend_from_slice(&token.to_be_bytes());
+    message.extend_from_slice(&(owner.len() as u32).to_be_bytes());
+    message.extend_from_slice(owner.as_bytes());
+    message
 }
 
 /// Why a record was rejected as malformed. Every replayer rejects the same records for the
@@ -174,9 +203,20 @@ pub fn validate_op(op: &Op) -> Result<(), Reject> {
     Ok(())
 }
 
-/// Checks a whole record as decoding would: a valid op, and for every op but tick a valid key.
+/// Checks a whole record as decoding would: a valid op, proofs only where its op has them, and
+/// for every op but tick a valid key.
 pub fn validate_record(record: &Record) -> Result<(), Reject> {
     validate_op(&record.op)?;
+    let p = &record.proof;
+    let misplaced = match record.op {
+        Op::Acquire { .. } => p.signature.is_some(),
+        Op::Renew { .. } => p.nonce.is_some() || p.signature.is_some(),
+        Op::Release { .. } => p.public_key.is_some() || p.nonce.is_some(),
+        Op::Tick => *p != Proof::default(),
+    };
+    if misplaced {
+        return Err(Reject::UnknownField);
+    }
     if record.op != Op::Tick {
         match &record.key {
             None => return Err(Reject::NullKey),
@@ -202,14 +242,39 @@ struct WireValue<'a> {
     prev: Option<LogTime>,
     #[serde(skip_serializing_if = "Option::is_none")]
     ttl: Option<u64>,
+    #[serde(rename = "pub", skip_serializing_if = "Option::is_none")]
+    public_key: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    nonce: Option<String>,
+    #[serde(rename = "sig", skip_serializing_if = "Option::is_none")]
+    signature: Option<String>,
+}
+
+fn hex<const N: usize>(bytes: [u8; N]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Encodes an op as a record value, e.g. `{"v":1,"op":"acquire","owner":"p1","seq":7,"ttl":30000}`.
 ///
 /// This does not check limits; use [`encode_record`] to refuse what decoders would reject.
 pub fn encode_value(op: &Op) -> Vec<u8> {
-    let mut wire =
-        WireValue { v: 1, op: op.name(), owner: None, seq: None, reference: None, prev: None, ttl: None };
+    encode_value_with(op, &Proof::default())
+}
+
+/// [`encode_value`] with owner proofs (hex on the wire).
+pub fn encode_value_with(op: &Op, proof: &Proof) -> Vec<u8> {
+    let mut wire = WireValue {
+        v: 1,
+        op: op.name(),
+        owner: None,
+        seq: None,
+        reference: None,
+        prev: None,
+        ttl: None,
+        public_key: proof.public_key.map(hex),
+        nonce: proof.nonce.map(hex),
+        signature: proof.signature.map(hex),
+    };
     match op {
         Op::Acquire { owner, seq, ttl } => {
             wire.owner = Some(owner);
@@ -236,8 +301,15 @@ pub fn encode_value(op: &Op) -> Vec<u8> {
 /// Encodes a record's value after checking everything a decoder checks (key, owner, ttl,
 /// ref, value size), so a client never produces a record that replayers would skip.
 pub fn encode_record(key: Option<&str>, op: &Op) -> Result<Vec<u8>, Reject> {
-    validate_record(&Record { key: key.map(str::to_owned), op: op.clone() })?;
-    let value = encode_value(op);
+    encode_signed(key, op, &Proof::default())
+}
+
+/// [`encode_record`] with owner proofs. A proof field the op does not carry is an error
+/// (`UnknownField`), as decoding would reject it.
+pub fn encode_signed(key: Option<&str>, op: &Op, proof: &Proof) -> Result<Vec<u8>, Reject> {
+    let record = Record { key: key.map(str::to_owned), op: op.clone(), proof: *proof };
+    validate_record(&record)?;
+    let value = encode_value_with(op, proof);
     if value.len() > MAX_VALUE_BYTES {
         return Err(Reject::ValueTooLarge);
     }
@@ -259,17 +331,22 @@ pub fn decode_record(key: Option<&[u8]>, value: Option<&[u8]>) -> Result<Record,
     };
     let fields = Fields::collect(fields)?;
     let op = fields.op()?;
+    let proof = Proof {
+        public_key: fields.hex_field("pub")?,
+        nonce: fields.hex_field("nonce")?,
+        signature: fields.hex_field("sig")?,
+    };
     if op == Op::Tick {
-        return Ok(Record { key: None, op });
+        return Ok(Record { key: None, op, proof });
     }
     let key = key.ok_or(Reject::NullKey)?;
     let key = std::str::from_utf8(key).map_err(|_| Reject::KeyNotUtf8)?;
     validate_identifier(key)?;
-    Ok(Record { key: Some(key.to_owned()), op })
+    Ok(Record { key: Some(key.to_owned()), op, proof })
 }
 
 /// Every field name any op has; a name outside this list is rejected before anything else.
-const KNOWN_FIELDS: [&str; 7] = ["v", "op", "owner", "seq", "ref", "prev", "ttl"];
+const KNOWN_FIELDS: [&str; 10] = ["v", "op", "owner", "seq", "ref", "prev", "ttl", "pub", "nonce", "sig"];
 
 /// The fields of a value, by name, with duplicates already refused.
 struct Fields {
@@ -304,9 +381,9 @@ impl Fields {
         }
         let name = self.get("op")?.as_str().ok_or(Reject::WrongType("op"))?;
         let allowed: &[&str] = match name {
-            "acquire" => &["owner", "seq", "ttl"],
-            "renew" => &["owner", "ref", "prev", "ttl"],
-            "release" => &["owner", "ref"],
+            "acquire" => &["owner", "seq", "ttl", "pub", "nonce"],
+            "renew" => &["owner", "ref", "prev", "ttl", "pub"],
+            "release" => &["owner", "ref", "sig"],
             "tick" => &[],
             _ => return Err(Reject::UnknownOp),
         };
@@ -331,6 +408,25 @@ impl Fields {
             _ => Op::Tick,
         };
         Ok(op)
+    }
+
+    /// An optional proof field: exactly `2 N` lowercase hex digits.
+    fn hex_field<const N: usize>(&self, name: &'static str) -> Result<Option<[u8; N]>, Reject> {
+        let Ok(value) = self.get(name) else { return Ok(None) };
+        let text = value.as_str().ok_or(Reject::WrongType(name))?.as_bytes();
+        if text.len() != 2 * N {
+            return Err(Reject::WrongType(name));
+        }
+        let digit = |c: u8| match c {
+            b'0'..=b'9' => Ok(c - b'0'),
+            b'a'..=b'f' => Ok(c - b'a' + 10),
+            _ => Err(Reject::WrongType(name)),
+        };
+        let mut out = [0u8; N];
+        for (i, byte) in out.iter_mut().enumerate() {
+            *byte = digit(text[2 * i])? << 4 | digit(text[2 * i + 1])?;
+        }
+        Ok(Some(out))
     }
 
     fn owner(&self) -> Result<String, Reject> {
@@ -588,5 +684,53 @@ mod tests {
         let release = Op::Release { owner: "a".into(), r#ref: -3 };
         assert_eq!(encode_record(Some("k"), &release), Err(Reject::NegativeRef));
         assert!(encode_record(None, &Op::Tick).is_ok());
+    }
+
+    #[test]
+    fn proofs_round_trip_where_their_op_has_them() {
+        let proof = Proof { public_key: Some([0xab; 32]), nonce: Some([0x01; 16]), signature: None };
+        let value = encode_signed(Some("k"), &acquire("a", 1, 5), &proof).unwrap();
+        let text = String::from_utf8(value.clone()).unwrap();
+        assert!(
+            text.ends_with(&format!(r#""pub":"{}","nonce":"{}"}}"#, "ab".repeat(32), "01".repeat(16))),
+            "{text}"
+        );
+        assert_eq!(decode(Some("k"), &text).unwrap().proof, proof);
+        let signature = Proof { signature: Some([0xfe; 64]), ..Proof::default() };
+        let release = Op::Release { owner: "a".into(), r#ref: 3 };
+        let value = encode_signed(Some("k"), &release, &signature).unwrap();
+        assert_eq!(decode_record(Some(b"k"), Some(&value)).unwrap().proof, signature);
+        // A proof on an op that has no such field is refused on both sides.
+        assert_eq!(encode_signed(Some("k"), &release, &proof), Err(Reject::UnknownField));
+        assert_eq!(encode_signed(None, &Op::Tick, &signature), Err(Reject::UnknownField));
+        let sig_on_acquire =
+            format!(r#"{{"v":1,"op":"acquire","owner":"a","seq":1,"ttl":5,"sig":"{}"}}"#, "00".repeat(64));
+        assert_eq!(decode(Some("k"), &sig_on_acquire), Err(Reject::UnknownField));
+    }
+
+    #[test]
+    fn proof_fields_must_be_exact_lowercase_hex() {
+        let with_pub =
+            |pk: &str| format!(r#"{{"v":1,"op":"renew","owner":"a","ref":1,"prev":2,"ttl":5,"pub":{pk}}}"#);
+        for bad in [
+            format!("\"{}\"", "AB".repeat(32)),  // upper case
+            format!("\"{}\"", "ab".repeat(31)),  // too short
+            format!("\"{}\"", "ab".repeat(33)),  // too long
+            format!("\"{}g\"", "ab".repeat(31)), // not hex
+            "123".to_owned(),                    // not a string
+        ] {
+            assert_eq!(decode(Some("k"), &with_pub(&bad)), Err(Reject::WrongType("pub")), "{bad}");
+        }
+        assert!(decode(Some("k"), &with_pub(&format!("\"{}\"", "0f".repeat(32)))).is_ok());
+    }
+
+    #[test]
+    fn release_messages_differ_in_every_field() {
+        let base = release_message("a", 1, "o");
+        assert_ne!(base, release_message("b", 1, "o"));
+        assert_ne!(base, release_message("a", 2, "o"));
+        assert_ne!(base, release_message("a", 1, "p"));
+        // Length prefixes: moving bytes between key and owner changes the message.
+        assert_ne!(release_message("ab", 1, "c"), release_message("a", 1, "bc"));
     }
 }

@@ -125,6 +125,16 @@ fn new_owner(pid: u32) -> String {
     format!("{host}/{pid}/{nanos:x}/{}", COUNTER.fetch_add(1, Ordering::Relaxed))
 }
 
+/// 32 bytes from the OS's random source: the seed of the session's signing key and nonces.
+fn session_secret() -> LockResult<[u8; 32]> {
+    use std::io::Read;
+    let mut secret = [0u8; 32];
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut secret))
+        .map_err(|e| LockError::Connection(format!("cannot read /dev/urandom for the session's key: {e}")))?;
+    Ok(secret)
+}
+
 enum Outcome {
     Granted(Grant),
     TimedOut,
@@ -137,7 +147,7 @@ impl Session {
         let clients = Arc::new(Clients::connect(&settings, options.operation_timeout)?);
         let pid = std::process::id();
         let shared = Arc::new(Shared {
-            core: Mutex::new(Client::new(new_owner(pid), options.operation_timeout)),
+            core: Mutex::new(Client::new(new_owner(pid), session_secret()?, options.operation_timeout)),
             changed: Condvar::new(),
             stop: AtomicBool::new(false),
             consumer_errors: AtomicU64::new(0),
