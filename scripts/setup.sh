@@ -24,6 +24,7 @@ DEB_PACKAGES=(
   composer                     # composer validate --strict of the stub package
   procps                       # ps, used by scripts/kafka.sh status
   openssl                      # the secure test broker's CA and certificates (scripts/kafka.sh)
+  kcat                         # phpt tests that read and forge raw lock records
 )
 
 log() { printf 'setup: %s\n' "$*"; }

@@ -41,3 +41,28 @@ function kafka_delete_all_records(string $topic): string
         unlink($file);
     }
 }
+
+/** Every record of partition 0 of $topic as [offset, key, value] (kcat, read to the end). */
+function kafka_read_records(string $topic): array
+{
+    $command = 'kcat -b localhost:9092 -C -t ' . escapeshellarg($topic) . " -p 0 -o beginning -e -q -f '%o\t%k\t%s\n'";
+    exec($command . ' 2>&1', $lines, $status);
+    if ($status !== 0) {
+        die("kcat could not read $topic (status $status):\n" . implode("\n", $lines) . "\n");
+    }
+    return array_map(fn(string $line) => explode("\t", $line, 3), $lines);
+}
+
+/** Produces one raw record to partition 0 of $topic, as any client with WRITE could. */
+function kafka_produce_raw(string $topic, string $key, string $value): void
+{
+    $file = tempnam(sys_get_temp_dir(), 'kafka_lock_raw');
+    file_put_contents($file, "$key\x1f$value\n");
+    $command = 'kcat -b localhost:9092 -P -t ' . escapeshellarg($topic) . ' -p 0 -K ' . escapeshellarg("\x1f")
+        . ' -l ' . escapeshellarg($file);
+    exec($command . ' 2>&1', $output, $status);
+    unlink($file);
+    if ($status !== 0) {
+        die("kcat could not produce to $topic (status $status):\n" . implode("\n", $output) . "\n");
+    }
+}
