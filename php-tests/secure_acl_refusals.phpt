@@ -1,5 +1,5 @@
 --TEST--
-Secure broker: ACL refusals the extension reports with their cause, within lock.connect_timeout + 1 s: no ACL at all (Describe refused), no Create on a missing topic, no Write on the topic with IdempotentWrite on the cluster; the principal without Create still locks on an existing topic
+Secure broker: ACL refusals the extension reports with their cause, well before lock.connect_timeout: no ACL at all (Describe refused), no Create on a missing topic, no Write on the topic with IdempotentWrite on the cluster; the principal without Create still locks on an existing topic
 --SKIPIF--
 <?php require __DIR__ . '/helpers/secure_lib.php'; if ($r = secure_unavailable()) die("skip $r"); ?>
 --FILE--
@@ -17,15 +17,15 @@ foreach (['scram', 'plain', 'mtls'] as $how) {
 }
 ?>
 --EXPECT--
-scram, nobody: DistributedLockTopicException; names the cause: yes; ended within 3.0 s: yes
-scram, nocreate, missing topic: DistributedLockTopicException; names the cause: yes; ended within 3.0 s: yes
-scram, idemreader: DistributedLockConnectionException; names the cause: yes; ended within 3.0 s: yes
+scram, nobody: DistributedLockTopicException; names the cause: yes; ended within 2.0 s: yes
+scram, nocreate, missing topic: DistributedLockTopicException; names the cause: yes; ended within 2.0 s: yes
+scram, idemreader: DistributedLockConnectionException; names the cause: yes; ended within 2.0 s: yes
 scram, nocreate, existing topic: acquired true, released true
-plain, nobody: DistributedLockTopicException; names the cause: yes; ended within 3.0 s: yes
-plain, nocreate, missing topic: DistributedLockTopicException; names the cause: yes; ended within 3.0 s: yes
-plain, idemreader: DistributedLockConnectionException; names the cause: yes; ended within 3.0 s: yes
+plain, nobody: DistributedLockTopicException; names the cause: yes; ended within 2.0 s: yes
+plain, nocreate, missing topic: DistributedLockTopicException; names the cause: yes; ended within 2.0 s: yes
+plain, idemreader: DistributedLockConnectionException; names the cause: yes; ended within 2.0 s: yes
 plain, nocreate, existing topic: acquired true, released true
-mtls, nobody: DistributedLockTopicException; names the cause: yes; ended within 3.0 s: yes
-mtls, nocreate, missing topic: DistributedLockTopicException; names the cause: yes; ended within 3.0 s: yes
-mtls, idemreader: DistributedLockConnectionException; names the cause: yes; ended within 3.0 s: yes
+mtls, nobody: DistributedLockTopicException; names the cause: yes; ended within 2.0 s: yes
+mtls, nocreate, missing topic: DistributedLockTopicException; names the cause: yes; ended within 2.0 s: yes
+mtls, idemreader: DistributedLockConnectionException; names the cause: yes; ended within 2.0 s: yes
 mtls, nocreate, existing topic: acquired true, released true

@@ -18,9 +18,9 @@ foreach ([
 }
 ?>
 --EXPECT--
-missing CA file: DistributedLockConfigException; names the cause: yes; ended within 3.0 s: yes
-missing certificate file: DistributedLockConfigException; names the cause: yes; ended within 3.0 s: yes
-another principal's key: DistributedLockConfigException; names the cause: yes; ended within 3.0 s: yes
-PLAIN without a password: DistributedLockConfigException; names the cause: yes; ended within 3.0 s: yes
-SCRAM without a username: DistributedLockConfigException; names the cause: yes; ended within 3.0 s: yes
-unknown mechanism: DistributedLockConfigException; names the cause: yes; ended within 3.0 s: yes
+missing CA file: DistributedLockConfigException; names the cause: yes; ended within 2.0 s: yes
+missing certificate file: DistributedLockConfigException; names the cause: yes; ended within 2.0 s: yes
+another principal's key: DistributedLockConfigException; names the cause: yes; ended within 2.0 s: yes
+PLAIN without a password: DistributedLockConfigException; names the cause: yes; ended within 2.0 s: yes
+SCRAM without a username: DistributedLockConfigException; names the cause: yes; ended within 2.0 s: yes
+unknown mechanism: DistributedLockConfigException; names the cause: yes; ended within 2.0 s: yes

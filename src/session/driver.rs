@@ -59,15 +59,22 @@ fn drive(clients: &Clients, shared: &Shared, topics: &Mutex<Vec<(String, i32)>>)
                 }
                 Err(e) => {
                     shared.consumer_errors.fetch_add(1, Ordering::Relaxed);
-                    if e == ConsumerError::PositionLost {
-                        // A position fell below the log start: history this process had not
-                        // read yet is gone. librdkafka's error does not say which partition,
-                        // so every view is reset; the requests on them are lost.
-                        for partition in core.joined_partitions() {
-                            core.handle_partition_reset(now, &partition);
-                            clients.unassign(&partition);
+                    match e {
+                        ConsumerError::PositionLost => {
+                            // A position fell below the log start: history this process had
+                            // not read yet is gone. Every view is reset; the requests on them
+                            // are lost.
+                            for partition in core.joined_partitions() {
+                                core.handle_partition_reset(now, &partition);
+                                clients.unassign(&partition);
+                            }
+                            changed = true;
                         }
-                        changed = true;
+                        // The brokers refuse to let this client read a partition: its waiters
+                        // learn why (`Clients::read_refusal`) instead of waiting for their
+                        // records until the operation time-out.
+                        ConsumerError::ReadRefused(_) => changed = true,
+                        ConsumerError::Other => {}
                     }
                 }
             }

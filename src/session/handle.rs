@@ -64,9 +64,12 @@ impl LockHandle {
     }
 
     /// After a fork, forget the parent's holds (never release or renew them) and use this
-    /// process's own session.
+    /// process's own session. A session that broke for good ([`Session::broken`]: a producer
+    /// the brokers refused) is replaced too once this handle holds nothing on it, so a grant
+    /// made later (an ACL) takes effect without a new object.
     fn own_session(&mut self) -> LockResult<()> {
-        if self.session.pid() != std::process::id() {
+        let forked = self.session.pid() != std::process::id();
+        if forked || (self.holds.is_empty() && self.session.broken()) {
             self.holds.clear();
             self.session = session_for(&self.settings, &self.options)?;
             self.partitions = self.session.open_topic(&self.topic, &self.options)?;

@@ -29,19 +29,35 @@ fn abandon_inherited(list: &mut Vec<Arc<Session>>) {
     *list = ours;
 }
 
-/// The session of this process for `settings`, made now if there is none. The operation
-/// time-out is part of a session's identity: it is the producer's delivery time-out too.
+/// Takes the broken sessions ([`Session::broken`]) out of the list, for the caller to drop
+/// once the list is unlocked (a session's drop waits for its threads). The objects that use
+/// them keep them until they make a new one.
+fn take_broken(list: &mut Vec<Arc<Session>>) -> Vec<Arc<Session>> {
+    let (broken, working): (Vec<_>, Vec<_>) = list.drain(..).partition(|s| s.broken());
+    *list = working;
+    broken
+}
+
+/// The session of this process for `settings`, made now if there is none or it is broken. The
+/// operation time-out is part of a session's identity: it is the producer's delivery time-out
+/// too.
 pub fn session_for(settings: &ClientSettings, options: &LockOptions) -> LockResult<Arc<Session>> {
     let mut list = sessions();
     abandon_inherited(&mut list);
-    if let Some(s) =
-        list.iter().find(|s| s.settings() == settings && s.operation_timeout() == options.operation_timeout)
-    {
-        return Ok(s.clone());
-    }
-    let session = Arc::new(Session::connect(settings.clone(), options)?);
-    list.push(session.clone());
-    Ok(session)
+    let broken = take_broken(&mut list);
+    let found =
+        list.iter().find(|s| s.settings() == settings && s.operation_timeout() == options.operation_timeout);
+    let session = match found {
+        Some(s) => Ok(s.clone()),
+        None => Session::connect(settings.clone(), options).map(|s| {
+            let s = Arc::new(s);
+            list.push(s.clone());
+            s
+        }),
+    };
+    drop(list);
+    drop(broken);
+    session
 }
 
 /// Releases every request of this process's sessions (end of a PHP request).
@@ -72,6 +88,7 @@ pub fn shutdown() {
 pub fn totals() -> (usize, SessionStats) {
     let mut list = sessions();
     abandon_inherited(&mut list);
+    let broken = take_broken(&mut list);
     let mut sum = SessionStats::default();
     for s in list.iter() {
         let st = s.stats();
@@ -81,5 +98,8 @@ pub fn totals() -> (usize, SessionStats) {
         sum.ticks_sent += st.ticks_sent;
         sum.consumer_errors += st.consumer_errors;
     }
-    (list.len(), sum)
+    let count = list.len();
+    drop(list);
+    drop(broken);
+    (count, sum)
 }

@@ -164,6 +164,12 @@ impl Session {
         })
     }
 
+    /// Whether this session cannot be used any more ([`Clients::broken`]): the registry then
+    /// makes a new one for the same settings.
+    pub fn broken(&self) -> bool {
+        self.inner.clients.broken()
+    }
+
     /// The settings this session was made with.
     pub fn settings(&self) -> &ClientSettings {
         &self.settings
@@ -296,6 +302,18 @@ impl Session {
                     )));
                 }
                 Status::Pending => {
+                    if let Some(reason) = clients.read_refusal(partition) {
+                        // Withdrawn: if the record does land later, the core releases it.
+                        core.withdraw(now, id);
+                        sync(&mut core, clients, now);
+                        return Err(LockError::Connection(format!(
+                            "cannot read topic '{}' partition {} at {}: {reason}; grant this \
+                             principal Read on the topic",
+                            partition.topic,
+                            partition.partition,
+                            self.settings.brokers()
+                        )));
+                    }
                     if let Some(window_start) = core.take_join_lookup(partition) {
                         drop(core);
                         self.join(partition, window_start);
