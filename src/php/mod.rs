@@ -46,6 +46,7 @@ extern "C" fn info(_module: *mut ModuleEntry) {
         info_table_row!("renewals sent", stats.renews_sent.to_string());
         info_table_row!("ticks sent", stats.ticks_sent.to_string());
         info_table_row!("consumer errors", stats.consumer_errors.to_string());
+        info_table_row!("records refused to bound memory (flooding)", stats.bounded.to_string());
         info_table_end!();
     });
 }

@@ -226,6 +226,9 @@ pub struct ClientStats {
     pub ticks_sent: u64,
     /// Release records queued again after a failed delivery.
     pub releases_resent: u64,
+    /// Records the machines refused or forgot to stay within their bounds
+    /// (`MAX_LIVE_REQUESTS`, `MAX_TOMBSTONES`): non-zero means someone floods the topic.
+    pub bounded: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -397,8 +400,10 @@ impl Client {
     }
 
     /// Counters since the client started.
-    pub fn stats(&self) -> &ClientStats {
-        &self.stats
+    pub fn stats(&self) -> ClientStats {
+        let machines = self.partitions.values().filter_map(|p| p.machine.as_ref());
+        let bounded = machines.map(|m| m.stats().refused_full + m.stats().tombstones_evicted).sum();
+        ClientStats { bounded, ..self.stats.clone() }
     }
 
     /// The replayed machine of a joined partition (for tests and inspection).

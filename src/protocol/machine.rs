@@ -10,7 +10,7 @@ use std::fmt;
 use ed25519_dalek::{Signature, VerifyingKey};
 
 use super::record::{decode_record, release_message, validate_record, Op, Proof, Record, Reject};
-use super::{LogTime, Offset, MAX_TTL_MS};
+use super::{LogTime, Offset, MAX_LIVE_REQUESTS, MAX_TOMBSTONES, MAX_TTL_MS};
 
 /// A live request in a lock's queue.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -134,6 +134,8 @@ pub enum Ignored {
     /// A release of a request a joiner learnt of from renews naming different keys: it cannot
     /// tell the owner's key, so the request ends only when its lease does.
     ReleaseUnverifiable,
+    /// An acquire while the partition already had `MAX_LIVE_REQUESTS` live requests.
+    PartitionFull,
     /// A record whose offset is not above the previous record's (or below the first offset):
     /// a duplicate delivery. It changed nothing, not even the clock.
     OffsetNotIncreasing,
@@ -155,6 +157,7 @@ impl fmt::Display for Ignored {
             Ignored::RenewWrongSigner => write!(f, "renew naming another key than the request's"),
             Ignored::ReleaseBadSignature => write!(f, "release without a valid signature"),
             Ignored::ReleaseUnverifiable => write!(f, "release of a request whose key is unknown"),
+            Ignored::PartitionFull => write!(f, "acquire refused: the partition has too many live requests"),
         }
     }
 }
@@ -182,6 +185,10 @@ pub struct Stats {
     pub grants: u64,
     /// Expiries.
     pub expiries: u64,
+    /// Acquires refused because the partition already had `MAX_LIVE_REQUESTS` live requests.
+    pub refused_full: u64,
+    /// Tombstones dropped early because there were `MAX_TOMBSTONES`.
+    pub tombstones_evicted: u64,
 }
 
 /// One lock's queue: live requests by token, and the head that was last granted.
@@ -452,6 +459,14 @@ impl Machine {
             self.tombstones_by_age.remove(&(previous.removed_at, token));
         }
         self.tombstones_by_age.insert((at, token));
+        if self.tombstones.len() > MAX_TOMBSTONES {
+            // Releases of unknown requests at a high rate: forget the oldest. A dropped
+            // tombstone can only let a renew bring a request back, which keeps it alive longer.
+            if let Some((_, oldest)) = self.tombstones_by_age.pop_first() {
+                self.tombstones.remove(&oldest);
+                self.stats.tombstones_evicted += 1;
+            }
+        }
     }
 
     /// Whether a tombstone of `token` stops a renew naming `public_key` from bringing it back:
@@ -507,6 +522,13 @@ impl Machine {
         touched: &mut Vec<String>,
     ) {
         match op {
+            Op::Acquire { .. } if self.keys_by_token.len() >= MAX_LIVE_REQUESTS => {
+                // A writer filling the partition with requests nobody renews: refuse more, so
+                // a replayer's memory stays bounded (every replayer with the same view refuses
+                // the same ones; one that knows fewer requests keeps more alive, never fewer).
+                self.stats.refused_full += 1;
+                self.ignore_op(offset, Ignored::PartitionFull);
+            }
             Op::Acquire { owner, seq, ttl } => {
                 self.stats.acquires += 1;
                 let public_key = proof.public_key;

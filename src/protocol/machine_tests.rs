@@ -481,3 +481,29 @@ fn ten_thousand_locks_expire_in_one_tick() {
     assert_eq!(m.lock_count(), 0);
     assert_eq!(m.tombstone_count(), 10_000);
 }
+
+#[test]
+fn a_flood_of_acquires_and_releases_stays_bounded() {
+    let mut m = Machine::new(0);
+    let value = encode_value(&acquire("flood", 1, MAX_TTL_MS));
+    let mut offset = 0;
+    for _ in 0..MAX_LIVE_REQUESTS {
+        m.handle_record(offset, 100, Some(b"k"), Some(&value));
+        drain(&mut m);
+        offset += 1;
+    }
+    assert_eq!(m.stats().refused_full, 0);
+    let events = feed(&mut m, offset, 100, Some(K), &acquire("late", 1, 5));
+    assert_eq!(events, vec![ignored(offset, Ignored::PartitionFull)]);
+    assert_eq!(m.stats().refused_full, 1);
+    offset += 1;
+    // Releases of requests nobody knows: tombstones, at most MAX_TOMBSTONES of them.
+    let mut m = Machine::new(0);
+    for _ in 0..MAX_TOMBSTONES + 10 {
+        m.handle_record(offset, 100, Some(b"k"), Some(&encode_value(&release("x", offset + 1_000_000))));
+        drain(&mut m);
+        offset += 1;
+    }
+    assert_eq!(m.tombstone_count(), MAX_TOMBSTONES);
+    assert_eq!(m.stats().tombstones_evicted, 10);
+}

@@ -68,6 +68,16 @@ pub const MAX_TTL_MS: u64 = 60_000;
 /// change can move log time by the skew between two brokers' clocks).
 pub const JOIN_MARGIN_MS: i64 = 10_000;
 
+/// The most live requests a replayer keeps per partition; acquires beyond it are refused. A
+/// bound on what a writer that floods the topic with acquires can make every replayer hold
+/// (about 300 bytes each); far above any real use (every PHP worker of a fleet waiting on
+/// locks of one partition).
+pub const MAX_LIVE_REQUESTS: usize = 100_000;
+
+/// The most tombstones a replayer keeps per partition (about 150 bytes each); the oldest go
+/// first. Normally they are dropped `MAX_TTL_MS` after the removal.
+pub const MAX_TOMBSTONES: usize = 200_000;
+
 /// The longest lock identifier (record key), in bytes.
 pub const MAX_IDENTIFIER_BYTES: usize = 1024;
 

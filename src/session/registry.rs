@@ -97,6 +97,7 @@ pub fn totals() -> (usize, SessionStats) {
         sum.renews_sent += st.renews_sent;
         sum.ticks_sent += st.ticks_sent;
         sum.consumer_errors += st.consumer_errors;
+        sum.bounded += st.bounded;
     }
     let count = list.len();
     drop(list);

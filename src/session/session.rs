@@ -61,6 +61,8 @@ pub struct SessionStats {
     pub ticks_sent: u64,
     /// Consumer errors seen (broker down, ...).
     pub consumer_errors: u64,
+    /// Records refused or forgotten to keep memory bounded (a flood of acquires or releases).
+    pub bounded: u64,
 }
 
 /// What the PHP thread and the driver share.
@@ -194,6 +196,7 @@ impl Session {
             ignored: s.ignored,
             renews_sent: s.renews_sent,
             ticks_sent: s.ticks_sent,
+            bounded: s.bounded,
             consumer_errors: self.inner.shared.consumer_errors.load(Ordering::Relaxed),
         }
     }
