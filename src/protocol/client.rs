@@ -345,6 +345,9 @@ pub struct Client {
     by_token: HashMap<(PartitionId, Offset), RequestId>,
     topic_failures: HashMap<Arc<str>, Failure>,
     releases: BTreeMap<RequestId, PendingRelease>,
+    /// Release signatures made ahead, on the thread that reads the acquire back, so that a
+    /// release costs the caller no signing: (partition, token) -> signature.
+    release_signatures: HashMap<(PartitionId, Offset), [u8; 64]>,
     transmits: VecDeque<Transmit>,
     next_request: RequestId,
     next_transmit: TransmitId,
@@ -369,6 +372,7 @@ impl Client {
             by_token: HashMap::new(),
             topic_failures: HashMap::new(),
             releases: BTreeMap::new(),
+            release_signatures: HashMap::new(),
             transmits: VecDeque::new(),
             next_request: 0,
             next_transmit: 0,
@@ -739,6 +743,13 @@ impl Client {
     /// run out by the estimate of broker time, releases to send again, and fail joins whose
     /// first record was not acknowledged in time.
     pub fn handle_timeout(&mut self, now: LocalTime) {
+        // Signatures made ahead are kept while their request or its release is on its way.
+        let requests = &self.requests;
+        let releases = &self.releases;
+        self.release_signatures.retain(|(partition, token), _| {
+            requests.values().any(|r| r.token == Some(*token) && r.partition == *partition)
+                || releases.values().any(|r| r.token == *token && r.partition == *partition)
+        });
         let overdue: Vec<PartitionId> = self
             .partitions
             .iter()
@@ -870,6 +881,28 @@ impl Client {
         self.requests[&id].trusted_until().map(|u| u.saturating_since(now))
     }
 
+    /// Releases worth signing ahead: requests with a token whose release is not signed yet.
+    /// A caller signs them with [`Client::release_signer`] outside any lock it holds around
+    /// the client, then hands them back with [`Client::add_release_signature`], so a release
+    /// costs the thread that asks for it no signing.
+    pub fn releases_to_sign(&self) -> Vec<(PartitionId, String, Offset)> {
+        self.requests
+            .values()
+            .filter_map(|r| r.token.map(|t| (r.partition.clone(), r.key.clone(), t)))
+            .filter(|(p, _, t)| !self.release_signatures.contains_key(&(p.clone(), *t)))
+            .collect()
+    }
+
+    /// Signs this client's releases (a copy of its key, usable without the client).
+    pub fn release_signer(&self) -> ReleaseSigner {
+        ReleaseSigner { key: self.signing_key.clone(), owner: self.owner.clone() }
+    }
+
+    /// A release signature made ahead by [`ReleaseSigner::sign`].
+    pub fn add_release_signature(&mut self, partition: PartitionId, token: Offset, signature: [u8; 64]) {
+        self.release_signatures.insert((partition, token), signature);
+    }
+
     /// Whether `partition`'s join waits for its first record's delivery report.
     pub fn awaits_placement(&self, partition: &PartitionId) -> bool {
         self.partitions.get(partition).is_some_and(|s| matches!(s.join, Join::Placing { .. }))
@@ -964,7 +997,14 @@ impl Client {
             (Op::Renew { .. }, _) => Proof { public_key: Some(self.public_key), ..Proof::default() },
             (Op::Release { owner, r#ref }, _) => {
                 let message = release_message(key.as_deref().unwrap_or_default(), *r#ref, owner);
-                Proof { signature: Some(self.signing_key.sign(&message).to_bytes()), ..Proof::default() }
+                let signature = match self.release_signatures.get(&(partition.clone(), *r#ref)) {
+                    Some(signature) => *signature,
+                    None => self.signing_key.sign(&message).to_bytes(),
+                };
+                if let Some(machine) = self.partitions.get_mut(&partition).and_then(|p| p.machine.as_mut()) {
+                    machine.note_own_signature(self.public_key, message, signature);
+                }
+                Proof { signature: Some(signature), ..Proof::default() }
             }
             _ => Proof::default(),
         };
@@ -1018,6 +1058,26 @@ impl Client {
             .filter(|(p, s)| self.tick_due(p, s).is_some_and(|t| now >= t))
             .map(|(p, _)| p.clone())
             .collect()
+    }
+}
+
+/// Signs releases for one client, away from it (see [`Client::releases_to_sign`]).
+#[derive(Clone)]
+pub struct ReleaseSigner {
+    key: SigningKey,
+    owner: String,
+}
+
+impl ReleaseSigner {
+    /// The signature of the release of request `token` of lock `key`.
+    pub fn sign(&self, key: &str, token: Offset) -> [u8; 64] {
+        self.key.sign(&release_message(key, token, &self.owner)).to_bytes()
+    }
+}
+
+impl std::fmt::Debug for ReleaseSigner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReleaseSigner").field("owner", &self.owner).finish_non_exhaustive()
     }
 }
 

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use crate::protocol::Failure;
+use crate::protocol::{Failure, ReleaseSigner};
 use crate::session::clock;
 use crate::session::kafka::{Clients, ConsumerError};
 use crate::session::session::{sync, Shared};
@@ -30,6 +30,7 @@ pub(super) fn start(
 }
 
 fn drive(clients: &Clients, shared: &Shared, topics: &Mutex<Vec<(String, i32)>>) {
+    let signer = shared.lock().release_signer();
     let mut next_partition_check = clock::now() + PARTITION_CHECK_INTERVAL;
     while !shared.stop.load(Ordering::SeqCst) {
         let now = clock::now();
@@ -91,6 +92,23 @@ fn drive(clients: &Clients, shared: &Shared, topics: &Mutex<Vec<(String, i32)>>)
         if changed || reports {
             shared.changed.notify_all();
         }
+        sign_releases_ahead(shared, &signer);
+    }
+}
+
+/// Signs the releases of requests that got their token, after the waiting PHP threads were
+/// woken and outside the core's lock: a release then costs its caller no signing, and a grant
+/// waits for none.
+fn sign_releases_ahead(shared: &Shared, signer: &ReleaseSigner) {
+    let todo = shared.lock().releases_to_sign();
+    if todo.is_empty() {
+        return;
+    }
+    let signed: Vec<_> =
+        todo.into_iter().map(|(p, key, token)| (p, token, signer.sign(&key, token))).collect();
+    let mut core = shared.lock();
+    for (partition, token, signature) in signed {
+        core.add_release_signature(partition, token, signature);
     }
 }
 
