@@ -16,6 +16,7 @@ pub mod options;
 pub mod registry;
 #[allow(clippy::module_inception)]
 pub mod session;
+mod signals;
 
 pub use error::{LockError, LockResult};
 pub use handle::LockHandle;

@@ -18,6 +18,7 @@ use crate::session::clock;
 use crate::session::error::{LockError, LockResult};
 use crate::session::kafka::{create_time_error, Clients};
 use crate::session::options::{ClientSettings, LockOptions};
+use crate::session::signals::with_signals_blocked;
 
 /// How long an acquire may wait for the lock itself.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -146,7 +147,9 @@ enum Outcome {
 impl Session {
     /// Creates the clients and starts the driver thread. No network round trip yet.
     pub fn connect(settings: ClientSettings, options: &LockOptions) -> LockResult<Session> {
-        let clients = Arc::new(Clients::connect(&settings, options.operation_timeout)?);
+        // librdkafka's threads and the driver start with every signal blocked (signals.rs).
+        let clients =
+            Arc::new(with_signals_blocked(|| Clients::connect(&settings, options.operation_timeout))?);
         let pid = std::process::id();
         let shared = Arc::new(Shared {
             core: Mutex::new(Client::new(new_owner(pid), session_secret()?, options.operation_timeout)),
@@ -155,8 +158,9 @@ impl Session {
             consumer_errors: AtomicU64::new(0),
         });
         let topics = Arc::new(Mutex::new(Vec::new()));
-        let driver = super::driver::start(clients.clone(), shared.clone(), topics.clone())
-            .map_err(|e| LockError::Connection(format!("cannot start the lock's driver thread: {e}")))?;
+        let driver =
+            with_signals_blocked(|| super::driver::start(clients.clone(), shared.clone(), topics.clone()))
+                .map_err(|e| LockError::Connection(format!("cannot start the lock's driver thread: {e}")))?;
         Ok(Session {
             pid,
             settings,
@@ -209,7 +213,8 @@ impl Session {
         if let Some((_, n)) = self.topics().iter().find(|(t, _)| t == topic) {
             return Ok(*n);
         }
-        let n = self.inner.clients.ensure_topic(&self.settings, topic, options)?;
+        // The topic check makes admin clients, whose threads must not take signals either.
+        let n = with_signals_blocked(|| self.inner.clients.ensure_topic(&self.settings, topic, options))?;
         self.topics().push((topic.to_owned(), n));
         Ok(n)
     }
