@@ -37,7 +37,7 @@ mod tests {
             current
         };
         assert!(!blocked(&mask(), libc::SIGUSR1));
-        let child = with_signals_blocked(|| std::thread::spawn(move || mask()));
+        let child = with_signals_blocked(|| std::thread::spawn(mask));
         let child_mask = child.join().expect("thread");
         for signal in [libc::SIGTERM, libc::SIGUSR1, libc::SIGALRM, libc::SIGPROF, libc::SIGINT] {
             assert!(blocked(&child_mask, signal), "signal {signal} reaches the child thread");
