@@ -15,31 +15,48 @@ use crate::session::session::{sync, Shared};
 /// How often the driver compares the partition counts of the topics in use with the brokers'.
 const PARTITION_CHECK_INTERVAL: Duration = Duration::from_secs(10);
 
+/// The longest the driver sleeps without a timer or an event.
+const IDLE_WAKE: Duration = Duration::from_secs(10);
+
 /// The most records handled under one hold of the core's lock: PHP threads wait for it.
 const MAX_BATCH: usize = 1000;
 
 /// Starts the driver thread; it runs until `shared.stop` is set and the wake-up signalled.
-pub(super) fn start(
+pub(super) fn start(clients: Arc<Clients>, shared: Arc<Shared>) -> std::io::Result<JoinHandle<()>> {
+    std::thread::Builder::new().name("kafka_lock driver".into()).spawn(move || drive(&clients, &shared))
+}
+
+/// Starts the watcher thread: every `PARTITION_CHECK_INTERVAL` it asks the brokers for the
+/// partition counts of the topics in use. A metadata round trip (up to 2 s with a slow broker)
+/// on the driver would stall renewals and make short leases flap, so it has its own thread.
+pub(super) fn start_watcher(
     clients: Arc<Clients>,
     shared: Arc<Shared>,
     topics: Arc<Mutex<Vec<(String, i32)>>>,
 ) -> std::io::Result<JoinHandle<()>> {
-    std::thread::Builder::new()
-        .name("kafka_lock driver".into())
-        .spawn(move || drive(&clients, &shared, &topics))
+    std::thread::Builder::new().name("kafka_lock watcher".into()).spawn(move || {
+        let (lock, wake) = &shared.stopping;
+        let mut guard = lock.lock().unwrap_or_else(|e| e.into_inner());
+        while !shared.stop.load(Ordering::SeqCst) {
+            guard = wake.wait_timeout(guard, PARTITION_CHECK_INTERVAL).unwrap_or_else(|e| e.into_inner()).0;
+            if shared.stop.load(Ordering::SeqCst) {
+                break;
+            }
+            drop(guard);
+            check_partition_counts(&clients, &shared, &topics);
+            guard = lock.lock().unwrap_or_else(|e| e.into_inner());
+        }
+    })
 }
 
-fn drive(clients: &Clients, shared: &Shared, topics: &Mutex<Vec<(String, i32)>>) {
+fn drive(clients: &Clients, shared: &Shared) {
     let signer = shared.lock().release_signer();
-    let mut next_partition_check = clock::now() + PARTITION_CHECK_INTERVAL;
     while !shared.stop.load(Ordering::SeqCst) {
         let now = clock::now();
-        if now >= next_partition_check {
-            check_partition_counts(clients, shared, topics);
-            next_partition_check = clock::now() + PARTITION_CHECK_INTERVAL;
-        }
-        let next_timer = shared.lock().poll_timeout().unwrap_or(next_partition_check);
-        let sleep = next_timer.min(next_partition_check).saturating_since(now);
+        // Nothing to do until librdkafka has something or the core's next timer; the wait is
+        // capped only so that a lost wake-up cannot stall the driver for good.
+        let next_timer = shared.lock().poll_timeout().unwrap_or(now + IDLE_WAKE);
+        let sleep = next_timer.min(now + IDLE_WAKE).saturating_since(now);
         let seen = clients.consumer_wake().generation();
         let mut next = clients.poll_record();
         if next.is_none() && !shared.stop.load(Ordering::SeqCst) && !sleep.is_zero() {

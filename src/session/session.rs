@@ -72,6 +72,8 @@ pub(super) struct Shared {
     /// Signalled when the driver changed the core (records, reports).
     pub(super) changed: Condvar,
     pub(super) stop: AtomicBool,
+    /// Wakes the watcher thread when the session stops (it sleeps between checks).
+    pub(super) stopping: (Mutex<()>, Condvar),
     pub(super) consumer_errors: AtomicU64,
 }
 
@@ -102,6 +104,7 @@ struct Inner {
     clients: Arc<Clients>,
     shared: Arc<Shared>,
     driver: Option<JoinHandle<()>>,
+    watcher: Option<JoinHandle<()>>,
 }
 
 /// One set of Kafka clients and their driver thread; shared by every lock of the process that
@@ -110,7 +113,7 @@ pub struct Session {
     pid: u32,
     settings: ClientSettings,
     operation_timeout: Duration,
-    /// Partition counts of the topics opened, checked by the driver.
+    /// Partition counts of the topics opened, checked by the watcher thread.
     topics: Arc<Mutex<Vec<(String, i32)>>>,
     /// Forgotten, not dropped, in a forked child: the threads it refers to do not exist there.
     inner: ManuallyDrop<Inner>,
@@ -155,18 +158,22 @@ impl Session {
             core: Mutex::new(Client::new(new_owner(pid), session_secret()?, options.operation_timeout)),
             changed: Condvar::new(),
             stop: AtomicBool::new(false),
+            stopping: (Mutex::new(()), Condvar::new()),
             consumer_errors: AtomicU64::new(0),
         });
         let topics = Arc::new(Mutex::new(Vec::new()));
-        let driver =
-            with_signals_blocked(|| super::driver::start(clients.clone(), shared.clone(), topics.clone()))
-                .map_err(|e| LockError::Connection(format!("cannot start the lock's driver thread: {e}")))?;
+        let (driver, watcher) = with_signals_blocked(|| {
+            let driver = super::driver::start(clients.clone(), shared.clone())?;
+            let watcher = super::driver::start_watcher(clients.clone(), shared.clone(), topics.clone())?;
+            Ok::<_, std::io::Error>((driver, watcher))
+        })
+        .map_err(|e| LockError::Connection(format!("cannot start the lock's threads: {e}")))?;
         Ok(Session {
             pid,
             settings,
             operation_timeout: options.operation_timeout,
             topics,
-            inner: ManuallyDrop::new(Inner { clients, shared, driver: Some(driver) }),
+            inner: ManuallyDrop::new(Inner { clients, shared, driver: Some(driver), watcher: Some(watcher) }),
         })
     }
 
@@ -487,8 +494,12 @@ impl Drop for Session {
         let mut inner = unsafe { ManuallyDrop::take(&mut self.inner) };
         inner.shared.stop.store(true, Ordering::SeqCst);
         inner.clients.consumer_wake().notify();
-        if let Some(driver) = inner.driver.take() {
-            let _ = driver.join();
+        {
+            let _guard = inner.shared.stopping.0.lock().unwrap_or_else(|e| e.into_inner());
+            inner.shared.stopping.1.notify_all();
+        }
+        for thread in [inner.driver.take(), inner.watcher.take()].into_iter().flatten() {
+            let _ = thread.join();
         }
         inner.clients.flush(Duration::from_secs(2));
         inner.clients.close_consumer(Duration::from_secs(2));
