@@ -12,6 +12,9 @@ RUN_TESTS=/usr/lib/php/20220829/build/run-tests.php
 status=0
 
 echo "== cargo test: protocol core, session layer, integration tests against localhost:9092"
+# The property tests draw their scenarios from this seed, so a CI failure replays exactly
+# (unset it, or pick another, to explore new scenarios locally).
+export PROPTEST_RNG_SEED="${PROPTEST_RNG_SEED:-20261201}"
 if ! cargo test --release --no-default-features 2>&1 | tee .run/cargo-test.log | grep -E '^(test result|running|error|failures:|    [a-z_:]+$|thread .* panicked)'; then
     status=1
 fi

@@ -678,7 +678,10 @@ impl Machine {
             let release = known
                 .and_then(|t| t.release.clone())
                 .or_else(|| signature.map(|sig| (sig, release_message(&key, token, &owner))));
-            self.tombstone_with(token, Tombstone { removed_at: clock, public_key, release, weak: false });
+            // A weak tombstone (a claim's expiry) stays weak: an unsigned or unverifiable
+            // release proves nothing about the owner's key.
+            let weak = known.is_some_and(|t| t.weak);
+            self.tombstone_with(token, Tombstone { removed_at: clock, public_key, release, weak });
             return self.ignore_op(offset, Ignored::ReleaseUnknown);
         };
         if *live_key != key {

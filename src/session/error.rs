@@ -3,6 +3,9 @@
 
 use std::fmt;
 
+use crate::protocol::{Failure, PartitionId};
+use crate::session::kafka::create_time_error;
+
 /// Why a lock operation failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LockError {
@@ -34,3 +37,42 @@ impl std::error::Error for LockError {}
 
 /// Result alias of the session layer.
 pub type LockResult<T> = Result<T, LockError>;
+
+impl LockError {
+    /// The error a caller sees for a failure of the client core on `partition`.
+    pub fn from_failure(
+        failure: Failure,
+        partition: &PartitionId,
+        brokers: &str,
+        operation_timeout: std::time::Duration,
+    ) -> LockError {
+        let topic = &partition.topic;
+        let p = partition.partition;
+        match failure {
+            Failure::CreateTime => create_time_error(topic),
+            Failure::PartitionCountChanged { from, to } => LockError::Topic(format!(
+                "the partition count of topic '{topic}' changed from {from} to {to} while locks \
+                 were in use; identifiers now map to other partitions, so every hold on this \
+                 topic is treated as lost. Never change the partition count of a lock topic \
+                 with live locks."
+            )),
+            Failure::JoinNotWritten(e) => LockError::Connection(format!(
+                "cannot write to topic '{topic}' partition {p} at {brokers}: {e}"
+            )),
+            Failure::JoinNotAcknowledged => LockError::Connection(format!(
+                "no acknowledgement from the brokers at {brokers} within {:.1} s \
+                 (lock.operation_timeout)",
+                operation_timeout.as_secs_f64()
+            )),
+            Failure::JoinLookup(e) => {
+                LockError::Connection(format!("cannot look up offsets of topic '{topic}': {e}"))
+            }
+            Failure::JoinAssign(e) => {
+                LockError::Connection(format!("cannot assign topic '{topic}' partition {p}: {e}"))
+            }
+            Failure::NotSent(e) => {
+                LockError::Connection(format!("cannot queue a record for topic '{topic}': {e}"))
+            }
+        }
+    }
+}

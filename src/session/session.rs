@@ -16,7 +16,7 @@ use std::time::Duration;
 use crate::protocol::{Client, Failure, LocalTime, Offset, PartitionId, RequestId, Status};
 use crate::session::clock;
 use crate::session::error::{LockError, LockResult};
-use crate::session::kafka::{create_time_error, Clients};
+use crate::session::kafka::Clients;
 use crate::session::options::{ClientSettings, LockOptions};
 use crate::session::signals::with_signals_blocked;
 
@@ -452,35 +452,7 @@ impl Session {
 
     /// The error a caller sees for a failure of the core.
     fn error(&self, partition: &PartitionId, failure: Failure) -> LockError {
-        let topic = &partition.topic;
-        let p = partition.partition;
-        let brokers = self.settings.brokers();
-        match failure {
-            Failure::CreateTime => create_time_error(topic),
-            Failure::PartitionCountChanged { from, to } => LockError::Topic(format!(
-                "the partition count of topic '{topic}' changed from {from} to {to} while locks \
-                 were in use; identifiers now map to other partitions, so every hold on this \
-                 topic is treated as lost. Never change the partition count of a lock topic \
-                 with live locks."
-            )),
-            Failure::JoinNotWritten(e) => LockError::Connection(format!(
-                "cannot write to topic '{topic}' partition {p} at {brokers}: {e}"
-            )),
-            Failure::JoinNotAcknowledged => LockError::Connection(format!(
-                "no acknowledgement from the brokers at {brokers} within {:.1} s \
-                 (lock.operation_timeout)",
-                self.operation_timeout.as_secs_f64()
-            )),
-            Failure::JoinLookup(e) => {
-                LockError::Connection(format!("cannot look up offsets of topic '{topic}': {e}"))
-            }
-            Failure::JoinAssign(e) => {
-                LockError::Connection(format!("cannot assign topic '{topic}' partition {p}: {e}"))
-            }
-            Failure::NotSent(e) => {
-                LockError::Connection(format!("cannot queue a record for topic '{topic}': {e}"))
-            }
-        }
+        LockError::from_failure(failure, partition, self.settings.brokers(), self.operation_timeout)
     }
 }
 

@@ -1,0 +1,222 @@
+//! The topic check: it exists (or is created), and its configuration suits a lock.
+
+use std::time::{Duration, Instant};
+
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, ResourceSpecifier, TopicReplication};
+use rdkafka::client::DefaultClientContext;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::error::RDKafkaErrorCode;
+use rdkafka::metadata::Metadata;
+
+use super::{clients::*, context::*, refusals::*};
+use crate::session::error::{LockError, LockResult};
+use crate::session::options::{ClientSettings, LockOptions};
+
+/// Asks the brokers for the metadata of `topic`, at most `timeout`. Refused connections end it
+/// at once: librdkafka reports them on the side (to the watch) while its metadata call waits
+/// for a broker that is up until the time-out, so the call is made in steps, each as long as
+/// the time spent so far (at least 100 ms: a reply slower than a step is not cut off for long),
+/// and the watch is read between them.
+pub(super) fn fetch_metadata(
+    consumer: &BaseConsumer<SessionContext>,
+    watch: &ConnectionWatch,
+    brokers: &str,
+    topic: &str,
+    timeout: Duration,
+) -> LockResult<Metadata> {
+    const FIRST_STEP: Duration = Duration::from_millis(100);
+    let start = Instant::now();
+    loop {
+        let elapsed = start.elapsed();
+        let step = elapsed.max(FIRST_STEP).min(timeout.saturating_sub(elapsed));
+        // Whole milliseconds (librdkafka's unit), rounded up: the last step ends at the time-out,
+        // not before it.
+        let step = Duration::from_millis(step.as_micros().div_ceil(1000) as u64);
+        let error = match consumer.fetch_metadata(Some(topic), step) {
+            Ok(metadata) => {
+                watch.answered();
+                return Ok(metadata);
+            }
+            Err(e) => e,
+        };
+        if let Some(refusal) = watch.refusal() {
+            return Err(refusal.error(brokers));
+        }
+        // No broker up within the step, or the request lost with its connection: again.
+        let again = matches!(
+            error.rdkafka_error_code(),
+            Some(RDKafkaErrorCode::BrokerTransportFailure | RDKafkaErrorCode::OperationTimedOut)
+        );
+        let took = start.elapsed();
+        let timed_out = took >= timeout;
+        if again && !timed_out {
+            continue;
+        }
+        let last =
+            watch.last_failure().map(|f| format!("; last connection failure: {f}")).unwrap_or_default();
+        return Err(LockError::Connection(if timed_out {
+            format!(
+                "cannot reach the Kafka brokers at {brokers} within {:.1} s: {error}{last}",
+                timeout.as_secs_f64()
+            )
+        } else {
+            format!(
+                "no metadata from the Kafka brokers at {brokers} (after {:.1} s): {error}{last}",
+                took.as_secs_f64()
+            )
+        }));
+    }
+}
+
+/// Returns the partition count of `topic`, creating it with LogAppendTime first when it is
+/// missing and `options.create_topic` allows.
+pub(super) fn ensure_topic(
+    consumer: &BaseConsumer<SessionContext>,
+    watch: &ConnectionWatch,
+    settings: &ClientSettings,
+    topic: &str,
+    options: &LockOptions,
+) -> LockResult<i32> {
+    let brokers = settings.brokers();
+    let metadata = fetch_metadata(consumer, watch, brokers, topic, options.connect_timeout)?;
+    let missing = match metadata.topics().iter().find(|t| t.name() == topic) {
+        Some(t) => match t.error() {
+            None if !t.partitions().is_empty() => return Ok(t.partitions().len() as i32),
+            None => true,
+            Some(e) if RDKafkaErrorCode::from(e) == RDKafkaErrorCode::UnknownTopicOrPartition => true,
+            Some(e) => {
+                return Err(LockError::Topic(format!(
+                    "topic '{topic}' cannot be used: {}",
+                    RDKafkaErrorCode::from(e)
+                )))
+            }
+        },
+        None => true,
+    };
+    debug_assert!(missing);
+    if !options.create_topic {
+        return Err(LockError::Topic(format!(
+            "topic '{topic}' does not exist and lock.create_topic is off; create it with \
+             message.timestamp.type=LogAppendTime"
+        )));
+    }
+    create_topic(settings, topic, options)?;
+    // The controller has the topic now; wait until the broker we talk to knows it too.
+    let deadline = Instant::now() + options.operation_timeout;
+    loop {
+        let md = fetch_metadata(consumer, watch, brokers, topic, options.operation_timeout)?;
+        if let Some(t) = md.topics().iter().find(|t| t.name() == topic && t.error().is_none()) {
+            if !t.partitions().is_empty() && t.partitions().iter().all(|p| p.leader() >= 0) {
+                return Ok(t.partitions().len() as i32);
+            }
+        }
+        if Instant::now() >= deadline {
+            return Err(LockError::Connection(format!(
+                "topic '{topic}' was created but its partitions have no leader after {:.1} s",
+                options.operation_timeout.as_secs_f64()
+            )));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Refuses a topic whose configuration breaks the lock's assumptions, with the fix in the
+/// message (DescribeConfigs):
+/// - `cleanup.policy` with `compact`: compaction deletes records from the middle of the log,
+///   where a joining process cannot notice (deletion of a prefix it can, see the protocol);
+/// - `retention.ms` below the join window: every join would find its window cut short and wait
+///   a window's worth of log time before trusting a grant;
+/// - `message.timestamp.type=CreateTime`: expiry needs the broker's clock.
+pub(super) fn check_topic_config(
+    settings: &ClientSettings,
+    topic: &str,
+    options: &LockOptions,
+) -> LockResult<()> {
+    let admin = admin_client(settings)?;
+    let admin_options = AdminOptions::new().request_timeout(Some(options.operation_timeout));
+    let fix = |setting: &str| {
+        format!(
+            "Fix: kafka-configs.sh --bootstrap-server <brokers> --alter --entity-type topics \
+             --entity-name {topic} --add-config {setting}"
+        )
+    };
+    let described = futures_executor::block_on(
+        admin.describe_configs([&ResourceSpecifier::Topic(topic)], &admin_options),
+    )
+    .map_err(|e| LockError::Connection(format!("cannot read the configuration of topic '{topic}': {e}")))?;
+    let config = match described.into_iter().next() {
+        Some(Ok(config)) => config,
+        Some(Err(code)) => {
+            return Err(LockError::Topic(format!(
+                "cannot read the configuration of topic '{topic}' ({code}); the lock must check its \
+                 cleanup.policy and retention.ms. Grant DescribeConfigs on the topic to this client"
+            )))
+        }
+        None => return Err(LockError::Connection(format!("no configuration returned for topic '{topic}'"))),
+    };
+    let value = |name: &str| config.get(name).and_then(|e| e.value.clone()).unwrap_or_default();
+    let policy = value("cleanup.policy");
+    if policy.split(',').any(|p| p.trim() == "compact") {
+        return Err(LockError::Topic(format!(
+            "topic '{topic}' has cleanup.policy={policy}: compaction removes records from the middle \
+             of the log, so a process joining later could miss a live lock. Lock topics need \
+             cleanup.policy=delete. {}",
+            fix("cleanup.policy=delete")
+        )));
+    }
+    let window = crate::protocol::JOIN_WINDOW_MS;
+    if let Ok(retention) = value("retention.ms").parse::<i64>() {
+        if (0..window).contains(&retention) {
+            return Err(LockError::Topic(format!(
+                "topic '{topic}' keeps records for retention.ms={retention}, less than the {window} ms \
+                 a joining process reads back (the longest lease plus a margin): every process would \
+                 wait {window} ms of log time before trusting a grant. {}",
+                fix("retention.ms=604800000")
+            )));
+        }
+    }
+    if value("message.timestamp.type") == "CreateTime" {
+        return Err(create_time_error(topic));
+    }
+    Ok(())
+}
+
+/// The error for a topic whose records carry the producer's clock.
+pub fn create_time_error(topic: &str) -> LockError {
+    LockError::Topic(format!(
+        "topic '{topic}' stamps records with the producer's clock (CreateTime); the lock needs \
+         broker time. Fix: kafka-configs.sh --bootstrap-server <brokers> --alter --entity-type \
+         topics --entity-name {topic} --add-config message.timestamp.type=LogAppendTime"
+    ))
+}
+
+pub(super) fn admin_client(settings: &ClientSettings) -> LockResult<AdminClient<DefaultClientContext>> {
+    base_config(settings).create().map_err(config_error)
+}
+
+pub(super) fn create_topic(settings: &ClientSettings, topic: &str, options: &LockOptions) -> LockResult<()> {
+    let admin = admin_client(settings)?;
+    let new_topic =
+        NewTopic::new(topic, options.partitions, TopicReplication::Fixed(options.replication_factor))
+            .set("message.timestamp.type", "LogAppendTime")
+            .set("cleanup.policy", "delete")
+            // Kafka's own default (7 days), written down: far above the join window.
+            .set("retention.ms", "604800000");
+    let admin_options = AdminOptions::new().operation_timeout(Some(options.operation_timeout));
+    let results = futures_executor::block_on(admin.create_topics([&new_topic], &admin_options))
+        .map_err(|e| LockError::Connection(format!("cannot create topic '{topic}': {e}")))?;
+    for result in results {
+        match result {
+            Ok(_) => {}
+            // Another process created it at the same time: fine, it will be checked on use.
+            Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
+            Err((_, code)) => {
+                return Err(LockError::Topic(format!(
+                    "cannot create topic '{topic}' (partitions {}, replication factor {}): {code}",
+                    options.partitions, options.replication_factor
+                )))
+            }
+        }
+    }
+    Ok(())
+}
