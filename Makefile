@@ -58,7 +58,9 @@ bench-quick: bench-setup build kafka-start bench-build
 # --- fault injection (docs/reliability.md); the suite runs private brokers on other ports ---
 # run.py runs chaos/selftest.py first, then fails on a safety violation, a failed check (a
 # missing log, fewer acquisitions than a scenario's minimum, an exception the scenario does not
-# allow, a stuck waiter), an interruption or a run that did not finish (`make test` likewise).
+# allow, a stuck waiter, a topic that should have been refused), an interruption or a run that
+# did not finish (`make test` likewise). Scenarios: kill, pause, junk, cutoff, forge, truncate,
+# compacted, retention, restart (all in both runs); cluster, hostile (full run only).
 chaos: setup build
 	python3 chaos/run.py --full
 

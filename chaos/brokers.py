@@ -27,6 +27,7 @@ LIBS = os.path.join(ROOT, ".cache", "kafka", "libs")
 TEMPLATE = os.path.join(ROOT, "kafka", "server.properties.in")
 LOG4J = os.path.join(ROOT, "kafka", "log4j2.properties")
 RUN = os.path.join(ROOT, ".run", "chaos")
+RETENTION_CHECK_MS = 1000
 
 HEAP = os.environ.get("KAFKA_HEAP_OPTS", "-Xms128m -Xmx256m").split()
 JVM = os.environ.get("KAFKA_JVM_OPTS", "-XX:+UseSerialGC -XX:-UsePerfData -Xss512k -XX:+ExitOnOutOfMemoryError").split()
@@ -210,7 +211,10 @@ class Single:
         extra = ("listeners=PLAINTEXT://localhost:%d,CONTROLLER://localhost:%d,CUT://localhost:%d\n"
                  "advertised.listeners=PLAINTEXT://localhost:%d,CUT://localhost:%d\n"
                  "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,CUT:PLAINTEXT\n"
-                 % (base, base + 1, self.cut_port, base, self.proxy_port))
+                 # The `retention` scenario's topic deletes records by size while locks are
+                 # held: the broker applies retention every second, not every minute.
+                 "log.retention.check.interval.ms=%d\n"
+                 % (base, base + 1, self.cut_port, base, self.proxy_port, RETENTION_CHECK_MS))
         self.node = Node("chaos single node", folder, 1, base, base + 1, "1@localhost:%d" % (base + 1), 1, 1, extra)
         self.folder = folder
 

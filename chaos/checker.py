@@ -44,7 +44,16 @@ Besides the safety violations, a run FAILS its checks (res["failures"], each wit
              list in allowed_exceptions (none, unless it takes the broker away);
   liveness   a stuck waiter, a worker still running at the end, or a missed expectation of
              its scenario (no next holder after kill -9, ...). A scenario written to show an
-             open bug (params known_liveness_bug) reports these under "known_failures".
+             open bug (params known_liveness_bug) reports these under "known_failures". After
+             deleted history (truncate), waits that began within the fault's excuse_waits_s
+             are expected (res["expected_waits"]), not stuck;
+  refusal    a topic the lock must refuse (params expect_refusal): a worker that locked on it,
+             or whose constructor did not throw the expected class naming the setting.
+
+Issue 10 adds (forge, truncate, retention): a hold of an acquire the forger wrote and a forged
+record that ended a live request (safety violations; forged.jsonl lists the forger's offsets);
+a joiner after a truncation that held before its join record's broker time + the join window
+(a view violation); a gap in a log.json the runner's tailer kept (input).
 
 usage: checker.py RUN_DIR [RUN_DIR...]   (prints one JSON object per run)
 """
@@ -58,6 +67,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import replay as replay_mod  # noqa: E402
 
 WALL_TOLERANCE_MS = 2.0  # ms truncation of broker timestamps + float rounding
+JOIN_WINDOW_S = 70.0  # MAX_TTL_MS + JOIN_MARGIN_MS (docs/protocol.md, "Joining mid-log")
 
 
 def read_jsonl(path, torn_tail_ok=False):
@@ -142,6 +152,19 @@ def check_run(run_dir):
     stragglers = set(meta.get("stragglers", []))
     liveness_bound = meta.get("liveness_bound_s", 30.0)
     allowed_exceptions = set(params.get("allowed_exceptions", []))
+    # Deleted history (truncate): a process that joins after it trusts no grant for a join
+    # window of log time, and everyone queued behind it waits too. Waits whose acquireLock()
+    # began within excuse_waits_s after such a fault are expected, not stuck.
+    excuse = [(f["t"], f["t"] + int(f["excuse_waits_s"] * 1e9)) for f in faults if f.get("excuse_waits_s")]
+
+    def excused(t_acq):
+        return t_acq is not None and any(a <= t_acq <= b for a, b in excuse)
+
+    expected_waits = []
+    # A topic the lock must refuse (compacted, short retention.ms): every worker's constructor
+    # throws this class with a message naming this setting, and no worker ever locks.
+    refusal = params.get("expect_refusal")
+    refused, not_refused, locked_anyway = [], [], []
 
     # ---- workers' histories -------------------------------------------------------------
     holds, acq_waits, timeouts, exceptions, stuck = [], [], 0, {}, []
@@ -190,7 +213,9 @@ def check_run(run_dir):
             elif ev == "acq_timeout":
                 timeouts += 1
                 if e.get("waited", 0) >= liveness_bound:
-                    stuck.append({"pid": pid, "lock": e["lock"], "waited": e["waited"], "why": "acquire timed out"})
+                    t_acq = pending_acq["t"] if pending_acq else e["t"] - int(e["waited"] * 1e9)
+                    (expected_waits if excused(t_acq) else stuck).append(
+                        {"pid": pid, "lock": e["lock"], "waited": e["waited"], "why": "acquire timed out"})
                 pending_acq = None
             elif ev == "exc":
                 k = "%s in %s" % (e.get("class"), e.get("where"))
@@ -218,12 +243,27 @@ def check_run(run_dir):
         if pending_acq is not None and pid not in killed_at:
             waited = ((end_of_run or pending_acq["t"]) - pending_acq["t"]) / 1e9
             if waited >= min(liveness_bound, meta.get("grace_s", 10)):
-                stuck.append({"pid": pid, "lock": pending_acq["lock"], "waited": round(waited, 2),
-                              "why": "acquireLock() never returned"})
+                (expected_waits if excused(pending_acq["t"]) else stuck).append(
+                    {"pid": pid, "lock": pending_acq["lock"], "waited": round(waited, 2),
+                     "why": "acquireLock() never returned"})
+        was_refused = False
+        if refusal:
+            ctor = [e for e in evs if e.get("ev") == "exc" and e.get("where") == "construct"]
+            was_refused = any(e.get("class") == refusal["class"] and refusal["names"] in str(e.get("msg"))
+                              for e in ctor)
+            if any(e.get("ev") == "cs_start" for e in evs):
+                locked_anyway.append({"pid": pid, "worker": os.path.basename(path)})
+            elif was_refused:
+                refused.append(pid)
+            else:
+                not_refused.append({"pid": pid, "worker": os.path.basename(path),
+                                    "construct": [{"class": e.get("class"), "msg": str(e.get("msg"))[:300]}
+                                                  for e in ctor]})
         code = worker_exit.get(str(pid))
-        if code not in (None, 0) and pid not in killed_at and pid not in stragglers:
+        # worker.php exits 3 when the constructor throws: what a refusal must do.
+        if code not in (None, 0) and pid not in killed_at and pid not in stragglers and not (was_refused and code == 3):
             crashes.append({"pid": pid, "worker": os.path.basename(path), "why": "exit code %s" % code})
-        if pid in stragglers and not any(s["pid"] == pid for s in stuck):
+        if pid in stragglers and not any(s["pid"] == pid for s in stuck + expected_waits):
             stuck.append({"pid": pid, "lock": None, "waited": None, "why": "still running after the run's grace time"})
     for h in holds:
         if h.end is None:
@@ -239,6 +279,15 @@ def check_run(run_dir):
     res["stuck_detail"] = stuck[:10]
     for x in stuck:
         failure("liveness", "stuck", **x)
+    if excuse:
+        res["expected_waits"] = len(expected_waits)
+        res["expected_waits_detail"] = expected_waits[:10]
+    if refusal:
+        res["refused"] = len(refused)
+        for x in locked_anyway:
+            failure("refusal", "locked on a topic that must be refused", **x)
+        for x in not_refused:
+            failure("refusal", "worker not refused as expected (%s naming %s)" % (refusal["class"], refusal["names"]), **x)
     res["crashes"] = crashes
     for c in crashes:
         V.append({"kind": "worker crash", **c})
@@ -350,11 +399,16 @@ def check_run(run_dir):
         failure("input", "log.json missing or unreadable: the log-based checks (grants, FIFO, views) did not run",
                 error=repr(e))
         log = None
+    forged, forged_summary = load_forged(run_dir)
+    if log is not None and log.get("gaps"):
+        failure("input", "log.json incomplete: records were deleted before the runner read them",
+                gaps=log["gaps"][:5])
+    replays = {}
     if log is not None:
         malformed, ignored, records = {}, {}, 0
         granted = {}  # (lock, token) -> Request
         for part, recs in log["partitions"].items():
-            rp = replay_mod.replay_partition(recs)
+            rp = replays[part] = replay_mod.replay_partition(recs, effects=forged is not None)
             records += rp.records
             for k, v in rp.malformed.items():
                 malformed[k] = malformed.get(k, 0) + v
@@ -367,6 +421,8 @@ def check_run(run_dir):
         res["log_malformed"] = malformed
         res["log_ignored"] = ignored
         res["log_grants"] = len(granted)
+        if forged is not None:
+            token_viol += check_forged(forged, forged_summary, replays, holds, res)
         for h in holds:
             req = granted.get((h.lock, h.token))
             if req is None:
@@ -479,7 +535,7 @@ def check_run(run_dir):
     t_stop = meta.get("t_begin", 0) + int(meta["params"].get("duration", 0) * 1e9)
     gaps = []
     for f in faults:
-        if not f.get("fault"):
+        if not f.get("fault") or f.get("kind") == "refused_topic":
             continue
         name = f.get("lock") or "hot"
         starts = [h.t_start for h in by_lock.get(name, []) if f["t"] < h.t_start < t_stop]
@@ -491,6 +547,7 @@ def check_run(run_dir):
 
     # ---- per-scenario expectations -------------------------------------------------------------
     scenario_checks(meta, faults, by_lock, holds, res)
+    deleted_history_checks(meta, faults, by_lock, holds, replays, res)
     for x in res["expectations"].get("failed", []):
         failure("liveness", "expectation missed: " + x["kind"], **{k: v for k, v in x.items() if k != "kind"})
     # ---- coverage: a run that did too little checked nothing ---------------------------------
@@ -509,6 +566,131 @@ def check_run(run_dir):
         failures[:] = [x for x in failures if x["class"] != "liveness"]
     res["safety_violations"] = len(V)
     return res
+
+
+def load_forged(run_dir):
+    """forged.jsonl (the forge scenario's hostile writer, chaos/forger.py): -> ({(partition,
+    offset): record}, summary), or (None, None) when the run had no forger."""
+    path = os.path.join(run_dir, "forged.jsonl")
+    if not os.path.exists(path):
+        return None, None
+    lines, _problem = read_jsonl(path, torn_tail_ok=True)
+    forged = {(str(x["partition"]), x["offset"]): x for x in lines if not x.get("summary")}
+    summary = next((x for x in lines if x.get("summary")), None)
+    return forged, summary
+
+
+def check_forged(forged, summary, replays, holds, res):
+    """What the forged records did, by the independent replay (res["forged"]: per kind, per
+    effect), and two violations: a hold whose token is a forged acquire (a process took a
+    stranger's record for its own), and a forged record that ended a live request (the
+    protocol let a writer release another's request)."""
+    V = res["violations"]
+    by_kind = {}
+    offsets = {}
+    held_forged = 0
+    for (part, off), x in forged.items():
+        rp = replays.get(part)
+        effect = rp.effects.get(off, "not in the log") if rp is not None else "partition not in the log"
+        k = by_kind.setdefault(x["kind"], {})
+        k[effect] = k.get(effect, 0) + 1
+        if x.get("key") is not None:
+            offsets[(x["key"], off)] = x
+        if effect == "released":
+            V.append({"kind": "forged record ended a request", "forged": x})
+    for h in holds:
+        x = offsets.get((h.lock, h.token))
+        if x is not None and x["kind"] in ("acquire_nextseq", "replay"):
+            V.append({"kind": "hold of a forged acquire", "pid": h.pid, "lock": h.lock, "token": h.token,
+                      "forged": x})
+            held_forged += 1
+    res["forged"] = by_kind
+    res["forged_total"] = len(forged)
+    # Forged records that met their target (a live request, or an earlier record copied):
+    # the ones that test something. A release or renew naming a request already gone does not.
+    res["forged_landed"] = sum(n for effects in by_kind.values() for e, n in effects.items()
+                               if "unknown or removed" not in e and e != "not in the log")
+    res["forger_summary"] = summary
+    return held_forged
+
+
+def deleted_history_checks(meta, faults, by_lock, holds, replays, res):
+    """Runs whose records were deleted under the workers (truncate: DeleteRecords to the high
+    watermark; retention: deletion by size).
+
+    - live_acquires_deleted: requests alive at a deletion whose acquire it removed (what a
+      later joiner cannot see);
+    - a process started after a truncation (a joiner) whose first record came less than a
+      join window (JOIN_WINDOW_S of log time) after it cannot know its window is complete: it
+      must not start a critical section before its first record's broker time + the window
+      (a view violation if it does);
+    - a joiner that never held, in a run that went on for excuse_waits_s after its
+      truncation, is a missed expectation (liveness)."""
+    deletions = [f for f in faults if f.get("kind") in ("truncate", "retention_delete")]
+    if not deletions:
+        return
+    exp = res.setdefault("expectations", {})
+    V = res["violations"]
+    live_deleted = set()
+    gone = {}  # partition -> offset below which earlier deletions already removed everything
+    for f in sorted(deletions, key=lambda f: f["t"]):
+        wall_ms = f.get("wall", 0) * 1000.0
+        cut = f.get("offsets") or {str(f.get("partition")): f.get("to")}
+        hit = 0
+        for part, upto in cut.items():
+            rp = replays.get(str(part))
+            if rp is None or upto is None:
+                continue
+            lo, gone[str(part)] = gone.get(str(part), 0), max(upto, gone.get(str(part), 0))
+            for req in rp.requests.values():
+                if lo <= req.token < upto and req.enq_ts <= wall_ms and (req.removed_ts is None or req.removed_ts > wall_ms):
+                    live_deleted.add((str(part), req.token))
+                    hit += 1
+        # What lands is the deletion of the acquire of a request alive at that moment: the
+        # record a process joining later cannot see. A truncation counts once; retention, which
+        # deletes a segment at a time, counts each live acquire it removed.
+        if hit:
+            res["faults_landed"] = res.get("faults_landed", 0) + (1 if f["kind"] == "truncate" else hit)
+            exp["deletions_of_live_acquires"] = exp.get("deletions_of_live_acquires", 0) + 1
+        else:
+            exp["deletions_of_nothing_live"] = exp.get("deletions_of_nothing_live", 0) + 1
+    exp["live_acquires_deleted"] = len(live_deleted)
+    window_ms = JOIN_WINDOW_S * 1000.0
+    truncs = sorted((f for f in faults if f.get("kind") == "truncate"), key=lambda f: f["t"])
+    t_stop = meta.get("t_begin", 0) + int(meta.get("params", {}).get("duration", 0) * 1e9)
+    firsts = []
+    for f in truncs:
+        wall_ms = f["wall"] * 1000.0
+        lagging = f.get("lagging")
+        if lagging is not None:
+            # The holder stopped across the deletion: its consumer resumes below the log start.
+            h = hold_containing(by_lock, lagging, f["t"])
+            exp["lagging_holders"] = exp.get("lagging_holders", 0) + 1
+            if h is not None and (h.held is False or h.rel_ok is False):
+                exp["lagging_holders_lost_lease"] = exp.get("lagging_holders_lost_lease", 0) + 1
+        for pid in f.get("joiners", []) + ([lagging] if lagging is not None else []):
+            mine = sorted((h for h in holds if h.pid == pid and h.t_start > f["t"]), key=lambda h: h.t_start)
+            # Its first acquire after the deletion: a joiner's join record; for the lagging
+            # holder, its join record or an acquire before it (a weaker bound, never a stricter).
+            first = None
+            for part, rp in replays.items():
+                for req in rp.requests.values():
+                    if req.pid() == pid and req.enq_ts >= wall_ms and (first is None or req.enq_ts < first):
+                        first = req.enq_ts
+            if mine and pid != lagging:
+                firsts.append(round((mine[0].t_start - f["t"]) / 1e9, 2))
+            if first is not None and first - wall_ms < window_ms - 200:
+                for h in mine:
+                    if h.wall_start * 1000.0 + WALL_TOLERANCE_MS < first + window_ms:
+                        res["view_violations"] = res.get("view_violations", 0) + 1
+                        V.append({"kind": "joiner trusted a grant within the join window after deleted history",
+                                  "pid": pid, "lock": h.lock, "token": h.token,
+                                  "join_ts": first, "cs_start_wall_ms": round(h.wall_start * 1000, 3),
+                                  "early_ms": round(first + window_ms - h.wall_start * 1000.0, 1)})
+            if not mine and f.get("excuse_waits_s") and t_stop - f["t"] > (f["excuse_waits_s"] + 5) * 1e9:
+                exp.setdefault("failed", []).append({"kind": "a joiner never held after deleted history", "pid": pid})
+    if truncs:
+        exp["joiner_first_hold_s"] = firsts
 
 
 def suite_verdict(results, planned, interrupted=None, lenient_liveness=False):
@@ -554,8 +736,14 @@ def scenario_checks(meta, faults, by_lock, holds, res):
 
     for f in faults:
         kind = f.get("kind")
-        if f.get("fault") and kind not in ("kill", "sigstop", "cut", "broker_pause"):
+        if f.get("fault") and kind not in ("kill", "sigstop", "cut", "broker_pause", "forge", "truncate",
+                                           "retention_delete", "refused_topic"):
             landed += f.get("count", 1)  # a broker restart, a node kill, junk records, ...
+        if kind == "forge":
+            landed += res.get("forged_landed", 0)  # forged records that met a live target (check_forged)
+        if kind == "refused_topic":
+            landed += res.get("refused", 0)  # workers refused as expected
+        # truncate, retention_delete: deleted_history_checks.
         if kind == "kill" and f.get("lock"):
             # The runner picks a victim that has read and not yet written; it may still have
             # finished its critical section before the signal landed: such kills do not count.

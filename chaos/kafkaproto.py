@@ -4,7 +4,9 @@ It speaks just enough of the wire protocol to
   * find partition leaders (Metadata),
   * produce arbitrary records, null keys and non-UTF-8 bytes included (Produce, record batch v2,
     no idempotence: the junk producer must be able to write what no real client would),
-  * read a partition back from offset 0 (Fetch), with the broker's timestamps,
+  * read a partition back from its log start (Fetch), with the broker's timestamps,
+  * create a topic with given configs (CreateTopics) and delete a partition's records up to an
+    offset (DeleteRecords, what kafka-delete-records.sh does),
 so the runner needs neither a JVM start per lookup nor a Rust build for the junk producer, and
 the checker can replay the real log. Plaintext, no compression, no transactions.
 """
@@ -13,8 +15,12 @@ import struct
 
 API_PRODUCE = 0
 API_FETCH = 1
+API_LIST_OFFSETS = 2
 API_METADATA = 3
 API_VERSIONS = 18
+API_CREATE_TOPICS = 19
+API_DELETE_RECORDS = 21
+ERR_OFFSET_OUT_OF_RANGE = 1
 CLIENT_ID = b"kafka_lock-chaos"
 
 
@@ -281,6 +287,12 @@ class Connection:
     # -- Fetch (v4..v11, non-flexible) --
     def fetch(self, topic, partition, offset, max_bytes=4 << 20, max_wait_ms=0):
         """-> (error_code, high_watermark, [records]) ; record = dict(offset, timestamp, ts_type, key, value)"""
+        err, hw, _log_start, recs = self.fetch_ex(topic, partition, offset, max_bytes, max_wait_ms)
+        return err, hw, recs
+
+    def fetch_ex(self, topic, partition, offset, max_bytes=4 << 20, max_wait_ms=0):
+        """fetch, and the partition's log start offset: -> (error, high watermark, log start,
+        [records]). An offset below the log start gives ERR_OFFSET_OUT_OF_RANGE (records deleted)."""
         v = self.pick(API_FETCH, [11, 10, 9, 8, 7, 6, 5, 4])
         body = struct.pack(">iiii", -1, max_wait_ms, 1, max_bytes)
         body += struct.pack(">b", 0)  # read uncommitted (no transactions here)
@@ -304,15 +316,14 @@ class Connection:
             err = r.int16()
             r.int32()  # session id
             if err:
-                return err, -1, []
-        out = (0, -1, [])
+                return err, -1, -1, []
+        out = (0, -1, -1, [])
         for _ in range(r.int32()):
             r.string()
             for _ in range(r.int32()):
                 _idx, err, hw = r.int32(), r.int16(), r.int64()
                 r.int64()  # last stable offset
-                if v >= 5:
-                    r.int64()  # log start offset
+                log_start = r.int64() if v >= 5 else -1
                 n = r.int32()
                 for _ in range(max(n, 0)):
                     r.int64()
@@ -321,7 +332,62 @@ class Connection:
                     r.int32()  # preferred read replica
                 size = r.int32()
                 data = r.take(size) if size > 0 else b""
-                out = (err, hw, decode_batches(data, offset))
+                out = (err, hw, log_start, decode_batches(data, offset))
+        return out
+
+    # -- ListOffsets (v2, non-flexible) --
+    def log_start(self, topic, partition):
+        """The partition's log start offset (ListOffsets, EARLIEST)."""
+        v = self.pick(API_LIST_OFFSETS, [2])
+        body = struct.pack(">ib", -1, 0) + struct.pack(">i", 1) + string(topic)
+        body += struct.pack(">i", 1) + struct.pack(">iq", partition, -2)
+        r = self.call(API_LIST_OFFSETS, v, body)
+        r.int32()  # throttle
+        for _ in range(r.int32()):
+            r.string()
+            for _ in range(r.int32()):
+                _idx, err, _ts, off = r.int32(), r.int16(), r.int64(), r.int64()
+                if err:
+                    raise KafkaError("ListOffsets %s-%d: error %d" % (topic, partition, err))
+                return off
+        raise KafkaError("ListOffsets %s-%d: no answer" % (topic, partition))
+
+    # -- CreateTopics (v4, non-flexible) --
+    def create_topic(self, topic, partitions, replication_factor, configs, timeout_ms=10000):
+        """-> (error_code, error_message). configs: {name: value}."""
+        v = self.pick(API_CREATE_TOPICS, [4])
+        body = struct.pack(">i", 1) + string(topic) + struct.pack(">ih", partitions, replication_factor)
+        body += struct.pack(">i", 0)  # no manual assignment
+        body += struct.pack(">i", len(configs))
+        for k, val in configs.items():
+            body += string(k) + string(str(val))
+        body += struct.pack(">ib", timeout_ms, 0)  # timeout, validate_only false
+        r = self.call(API_CREATE_TOPICS, v, body)
+        r.int32()  # throttle
+        result = (-1, "no answer for the topic")
+        for _ in range(r.int32()):
+            name, err, msg = r.string(), r.int16(), r.string()
+            if name == topic:
+                result = (err, msg)
+        return result
+
+    # -- DeleteRecords (v1, non-flexible) --
+    def delete_records(self, topic, offsets, timeout_ms=10000):
+        """Deletes every record below offsets[partition] (this broker must lead each partition).
+        -> {partition: (error_code, low_watermark)}"""
+        v = self.pick(API_DELETE_RECORDS, [1])
+        body = struct.pack(">i", 1) + string(topic) + struct.pack(">i", len(offsets))
+        for part, off in sorted(offsets.items()):
+            body += struct.pack(">iq", part, off)
+        body += struct.pack(">i", timeout_ms)
+        r = self.call(API_DELETE_RECORDS, v, body)
+        r.int32()  # throttle
+        out = {}
+        for _ in range(r.int32()):
+            r.string()
+            for _ in range(r.int32()):
+                part, low, err = r.int32(), r.int64(), r.int16()
+                out[part] = (err, low)
         return out
 
 
@@ -382,6 +448,35 @@ def decode_batches(data, min_offset):
     return out
 
 
+def murmur2(data):
+    """Kafka's murmur2 (the Java client's default partitioner; the extension's too)."""
+    m, length = 0x5BD1E995, len(data)
+    h = (0x9747B28C ^ length) & 0xFFFFFFFF
+    for i in range(length // 4):
+        k = int.from_bytes(data[4 * i:4 * i + 4], "little")
+        k = (k * m) & 0xFFFFFFFF
+        k ^= k >> 24
+        k = (k * m) & 0xFFFFFFFF
+        h = ((h * m) & 0xFFFFFFFF) ^ k
+    tail, rest = length & ~3, length % 4
+    if rest == 3:
+        h ^= data[tail + 2] << 16
+    if rest >= 2:
+        h ^= data[tail + 1] << 8
+    if rest >= 1:
+        h ^= data[tail]
+        h = (h * m) & 0xFFFFFFFF
+    h ^= h >> 13
+    h = (h * m) & 0xFFFFFFFF
+    h ^= h >> 15
+    return h - (1 << 32) if h & 0x80000000 else h
+
+
+def partition_for(key, partitions):
+    """The partition of a lock: (murmur2(identifier) & 0x7fffffff) % partitions."""
+    return (murmur2(key.encode() if isinstance(key, str) else key) & 0x7FFFFFFF) % partitions
+
+
 def split(address):
     host, _, port = address.rpartition(":")
     return host or "localhost", int(port)
@@ -407,19 +502,28 @@ def leader_of(bootstrap, topic, partition, timeout=5.0):
     return p["leader"], p, md["brokers"]
 
 
-def read_partition(bootstrap, topic, partition, timeout=10.0):
-    """Every record of a partition, from offset 0 to the high watermark, from its leader."""
+def read_partition(bootstrap, topic, partition, timeout=10.0, start=0, info=None):
+    """Every record of a partition, from `start` (or its log start, when records below were
+    deleted) to the high watermark, from its leader. info (a dict), if given, gets the
+    partition's "log_start" and "high_watermark"."""
     leader, _p, brokers = leader_of(bootstrap, topic, partition, timeout)
     if leader < 0 or leader not in brokers:
         raise KafkaError("partition %s-%d has no leader" % (topic, partition))
     host, port = brokers[leader]
     out = []
     with Connection(host, port, timeout=timeout) as c:
-        offset = 0
+        offset = start
         while True:
-            err, hw, recs = c.fetch(topic, partition, offset)
+            err, hw, log_start, recs = c.fetch_ex(topic, partition, offset)
+            if err == ERR_OFFSET_OUT_OF_RANGE:
+                first = c.log_start(topic, partition)
+                if offset < first:
+                    offset = first
+                    continue
             if err:
                 raise KafkaError("fetch %s-%d at %d: error %d" % (topic, partition, offset, err))
+            if info is not None:
+                info["log_start"], info["high_watermark"] = log_start, hw
             out.extend(recs)
             if recs:
                 offset = recs[-1]["offset"] + 1
@@ -429,6 +533,50 @@ def read_partition(bootstrap, topic, partition, timeout=10.0):
                     offset += 1
                     continue
                 break
+    return out
+
+
+def partition_leaders(bootstrap, topic, timeout=5.0):
+    """-> {partition: (host, port) of its leader}"""
+    md = cluster_metadata(bootstrap, topic, timeout)
+    out = {}
+    for part, p in md["partitions"].items():
+        if p["leader"] < 0 or p["leader"] not in md["brokers"]:
+            raise KafkaError("partition %s-%d has no leader" % (topic, part))
+        out[part] = md["brokers"][p["leader"]]
+    return out
+
+
+def create_topic(bootstrap, topic, partitions, configs, replication_factor=-1, timeout=10.0):
+    """Creates `topic` with `configs` ({name: value}) and waits until every partition has a
+    leader. Raises KafkaError if the broker refuses."""
+    with Connection(*split(bootstrap.split(",")[0]), timeout=timeout) as c:
+        err, msg = c.create_topic(topic, partitions, replication_factor, configs, int(timeout * 1000))
+    if err:
+        raise KafkaError("CreateTopics %s: error %d %s" % (topic, err, msg))
+    import time
+    deadline = time.monotonic() + timeout
+    while True:
+        md = cluster_metadata(bootstrap, topic, timeout)
+        parts = md["partitions"]
+        if len(parts) == partitions and all(p["leader"] >= 0 for p in parts.values()):
+            return
+        if time.monotonic() > deadline:
+            raise KafkaError("topic %s has no leaders after %.0f s" % (topic, timeout))
+        time.sleep(0.05)
+
+
+def delete_records(bootstrap, topic, offsets, timeout=10.0):
+    """DeleteRecords: every record of partition p below offsets[p]. -> {partition: (error,
+    low watermark)}."""
+    leaders = partition_leaders(bootstrap, topic, timeout)
+    by_leader = {}
+    for part, off in offsets.items():
+        by_leader.setdefault(leaders[part], {})[part] = off
+    out = {}
+    for addr, offs in by_leader.items():
+        with Connection(*addr, timeout=timeout) as c:
+            out.update(c.delete_records(topic, offs, int(timeout * 1000)))
     return out
 
 

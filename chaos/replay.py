@@ -2,10 +2,17 @@
 by the checker as an oracle: which request the log granted, when (broker time), and until when
 its lease ran by the log (its deadline, last accepted alive time + ttl).
 
-Full replay from offset 0 (the topics of the suite are new for every run), so a renew of an
-unknown ref never inserts anything and tombstones play no part.
+Full replay from offset 0 (the topics of the suite are new for every run, and the runner keeps
+every record it read before deleting any), so a renew of an unknown ref never inserts anything
+and tombstones play no part. The owner proofs ("Owner proofs" in docs/protocol.md): a request
+whose acquire named a key (`pub`) ends early only by a release signed by that key over
+(lock, token, owner) (chaos/ed25519.py verifies it); a renew naming another key or owner
+changes nothing; a valid renew never lowers the ttl.
 """
 import json
+import struct
+
+import ed25519
 
 MAX_VALUE_BYTES = 2048
 MAX_KEY_BYTES = 1024
@@ -21,6 +28,17 @@ FIELDS = {
     "release": {"v", "op", "owner", "ref"},
     "tick": {"v", "op"},
 }
+# Owner proofs each op may carry (optional), and their length in bytes (lowercase hex on the wire).
+PROOFS = {"acquire": {"pub", "nonce"}, "renew": {"pub"}, "release": {"sig"}, "tick": set()}
+PROOF_BYTES = {"pub": 32, "nonce": 16, "sig": 64}
+HEX = set("0123456789abcdef")
+
+
+def release_message(key, token, owner):
+    """What a release's signature covers (length-prefixed, domain-separated)."""
+    k, o = key.encode("utf-8"), owner.encode("utf-8")
+    return b"kafka_lock release v1\0" + struct.pack(">I", len(k)) + k + struct.pack(">q", token) + \
+        struct.pack(">I", len(o)) + o
 
 
 class Reject(Exception):
@@ -68,10 +86,17 @@ def decode(key, value):
     op = d.get("op")
     if not isinstance(op, str) or op not in FIELDS:
         raise Reject("unknown op")
-    if set(d) != FIELDS[op]:
+    if not FIELDS[op] <= set(d) <= FIELDS[op] | PROOFS[op]:
         raise Reject("fields")
     _int(d, "v", 1, 1)
     out = {"op": op}
+    for name in PROOFS[op]:
+        out[name] = None
+        if name in d:
+            text = d[name]
+            if not isinstance(text, str) or len(text) != 2 * PROOF_BYTES[name] or not set(text) <= HEX:
+                raise Reject("bad %s" % name)
+            out[name] = bytes.fromhex(text)
     if op != "tick":
         owner = d["owner"]
         if not isinstance(owner, str):
@@ -102,10 +127,10 @@ def decode(key, value):
 
 class Request:
     __slots__ = ("token", "key", "owner", "ttl", "last_alive", "enq_ts", "granted_at", "granted_ts",
-                 "removed_at", "removed_ts", "removed_why", "deadline_at_removal", "renews")
+                 "removed_at", "removed_ts", "removed_why", "deadline_at_removal", "renews", "pub")
 
-    def __init__(self, token, key, owner, ttl, ts):
-        self.token, self.key, self.owner, self.ttl = token, key, owner, ttl
+    def __init__(self, token, key, owner, ttl, ts, pub=None):
+        self.token, self.key, self.owner, self.ttl, self.pub = token, key, owner, ttl, pub
         self.last_alive = ts
         self.enq_ts = ts
         self.granted_at = self.granted_ts = None
@@ -126,7 +151,13 @@ class Request:
 
 
 class Replay:
-    def __init__(self):
+    """verify=False trusts every release's signature (the forger's rough view of who holds
+    what); the checker's oracle verifies. effects=True keeps, per offset, what the record did
+    (self.effects[offset] = "enqueued", "renewed", "released" or the reason it was ignored)."""
+
+    def __init__(self, verify=True, effects=False):
+        self.verify = verify
+        self.effects = {} if effects else None
         self.clock = None
         self.queues = {}      # key -> {token: Request} (insertion = token order)
         self.requests = {}    # token -> Request (per partition: tokens are offsets)
@@ -146,8 +177,14 @@ class Replay:
 
     def _ignore(self, why):
         self.ignored[why] = self.ignored.get(why, 0) + 1
+        self._effect(why)
+
+    def _effect(self, what):
+        if self.effects is not None:
+            self.effects[self._offset] = what
 
     def handle(self, offset, ts, key, value):
+        self._offset = offset
         self.records += 1
         self.clock = ts if self.clock is None else max(self.clock, ts)
         touched = set()
@@ -163,14 +200,16 @@ class Replay:
         except Reject as e:
             why = str(e).split(":")[0]
             self.malformed[why] = self.malformed.get(why, 0) + 1
+            self._effect("malformed: " + why)
             rec = None
         if rec is not None:
             op = rec["op"]
             if op == "acquire":
-                req = Request(offset, rec["key"], rec["owner"], rec["ttl"], self.clock)
+                req = Request(offset, rec["key"], rec["owner"], rec["ttl"], self.clock, rec["pub"])
                 self.queues.setdefault(req.key, {})[offset] = req
                 self.requests[offset] = req
                 touched.add(req.key)
+                self._effect("enqueued")
             elif op == "renew":
                 req = self.requests.get(rec["ref"])
                 if self.clock > rec["prev"] + rec["ttl"]:
@@ -181,10 +220,13 @@ class Replay:
                     self._ignore("renew wrong key")
                 elif req.owner != rec["owner"]:
                     self._ignore("renew wrong owner")
+                elif req.pub != rec["pub"]:
+                    self._ignore("renew wrong signer")
                 else:
                     req.last_alive = self.clock
-                    req.ttl = rec["ttl"]
+                    req.ttl = max(req.ttl, rec["ttl"])  # a renew never shortens a lease
                     req.renews += 1
+                    self._effect("renewed")
             elif op == "release":
                 req = self.requests.get(rec["ref"])
                 if req is None or req.removed_at is not None:
@@ -193,9 +235,16 @@ class Replay:
                     self._ignore("release wrong key")
                 elif req.owner != rec["owner"]:
                     self._ignore("release wrong owner")
+                elif (req.pub is not None and self.verify
+                      and not (rec["sig"] is not None
+                               and ed25519.verify(req.pub, release_message(req.key, req.token, req.owner), rec["sig"]))):
+                    self._ignore("release bad signature")
                 else:
                     touched.add(req.key)
                     self._remove(req, offset, "released")
+                    self._effect("released")
+            else:
+                self._effect("tick")
         # 4. grants
         for k in sorted(touched):
             q = self.queues.get(k)
@@ -210,8 +259,8 @@ class Replay:
                 self.heads[k] = head
 
 
-def replay_partition(records):
-    r = Replay()
+def replay_partition(records, effects=False):
+    r = Replay(effects=effects)
     for rec in sorted(records, key=lambda x: x["offset"]):
         r.handle(rec["offset"], rec["timestamp"], rec["key"], rec["value"])
     return r

@@ -2,7 +2,7 @@
 """kafka_lock fault-injection suite: real PHP workers, a real broker / cluster, injected faults,
 a recorded history and a checker (chaos/checker.py). See docs/reliability.md.
 
-  python3 chaos/run.py --quick          short variant (make test): about a minute, single broker
+  python3 chaos/run.py --quick          short variant (make test): about two minutes, single broker
   python3 chaos/run.py --full           everything, repeated (make chaos)
   python3 chaos/run.py --scenarios kill,pause --reps 2 --duration 20
 
@@ -10,7 +10,11 @@ Scenarios: kill (kill -9 of holders in the critical section), pause (SIGSTOP of 
 its lease, then SIGCONT), restart (single broker restarted under load, shorter and longer than
 the lease), cluster (three-node cluster: kill and restart the partition leader, then a
 follower), junk (garbage records produced into the lock topic under load), cutoff (a holder cut
-off from a live broker through a proxy; and the whole broker paused with SIGSTOP).
+off from a live broker through a proxy; and the whole broker paused with SIGSTOP), forge (a
+hostile writer copying live holders' owners, refs, keys and signatures, and replaying earlier
+records), truncate (DeleteRecords to the high watermark while locks are held, then new
+processes join), compacted (a topic with cleanup.policy=compact must be refused), retention
+(retention.ms below the join window refused; a short retention.bytes accepted and safe).
 
 The brokers are private to the suite (chaos/brokers.py: ports 9192.. by default), never the
 shared `make kafka-start` / `make cluster-start` ones. Exit status 1 on any safety violation,
@@ -60,6 +64,104 @@ def loadavg():
 
 
 # ---------------------------------------------------------------------------------------------
+class Tailer(threading.Thread):
+    """Reads every partition of a run's topic as its records arrive and keeps them all, so the
+    history the checker replays stays complete when records are deleted under the workers
+    (DeleteRecords in `truncate`, retention in `retention`): log.json is then written from
+    here. A record deleted before it was read is a gap (log.json "gaps": the checker fails the
+    run's input check). Also notes every move of a partition's log start (self.moves)."""
+
+    def __init__(self, bootstrap, topic, every=0.025):
+        super().__init__(daemon=True)
+        self.bootstrap, self.topic, self.every = bootstrap, topic, every
+        md = kafkaproto.cluster_metadata(bootstrap, topic)
+        self.parts = sorted(md["partitions"])
+        self.records = {p: [] for p in self.parts}
+        self.next = {p: 0 for p in self.parts}
+        self.log_start = {p: 0 for p in self.parts}
+        self.gaps, self.moves, self.errors = [], [], []
+        self.undecodable = {}
+        self.conns = {}
+        self.lock = threading.Lock()
+        self.halt = threading.Event()
+
+    def _conn(self, part):
+        c = self.conns.get(part)
+        if c is None:
+            leader, _p, brokers = kafkaproto.leader_of(self.bootstrap, self.topic, part)
+            c = self.conns[part] = kafkaproto.Connection(*brokers[leader])
+        return c
+
+    def _fetch(self, part):
+        """One fetch from where this partition was left. -> its high watermark."""
+        c = self._conn(part)
+        err, hw, log_start, recs = c.fetch_ex(self.topic, part, self.next[part])
+        if err == kafkaproto.ERR_OFFSET_OUT_OF_RANGE:
+            first = c.log_start(self.topic, part)
+            if first > self.next[part]:
+                self.gaps.append({"partition": part, "from": self.next[part], "to": first, "t": mono()})
+                self._moved(part, first)
+                self.next[part] = first
+            return -1
+        if err:
+            raise kafkaproto.KafkaError("fetch %s-%d: error %d" % (self.topic, part, err))
+        for r in recs:
+            if r.get("undecodable"):
+                self.undecodable.setdefault(str(part), []).append(r)
+            else:
+                self.records[part].append(r)
+            self.next[part] = r["offset"] + 1
+        if log_start > self.log_start[part]:
+            self._moved(part, log_start)
+        return hw
+
+    def _moved(self, part, start):
+        self.moves.append({"t": mono(), "wall": time.time(), "partition": part, "from": self.log_start[part],
+                           "to": start})
+        self.log_start[part] = start
+
+    def catch_up(self):
+        """Reads every partition up to its high watermark now. -> {partition: high watermark}:
+        every record below it has been kept."""
+        with self.lock:
+            out = {}
+            for part in self.parts:
+                for _ in range(10000):
+                    hw = self._fetch(part)
+                    if hw >= 0 and self.next[part] >= hw:
+                        out[part] = hw
+                        break
+            return out
+
+    def run(self):
+        while not self.halt.wait(self.every):
+            try:
+                with self.lock:
+                    for part in self.parts:
+                        self._fetch(part)
+            except Exception as e:  # noqa: BLE001 (a broker hiccup: reconnect and go on)
+                self.errors.append(repr(e)[:200])
+                for c in self.conns.values():
+                    c.close()
+                self.conns = {}
+
+    def stop(self):
+        self.halt.set()
+        self.join(timeout=5)
+
+    def log(self):
+        """-> the "partitions" of log.json, and the extra fields (gaps, log starts)."""
+        parts = {str(p): [{"offset": r["offset"], "timestamp": r["timestamp"], "log_append": r["log_append"],
+                           "key": None if r["key"] is None else base64.b64encode(r["key"]).decode(),
+                           "value": None if r["value"] is None else base64.b64encode(r["value"]).decode()}
+                          for r in recs] for p, recs in self.records.items()}
+        extra = {"gaps": self.gaps, "log_start": {str(p): s for p, s in self.log_start.items()},
+                 "read_by": "tailer", "tailer_errors": self.errors[:20]}
+        if self.undecodable:
+            extra["undecodable_batches"] = self.undecodable
+        return parts, extra
+
+
 class Run:
     """One run of one scenario: a fresh topic, a fresh fenced store, workers, a fault log."""
     counter = 0
@@ -84,6 +186,8 @@ class Run:
         self.deadline = self.t_begin + int(params["duration"] * 1e9)
         self.nworker = 0
         self.load_begin = loadavg()
+        self.tailer = None
+        self.extra_meta = {}
 
     # -- workers --
     def spawn(self, **over):
@@ -158,6 +262,32 @@ class Run:
         return (self.deadline - mono()) / 1e9
 
     # -- the end --
+    def read_log(self):
+        """The lock topic's records for log.json: from the tailer when the run deleted records
+        (it kept every record it read), else read back now from offset 0."""
+        log = {"topic": self.topic, "partitions": {}}
+        if self.tailer is not None:
+            try:
+                self.tailer.catch_up()
+            except Exception as e:  # noqa: BLE001 (the gaps and errors tell the checker)
+                self.tailer.errors.append("final catch-up: %r" % e)
+            self.tailer.stop()
+            log["partitions"], extra = self.tailer.log()
+            log.update(extra)
+            return log
+        md = kafkaproto.cluster_metadata(self.bootstrap, self.topic)
+        for part in sorted(md["partitions"]):
+            recs = kafkaproto.read_partition(self.bootstrap, self.topic, part)
+            log["partitions"][str(part)] = [
+                {"offset": r["offset"], "timestamp": r["timestamp"], "log_append": r["log_append"],
+                 "key": None if r["key"] is None else base64.b64encode(r["key"]).decode(),
+                 "value": None if r["value"] is None else base64.b64encode(r["value"]).decode()}
+                for r in recs if not r.get("undecodable")]
+            bad = [r for r in recs if r.get("undecodable")]
+            if bad:
+                log.setdefault("undecodable_batches", {})[str(part)] = bad
+        return log
+
     def finish(self):
         grace = self.p.get("grace", max(10.0, 3 * self.p["ttl"] + 5))
         end = time.monotonic() + grace + max(0.0, self.remaining())
@@ -178,19 +308,8 @@ class Run:
         except OSError:
             pass
         self.faults.close()
-        log = {"topic": self.topic, "partitions": {}}
         try:
-            md = kafkaproto.cluster_metadata(self.bootstrap, self.topic)
-            for part in sorted(md["partitions"]):
-                recs = kafkaproto.read_partition(self.bootstrap, self.topic, part)
-                log["partitions"][str(part)] = [
-                    {"offset": r["offset"], "timestamp": r["timestamp"], "log_append": r["log_append"],
-                     "key": None if r["key"] is None else base64.b64encode(r["key"]).decode(),
-                     "value": None if r["value"] is None else base64.b64encode(r["value"]).decode()}
-                    for r in recs if not r.get("undecodable")]
-                bad = [r for r in recs if r.get("undecodable")]
-                if bad:
-                    log.setdefault("undecodable_batches", {})[str(part)] = bad
+            log = self.read_log()
             with open(os.path.join(self.dir, "log.json"), "w") as f:
                 json.dump(log, f)
         except Exception as e:  # noqa: BLE001
@@ -199,7 +318,8 @@ class Run:
                 "workers": {str(pid): os.path.basename(path) for pid, (_, path) in self.workers.items()},
                 "t_begin": self.t_begin, "t_end": t_end, "exit_codes": codes, "stragglers": stragglers,
                 "liveness_bound_s": self.p["worker"].get("acq-timeout", 30), "grace_s": grace,
-                "store_counters": dump.get("counters"), "load_begin": self.load_begin, "load_end": loadavg()}
+                "store_counters": dump.get("counters"), "load_begin": self.load_begin, "load_end": loadavg(),
+                **self.extra_meta}
         with open(os.path.join(self.dir, "meta.json"), "w") as f:
             json.dump(meta, f, indent=1)
         return checker.check_run(self.dir)
@@ -524,9 +644,174 @@ def sc_cutoff(run, single, prox):
         time.sleep(p["every"])
 
 
+def create_topic(run, configs):
+    """Makes the run's topic before any worker starts (the workers then only check it), with
+    `configs` on top of what the extension itself would set."""
+    cfg = {"message.timestamp.type": "LogAppendTime", "cleanup.policy": "delete", "retention.ms": "604800000"}
+    cfg.update(configs)
+    kafkaproto.create_topic(run.bootstrap, run.topic, run.p.get("partitions", 3), cfg)
+    run.extra_meta["topic_configs"] = cfg
+    return cfg
+
+
+def wait_workers_exit(run, timeout):
+    end = time.monotonic() + timeout
+    while run.alive_workers() and time.monotonic() < end:
+        time.sleep(0.05)
+
+
+def sc_forge(run):
+    """A hostile writer (chaos/forger.py, its own process) reads the topic and keeps producing,
+    for the live holders it sees, releases copying owner and ref (without a signature, and with
+    one copied from another release), renews copying owner, ref and pub with ttl 1 and a prev
+    in the future, byte-for-byte replays of earlier records, and acquires in a holder's name
+    with its next seq (docs/protocol.md, "Owner proofs"). Nothing it writes may end or shorten
+    a request, nor be taken by a process for its own."""
+    start_workers(run)
+    p = run.p
+    # The forger targets live holders: start it once someone holds a lock.
+    run.wait_inside(timeout=15)
+    out = os.path.join(run.dir, "forged.jsonl")
+    err = open(os.path.join(run.dir, "forger.stderr"), "wb")
+    t = mono()
+    proc = subprocess.Popen([sys.executable, os.path.join(HERE, "forger.py"), "--bootstrap", run.bootstrap,
+                             "--topic", run.topic, "--out", out, "--rate", str(p["rate"]),
+                             "--seed", str(p.get("seed", 11) * 100 + run.rep)],
+                            stdout=subprocess.PIPE, stderr=err, stdin=subprocess.DEVNULL)
+    err.close()
+    proc.stdout.readline()  # "ready": it has the topic's metadata
+    while run.remaining() > 1.0 and proc.poll() is None:
+        time.sleep(0.1)
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+    try:
+        rc = proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        rc = proc.wait()
+    summary = {}
+    try:
+        summary = [json.loads(line) for line in open(out) if '"summary"' in line][-1]
+    except (OSError, ValueError, IndexError):
+        pass
+    run.fault(kind="forge", fault=True, recover="none", t=t, count=sum(summary.get("sent", {}).values()),
+              sent=summary.get("sent"), forger_rc=rc, rate=p["rate"])
+    if rc != 0:
+        say("  forger exited with %s (see %s/forger.stderr)" % (rc, run.dir))
+
+
+def sc_truncate(run):
+    """DeleteRecords up to the high watermark of every partition, at random moments while the
+    hot lock is held, each followed at once by new worker processes (joiners). The runner's
+    tailer keeps every record before it is deleted, so the checker still replays the whole
+    log. A joiner cannot know its window is complete: it trusts no grant until a join window
+    (70 s) of log time has passed since its join record, and whoever queues behind its
+    request waits with it (docs/protocol.md, "History that was deleted")."""
+    p = run.p
+    create_topic(run, {})
+    run.tailer = Tailer(run.bootstrap, run.topic)
+    run.tailer.start()
+    start_workers(run)
+    rnd = random.Random(p.get("seed", 5) * 100 + run.rep)
+    lo, hi = p["truncate_between"]
+    moments, tries = [], 0
+    while len(moments) < p["truncations"] and tries < 1000:  # random, at least min_spacing apart
+        tries += 1
+        x = rnd.uniform(lo, hi)
+        if all(abs(x - m) >= p.get("min_spacing", 5) for m in moments):
+            moments.append(x)
+    hot = kafkaproto.partition_for("hot", len(run.tailer.parts))
+    for at in sorted(moments):
+        run.sleep_until(run.t_begin + int(at * 1e9))
+        e = run.wait_inside(lambda e: e["lock"] == "hot", timeout=10)
+        # The holder becomes a lagging consumer: stopped until the hot lock's partition has
+        # records it has not read, which the deletion then removes. When it resumes, its position
+        # lies below the log start (its session must reset the partition: requests lost).
+        lagging = None
+        if e is not None and p.get("lagging", True):
+            lagging = e["pid"]
+            t_stop = mono()
+            os.kill(lagging, signal.SIGSTOP)
+            hw0 = run.tailer.catch_up()[hot]
+            end = time.monotonic() + 3
+            while run.tailer.catch_up()[hot] <= hw0 and time.monotonic() < end:
+                time.sleep(0.01)
+        try:
+            hws = run.tailer.catch_up()
+            t, wall = mono(), time.time()
+            low = kafkaproto.delete_records(run.bootstrap, run.topic, hws)
+        finally:
+            if lagging is not None:
+                os.kill(lagging, signal.SIGCONT)
+                stopped_s = round((mono() - t_stop) / 1e9, 3)
+        joiners = [run.spawn() for _ in range(p.get("joiners", 1))]
+        run.fault(kind="truncate", fault=True, recover="none", t=t, wall=wall, lock="hot", offsets=hws,
+                  low_watermarks={str(k): v for k, v in low.items()}, holder=e, joiners=joiners,
+                  lagging=lagging, lagging_stopped_s=stopped_s if lagging is not None else None,
+                  excuse_waits_s=p["excuse_waits_s"])
+        say("  deleted records up to %s (hot lock held by %s, stopped meanwhile), joiners %s"
+            % (hws, e and e["pid"], joiners))
+    while run.remaining() > 0.5:
+        time.sleep(0.1)
+
+
+def sc_refused(run):
+    """A topic the lock must refuse (cleanup.policy with compact, retention.ms below the join
+    window): every worker's constructor must throw DistributedLockTopicException naming the
+    setting, and no worker may lock on it."""
+    p = run.p
+    cfg = create_topic(run, p["topic_configs"])
+    t = mono()
+    for _ in range(p["workers"]):
+        run.spawn()
+    run.fault(kind="refused_topic", fault=True, recover="none", t=t, configs=cfg, workers=p["workers"])
+    wait_workers_exit(run, p["duration"])
+
+
+def sc_retention(run):
+    """retention.ms below the join window: refused (sc_refused). retention.bytes: a short one is
+    accepted, and the broker deletes records by size (segments rolled every segment.ms) while
+    locks are held; the tailer keeps every record for the checker and notes each deletion."""
+    p = run.p
+    if p["variant"] == "ms":
+        return sc_refused(run)
+    # The workers must join before deletion begins (a process that joins after it waits a join
+    # window, as in `truncate`), and deletion must begin while they work: the broker's retention
+    # task starts 30 s after the broker; a probe topic with the same settings shows it runs.
+    cfg = dict(p["topic_configs"])
+    probe = run.topic + "-probe"
+    kafkaproto.create_topic(run.bootstrap, probe, 1, {"segment.ms": "100", "retention.bytes": "1000"})
+    prod = kafkaproto.Producer(run.bootstrap, probe)
+    t_probe = time.monotonic()
+    with kafkaproto.Connection(*kafkaproto.split(run.bootstrap)) as c:
+        while c.log_start(probe, 0) == 0 and time.monotonic() - t_probe < 60:
+            prod.send(0, [(b"probe", b'{"v":1,"op":"tick"}')])
+            time.sleep(0.01)
+        active = c.log_start(probe, 0) > 0
+    prod.close()
+    run.extra_meta["retention_active_after_s"] = round(time.monotonic() - t_probe, 2) if active else None
+    create_topic(run, cfg)
+    run.tailer = Tailer(run.bootstrap, run.topic)
+    run.tailer.start()
+    run.t_begin = mono()  # the probe's time is not the run's
+    run.deadline = run.t_begin + int(p["duration"] * 1e9)
+    start_workers(run)
+    # Long holders, each on its own lock in the hot lock's partition (the busiest, so the one
+    # whose records retention deletes first).
+    parts = p.get("partitions", 3)
+    names = [n for n in ("long-%d" % i for i in range(100))
+             if kafkaproto.partition_for(n, parts) == kafkaproto.partition_for("hot", parts)]
+    for name in names[:p.get("long_holders", 0)]:
+        run.spawn(**{"lock": name, "hold-ms": p["long_hold"]})
+    while run.remaining() > 0.5:
+        time.sleep(0.1)
+    for m in list(run.tailer.moves):
+        run.fault(kind="retention_delete", fault=True, recover="none", **m)
+
+
 # ---------------------------------------------------------------------------------------------
 def plans(mode):
-    """Scenario parameters. quick: about a minute in all (make test); full: the doc's run.
+    """Scenario parameters. quick: about two minutes in all (make test); full: the doc's run.
 
     min_acq / min_faults: the fewest acquisitions and landed faults (a kill or pause that hit a
     critical section, a watched cut-off, a restart, a node kill, a junk record) a run must have,
@@ -573,10 +858,48 @@ def plans(mode):
                         dict(variant="oldref", ttl=1.0, duration=110, attack_for=30, joiners=2, hot=3,
                              worker=w("10-40", 20), reps=1, min_acq=500, min_faults=1, allowed_exceptions=conn,
                              known_liveness_bug="bug 4: a renew forged for a long-released offset blocks the lock")]
+    # Issue 10: writers that lie, and history that is cut short (docs/reliability.md).
+    topic_exc = ["DistributedLockTopicException"]
+    P["forge"] = [dict(ttl=1.0, duration=12 if q else 60, rate=60 if q else 100, hot=4, mixed_workers=2, mixed_locks=6,
+                       worker=w("10-40"), reps=1 if q else 2, min_acq=MIN_ACQ["forge"][mode],
+                       min_faults=150 if q else 1500)]
+    # Joiners after a truncation wait a join window (70 s of log time), and so does whoever
+    # queues behind them: acquires that begin within excuse_waits_s after a truncation may time
+    # out (expected waits); later ones must not. The quick run ends inside that window.
+    P["truncate"] = [dict(ttl=3.0, duration=13 if q else 175, truncations=1 if q else 3,
+                          truncate_between=[3, 5] if q else [5, 60], min_spacing=10, joiners=2,
+                          excuse_waits_s=80, hot=3, mixed_workers=1, mixed_locks=4,
+                          worker=w("100-400", 4 if q else 10), reps=1, min_acq=MIN_ACQ["truncate"][mode],
+                          min_faults=1 if q else 3)]
+    refusal = dict(ttl=1.0, duration=20, workers=3, worker=w("10-40"), reps=1, min_acq=0, min_faults=3,
+                   allowed_exceptions=topic_exc)
+    P["compacted"] = [dict(refusal, variant="compact", topic_configs={"cleanup.policy": "compact"},
+                           expect_refusal={"class": "DistributedLockTopicException", "names": "cleanup.policy"})]
+    if not q:
+        P["compacted"].append(dict(refusal, variant="compact-delete", topic_configs={"cleanup.policy": "compact,delete"},
+                                   expect_refusal={"class": "DistributedLockTopicException",
+                                                   "names": "cleanup.policy"}))
+    P["retention"] = [dict(refusal, variant="ms", topic_configs={"retention.ms": "69999"},
+                           expect_refusal={"class": "DistributedLockTopicException", "names": "retention.ms"}),
+                      # Long holders hold locks of the hot lock's partition for 3-5 s: their
+                      # acquires are deleted while they hold.
+                      dict(variant="bytes", ttl=1.0, duration=12 if q else 60, hot=4, mixed_workers=2, mixed_locks=6,
+                           long_holders=3, long_hold="3000-5000",
+                           topic_configs={"retention.bytes": str(RETENTION_BYTES), "segment.ms": "500"},
+                           worker=w("10-40"), reps=1, min_acq=MIN_ACQ["retention"][mode],
+                           min_faults=3 if q else 20)]
     return P
 
 
-ORDER = ["kill", "pause", "junk", "cutoff", "restart", "cluster", "hostile"]
+# Minimum acquisitions of the new scenarios, per mode (about a fifth of what one run did here;
+# docs/reliability.md, "Scenarios").
+MIN_ACQ = {"forge": {"quick": 75, "full": 450}, "truncate": {"quick": 15, "full": 150},
+           "retention": {"quick": 200, "full": 1000}}
+RETENTION_BYTES = 30000
+
+
+ORDER = ["kill", "pause", "junk", "cutoff", "forge", "truncate", "compacted", "retention", "restart", "cluster",
+         "hostile"]
 
 
 class Suite:
@@ -656,6 +979,14 @@ class Suite:
                 sc_cutoff(run, self.single, self.proxy)
             elif s == "hostile":
                 sc_hostile(run)
+            elif s == "forge":
+                sc_forge(run)
+            elif s == "truncate":
+                sc_truncate(run)
+            elif s == "compacted":
+                sc_refused(run)
+            elif s == "retention":
+                sc_retention(run)
         finally:
             if self.single.node.paused:
                 self.single.node.resume()

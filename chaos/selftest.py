@@ -18,6 +18,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import brokers  # noqa: E402
 import checker  # noqa: E402
+import ed25519  # noqa: E402
+import replay  # noqa: E402
 
 MS = 1_000_000  # ns
 WALL0 = 1_800_000_000.0  # seconds; wall = WALL0 + t/1e9 in these histories
@@ -44,6 +46,8 @@ class H:
                      "stragglers": []}
         self.omit = set()       # files not to write (as if lost)
         self.garble = {}        # file -> text appended to it (a corrupt line)
+        self.forged = None      # forged.jsonl lines (the forge scenario's writer), if any
+        self.log_extra = {}     # more fields of log.json (gaps, ...)
 
     def w(self, pid, ev):
         ev["pid"] = pid
@@ -73,7 +77,9 @@ class H:
         files = {"w-%d.jsonl" % pid: "".join(json.dumps(e) + "\n" for e in evs) for pid, evs in self.workers.items()}
         files["store.jsonl"] = "".join(json.dumps(e) + "\n" for e in self.store)
         files["faults.jsonl"] = "".join(json.dumps(e) + "\n" for e in self.faults)
-        files["log.json"] = json.dumps({"topic": "t", "partitions": {"0": self.log}})
+        files["log.json"] = json.dumps({"topic": "t", "partitions": {"0": self.log}, **self.log_extra})
+        if self.forged is not None:
+            files["forged.jsonl"] = "".join(json.dumps(e) + "\n" for e in self.forged)
         self.meta.setdefault("workers", {str(pid): "w-%d.jsonl" % pid for pid in self.workers})
         files["meta.json"] = json.dumps(self.meta)
         for name, text in files.items():
@@ -403,6 +409,252 @@ def case_straggler():
     return h, exactly(failures={"stuck"})
 
 
+# ---- issue 10: forged records, deleted history, refused topics --------------------------------
+
+SEED1, SEED2 = bytes(range(32)), bytes(range(1, 33))
+
+
+def sacq(owner, seq, seed, ttl=1000):
+    """A signed acquire (the current format: the session's public key and a nonce)."""
+    return json.dumps({"v": 1, "op": "acquire", "owner": owner, "seq": seq, "ttl": ttl,
+                       "pub": ed25519.public_key(seed).hex(), "nonce": "ab" * 16}).encode()
+
+
+def srel(key, owner, ref, seed):
+    """A release signed by `seed`'s key over (key, ref, owner)."""
+    sig = ed25519.sign(seed, replay.release_message(key, ref, owner)).hex()
+    return json.dumps({"v": 1, "op": "release", "owner": owner, "ref": ref, "sig": sig}).encode()
+
+
+def forged_line(kind, offset, key="hot", target=None, owner=None):
+    return {"t": 0, "kind": kind, "partition": 0, "offset": offset, "key": key, "target": target, "owner": owner}
+
+
+def case_signed_clean():
+    """Signed requests, each released with its own signature: a clean hand-off."""
+    h = H()
+    h.rec(0, b"hot", sacq("host/1/a/0", 0, SEED1))
+    h.rec(10 * MS, b"hot", sacq("host/2/b/0", 0, SEED2))
+    h.rec(110 * MS, b"hot", srel("hot", "host/1/a/0", 0, SEED1))
+    h.hold(1, "hot", 0, 1 * MS, 100 * MS, value=0)
+    h.hold(2, "hot", 1, 150 * MS, 190 * MS, value=1)
+    return h, lambda r: exactly()(r) and r["acquisitions"] == 2
+
+
+def case_release_without_valid_signature():
+    """pid 1's signed request is 'released' by a record without a signature, then by one with a
+    signature copied from another release of the same key: the log keeps pid 1's request (to
+    its expiry at 1000 ms), so pid 2 acting on the release acted before the log granted it."""
+    h = H()
+    h.rec(0, b"hot", sacq("host/1/a/0", 0, SEED1))
+    h.rec(10 * MS, b"hot", sacq("host/2/b/0", 0, SEED2, ttl=5000))
+    h.rec(105 * MS, b"hot", rel("host/1/a/0", 0))
+    other = json.loads(srel("hot", "host/1/a/0", 99, SEED1))["sig"]  # a release of another token
+    h.rec(110 * MS, b"hot", json.dumps({"v": 1, "op": "release", "owner": "host/1/a/0", "ref": 0,
+                                        "sig": other}).encode())
+    h.rec(1100 * MS, b"hot", json.dumps({"v": 1, "op": "tick"}).encode())  # pid 1's lease ends: pid 2 granted
+    h.hold(1, "hot", 0, 1 * MS, 100 * MS, value=0)
+    h.hold(2, "hot", 1, 150 * MS, 190 * MS, value=1)
+    return h, exactly(violations={"critical section started before the log granted it"})
+
+
+def case_short_renew_does_not_shorten():
+    """A copied renew asking for 1 ms (prev in the future) keeps pid 1's lease at 1000 ms: pid 1
+    seeing its lease valid at 800 ms is fine. (If a renew lowered the ttl, the deadline would be
+    101 ms and the checker would flag pid 1's view.)"""
+    h = H()
+    h.rec(0, b"hot", sacq("host/1/a/0", 0, SEED1))
+    pub = ed25519.public_key(SEED1).hex()
+    h.rec(100 * MS, b"hot", json.dumps({"v": 1, "op": "renew", "owner": "host/1/a/0", "ref": 0,
+                                        "prev": int((WALL0 + 5) * 1000), "ttl": 1, "pub": pub}).encode())
+    h.rec(300 * MS, b"hot", json.dumps({"v": 1, "op": "tick"}).encode())
+    h.rec(850 * MS, b"hot", srel("hot", "host/1/a/0", 0, SEED1))
+    h.hold(1, "hot", 0, 1 * MS, 800 * MS, value=0)
+    h.forged = [forged_line("renew_short", 1, target=0, owner="host/1/a/0")]
+    return h, lambda r: exactly()(r) and r["forged"] == {"renew_short": {"renewed": 1}}
+
+
+def case_renew_wrong_signer():
+    """A renew copying pid 1's owner and ref but naming another key changes nothing: pid 1's
+    lease ends at 1000 ms, and pid 1 seeing it valid at 1400 ms is a view violation."""
+    h = H()
+    h.rec(0, b"hot", sacq("host/1/a/0", 0, SEED1))
+    h.rec(900 * MS, b"hot", json.dumps({"v": 1, "op": "renew", "owner": "host/1/a/0", "ref": 0,
+                                        "prev": int((WALL0 + 0.9) * 1000), "ttl": 1000,
+                                        "pub": ed25519.public_key(SEED2).hex()}).encode())
+    h.rec(1500 * MS, b"hot", json.dumps({"v": 1, "op": "tick"}).encode())
+    h.hold(1, "hot", 0, 1 * MS, 1400 * MS, value=0)
+    return h, exactly(violations={"holder saw its lease valid after the log's deadline"})
+
+
+def case_proof_field_not_lowercase_hex():
+    """An acquire whose pub is upper-case hex is malformed (every replayer rejects it): the log
+    never granted its token."""
+    h = H()
+    h.rec(0, b"hot", json.dumps({"v": 1, "op": "acquire", "owner": "host/1/a/0", "seq": 0, "ttl": 1000,
+                                 "pub": ed25519.public_key(SEED1).hex().upper()}).encode())
+    h.hold(1, "hot", 0, 1 * MS, 100 * MS, value=0)
+    return h, exactly(violations={"hold of a token the log never granted"})
+
+
+def case_forged_acquire_held():
+    """pid 1 holds the token of an acquire the forger wrote in its name (its seq, a 1 ms lease,
+    a nonce pid 1 did not make): pid 1 took a stranger's record for its own."""
+    h = H()
+    h.rec(0, b"hot", json.dumps({"v": 1, "op": "acquire", "owner": "host/1/a/0", "seq": 1, "ttl": 1000,
+                                 "pub": ed25519.public_key(SEED1).hex(), "nonce": "cd" * 16}).encode())
+    h.rec(200 * MS, b"hot", srel("hot", "host/1/a/0", 0, SEED1))
+    h.hold(1, "hot", 0, 1 * MS, 100 * MS, value=0)
+    h.forged = [forged_line("acquire_nextseq", 0, target=None, owner="host/1/a/0")]
+    return h, lambda r: exactly(violations={"hold of a forged acquire"})(r) and r["token_violations"] == 1
+
+
+def case_forged_release_ends_request():
+    """A forged release that the log accepts (it carries a valid signature: the planted forger
+    has pid 1's key) ends pid 1's request: a writer ended another's request."""
+    h = H()
+    h.rec(0, b"hot", sacq("host/1/a/0", 0, SEED1))
+    h.rec(45 * MS, b"hot", srel("hot", "host/1/a/0", 0, SEED1))
+    h.rec(50 * MS, b"hot", srel("hot", "host/1/a/0", 0, SEED1))
+    h.hold(1, "hot", 0, 1 * MS, 40 * MS, value=0)
+    h.forged = [forged_line("release_copysig", 1, target=0, owner="host/1/a/0")]
+    return h, exactly(violations={"forged record ended a request"})
+
+
+def case_log_gap():
+    """The runner's tailer missed records that were deleted before it read them."""
+    h = H()
+    clean_pair(h)
+    h.log_extra = {"gaps": [{"partition": 0, "from": 3, "to": 9, "t": 0}]}
+    return h, exactly(failures={"log.json incomplete: records were deleted before the runner read them"})
+
+
+def truncation(h, upto, joiners=(), lagging=None, excuse_s=80):
+    """The runner's record of a truncation at 200 ms: every offset below `upto` deleted."""
+    h.faults.append({"kind": "truncate", "fault": True, "recover": "none", "t": 200 * MS, "wall": WALL0 + 0.2,
+                     "lock": "hot", "offsets": {"0": upto}, "joiners": list(joiners), "lagging": lagging,
+                     "excuse_waits_s": excuse_s})
+
+
+def truncated(h, excuse_s):
+    """A truncation of the hot lock's partition at 200 ms (everything below offset 2 deleted:
+    pid 2's acquire, alive then), then pid 3 waits from 300 ms and times out 8 s later."""
+    clean_pair(h)
+    truncation(h, 2, excuse_s=excuse_s)
+    h.w(3, {"ev": "acq", "lock": "hot", "t": 300 * MS, "wall": WALL0 + 0.3})
+    h.w(3, {"ev": "acq_timeout", "lock": "hot", "t": 8300 * MS, "waited": 8.0})
+    h.meta["liveness_bound_s"] = 8
+    return h
+
+
+def case_wait_after_deleted_history():
+    """A wait that began within excuse_waits_s after a truncation is expected, not stuck; the
+    truncation removed pid 2's live acquire (token 1, waiting then), so it landed."""
+    h = truncated(H(min_faults=1), excuse_s=5)
+    return h, lambda r: (exactly()(r) and r["expected_waits"] == 1 and r["faults_landed"] == 1
+                         and r["expectations"]["live_acquires_deleted"] == 1)
+
+
+def case_wait_after_the_excuse():
+    """The same wait, but it began after the truncation's excuse ended: stuck."""
+    h = truncated(H(), excuse_s=0.05)
+    return h, exactly(failures={"stuck"})
+
+
+def case_deletion_of_nothing_live():
+    """A deletion that removed no live request's acquire did not land."""
+    h = H(min_faults=1)
+    clean_pair(h)
+    h.rec(250 * MS, b"hot", rel("host/2/b/0", 1))
+    h.faults.append({"kind": "retention_delete", "fault": True, "recover": "none", "t": 300 * MS,
+                     "wall": WALL0 + 0.3, "partition": 0, "from": 0, "to": 3})
+    return h, exactly(failures={"fewer faults landed than the scenario's minimum"})
+
+
+def case_joiner_trusts_early(lagging=False):
+    """pid 3 started after a truncation; its first record is 100 ms after it, and it holds 1 s
+    later: within the join window (70 s of log time), where it cannot know whether a live
+    request's records were deleted."""
+    h = H()
+    clean_pair(h)
+    truncation(h, 3, joiners=[] if lagging else [3], lagging=3 if lagging else None)
+    h.rec(250 * MS, b"hot", rel("host/2/b/0", 1))
+    h.rec(300 * MS, b"hot", acq("host/3/c/0", 0, ttl=5000))
+    h.hold(3, "hot", 4, 1300 * MS, 1400 * MS, value=2)
+    return h, lambda r: exactly(violations={"joiner trusted a grant within the join window after deleted history"})(r) \
+        and r["view_violations"] == 1
+
+
+def case_lagging_holder_trusts_early():
+    """The same for pid 3 as the holder stopped across the deletion (its consumer resumed below
+    the log start, so it joins again)."""
+    return case_joiner_trusts_early(lagging=True)
+
+
+def case_joiner_waits_the_window():
+    """The same joiner holding 71 s after its first record: as the protocol says."""
+    h = H()
+    clean_pair(h)
+    truncation(h, 3, joiners=[3])
+    h.rec(250 * MS, b"hot", rel("host/2/b/0", 1))
+    h.rec(300 * MS, b"hot", acq("host/3/c/0", 0, ttl=60000))
+    h.rec(59000 * MS, b"hot", json.dumps({"v": 1, "op": "renew", "owner": "host/3/c/0", "ref": 4,
+                                          "prev": int((WALL0 + 0.3) * 1000), "ttl": 60000}).encode())
+    h.hold(3, "hot", 4, 71300 * MS, 71400 * MS, value=2)
+    return h, lambda r: exactly()(r) and r["expectations"]["joiner_first_hold_s"] == [71.1]
+
+
+def case_joiner_never_held():
+    """A run that went on well past the truncation's excuse, and the joiner never held."""
+    h = H(duration=200)
+    clean_pair(h)
+    truncation(h, 3, joiners=[3])
+    h.w(3, {"ev": "start", "t": 100 * MS})
+    return h, exactly(failures={"expectation missed: a joiner never held after deleted history"})
+
+
+REFUSAL = {"class": "DistributedLockTopicException", "names": "cleanup.policy"}
+
+
+def refused_workers(h, pids=(1, 2), msg="topic 't' has cleanup.policy=compact: ..."):
+    for pid in pids:
+        h.w(pid, {"ev": "start", "t": 0})
+        h.w(pid, {"ev": "exc", "where": "construct", "class": "DistributedLockTopicException", "msg": msg, "t": MS})
+        h.meta["exit_codes"][str(pid)] = 3
+    h.faults.append({"kind": "refused_topic", "fault": True, "recover": "none", "t": 0, "workers": len(pids)})
+    return h
+
+
+def case_topic_refused():
+    h = refused_workers(H(expect_refusal=REFUSAL, allowed_exceptions=[REFUSAL["class"]], min_acq=0, min_faults=2))
+    return h, lambda r: exactly()(r) and r["refused"] == 2 and r["faults_landed"] == 2
+
+
+def case_locked_on_refused_topic():
+    """pid 3 was not refused and locked on the topic."""
+    h = refused_workers(H(expect_refusal=REFUSAL, allowed_exceptions=[REFUSAL["class"]], min_acq=0))
+    h.rec(0, b"hot", acq("host/3/c/0", 0))
+    h.hold(3, "hot", 0, 1 * MS, 100 * MS, value=0)
+    return h, exactly(failures={"locked on a topic that must be refused"})
+
+
+def case_refused_for_another_reason():
+    """The constructor threw the right class, but its message does not name cleanup.policy (and
+    the worker's exit is then a crash like any other)."""
+    h = refused_workers(H(expect_refusal=REFUSAL, allowed_exceptions=[REFUSAL["class"]], min_acq=0),
+                        pids=(1,), msg="topic 't' stamps records with the producer's clock (CreateTime)")
+    return h, exactly(violations={"worker crash"},
+                      failures={"worker not refused as expected (DistributedLockTopicException naming cleanup.policy)"})
+
+
+CASES_ISSUE_10 = [case_signed_clean, case_release_without_valid_signature, case_short_renew_does_not_shorten,
+                  case_renew_wrong_signer, case_proof_field_not_lowercase_hex,
+                  case_forged_acquire_held, case_forged_release_ends_request, case_log_gap,
+                  case_wait_after_deleted_history, case_wait_after_the_excuse, case_deletion_of_nothing_live,
+                  case_joiner_trusts_early, case_lagging_holder_trusts_early, case_joiner_waits_the_window, case_joiner_never_held, case_topic_refused,
+                  case_locked_on_refused_topic, case_refused_for_another_reason]
+
+
 CASES = [case_clean, case_overlap, case_lost_update, case_token_order, case_never_granted,
          case_view_after_deadline, case_excused_pause, case_stale_write_accepted,
          case_granted_to_other, case_worker_crash, case_counter_not_exact, case_token_reuse,
@@ -410,7 +662,7 @@ CASES = [case_clean, case_overlap, case_lost_update, case_token_order, case_neve
          case_no_next_holder_after_kill, case_known_liveness_bug, case_torn_line_of_a_live_worker,
          case_worker_log_missing, case_worker_log_empty, case_meta_missing, case_log_json_missing, case_log_json_unreadable, case_store_log_missing,
          case_meta_lists_no_workers, case_unexpected_exception, case_allowed_exception, case_stuck_waiter,
-         case_acquire_timed_out, case_straggler]
+         case_acquire_timed_out, case_straggler] + CASES_ISSUE_10
 
 
 # ---- the suite's verdict, and the cluster-id generator ---------------------------------------
@@ -477,9 +729,10 @@ def main():
             bad += 1
             print("checker self-test FAILED: %s -> %s" % (case.__name__, json.dumps(r, default=str)[:2000]))
     other = [("suite verdict", x) for x in verdict_checks()] + [("cluster id", x) for x in cluster_id_checks()]
+    other += [("ed25519 (the replay's signature check)", x) for x in ed25519.self_check()]
     for what, x in other:
         print("checker self-test FAILED: %s: %s" % (what, x))
-    print("checker self-test: %d planted histories passed, %d failed; suite verdict and cluster-id checks: %d failed"
+    print("checker self-test: %d planted histories passed, %d failed; suite verdict, cluster-id and ed25519 checks: %d failed"
           % (len(CASES) - bad, bad, len(other)))
     return 1 if bad or other else 0
 

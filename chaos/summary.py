@@ -99,6 +99,42 @@ def main():
                             "%s s later (acks=all waits until the dead follower leaves the ISR)" % (
                                 len([k for k in kills if k["role"] == "leader"]), rng(lead),
                                 len([k for k in kills if k["role"] == "follower"]), rng(foll)))
+        if label == "forge":
+            eff = {}
+            for r, _, _ in rs:
+                for kind, effects in (r.get("forged") or {}).items():
+                    for e, n in effects.items():
+                        eff.setdefault(kind, {})[e] = eff.setdefault(kind, {}).get(e, 0) + n
+            bits.append("%d forged records (%d met a live target or copied an earlier record); what the log did "
+                        "with them, by kind: %s" % (
+                            sum(r.get("forged_total", 0) for r, _, _ in rs), sum(r.get("forged_landed", 0) for r, _, _ in rs),
+                            "; ".join("%s: %s" % (k, ", ".join("%s %d" % kv for kv in sorted(v.items(), key=lambda x: -x[1])))
+                                      for k, v in sorted(eff.items()))))
+        if label == "truncate":
+            firsts = [x for e in exp for x in e.get("joiner_first_hold_s", [])]
+            waits = sum(r.get("expected_waits", 0) for r, _, _ in rs)
+            bits.append("%d DeleteRecords to the high watermark while the hot lock was held (%d removed the acquire "
+                        "of a live request; %d live acquires deleted in all); joiners' first critical section "
+                        "%s s after their truncation (%d joiners held before the run ended); %d acquires that "
+                        "began within the excused time after a truncation timed out (expected); %d leases lost" % (
+                            sum(1 for _, _, fs in rs for f in fs if f.get("kind") == "truncate"),
+                            sum(e.get("deletions_of_live_acquires", 0) for e in exp),
+                            sum(e.get("live_acquires_deleted", 0) for e in exp), rng(firsts), len(firsts), waits,
+                            sum(r["leases_lost"] for r, _, _ in rs)))
+        if label.startswith("compacted") or label == "retention/ms":
+            cfg = rs[0][1].get("topic_configs", {})
+            bits.append("topic with %s: %d of %d workers refused by the constructor (%s), none locked" % (
+                ", ".join("%s=%s" % kv for kv in sorted(cfg.items()) if kv[0] != "message.timestamp.type"),
+                sum(r.get("refused", 0) for r, _, _ in rs),
+                sum(len(m.get("workers", {})) for _, m, _ in rs), rs[0][1]["params"]["expect_refusal"]["class"]))
+        if label == "retention/bytes":
+            moves = [f for _, _, fs in rs for f in fs if f.get("kind") == "retention_delete"]
+            bits.append("%d deletions by size observed (%d records deleted; %d removed the acquire of a live "
+                        "request, %d live acquires deleted in all); %d leases lost, %d acquire errors" % (
+                            len(moves), sum(f["to"] - f["from"] for f in moves),
+                            sum(e.get("deletions_of_live_acquires", 0) for e in exp),
+                            sum(e.get("live_acquires_deleted", 0) for e in exp),
+                            sum(r["leases_lost"] for r, _, _ in rs), sum(r["acquire_errors"] for r, _, _ in rs)))
         stuck = [s for r, _, _ in rs for s in r.get("stuck_detail", [])]
         if stuck:
             bits.append("stuck: " + "; ".join("pid %s on %s: %s after %.1f s" % (s["pid"], s["lock"], s["why"], s["waited"])
