@@ -63,11 +63,6 @@ impl LocalTime {
         LocalTime(since_origin)
     }
 
-    /// The time since the origin.
-    pub fn as_duration(self) -> Duration {
-        self.0
-    }
-
     /// How long after `earlier` this is; zero if it is not after it.
     pub fn saturating_since(self, earlier: LocalTime) -> Duration {
         self.0.saturating_sub(earlier.0)
