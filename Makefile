@@ -14,7 +14,7 @@ setup:
 build: setup
 	cargo build --release
 
-test: setup build kafka-start kafka-secure-start install-test fpm-test bench-setup bench-build lint
+test: setup build kafka-start kafka-secure-start install-test phpize-test dist-test fpm-test bench-setup bench-build lint
 	scripts/test.sh
 	$(BENCH_PY) bench/run.py --quick
 	python3 chaos/run.py --quick
@@ -35,6 +35,23 @@ uninstall:
 
 install-test: build kafka-start
 	scripts/install_test.sh
+
+# PHP's own build route, the one PIE runs (ext/config.m4, ext/Makefile.frag): phpize, ./configure,
+# make and make install INSTALL_ROOT=<temp dir> on a copy of the checkout; the staged module must
+# load, and ./configure must fail clearly without cargo or with an old rustc. cargo builds into
+# target/phpize-test/, seeded from target/release: about 80 s the first time, then 5 to 45 s.
+phpize-test: build
+	scripts/phpize_test.sh
+
+# make dist: dist/php_kafka_lock-<version>_php<X.Y>-<arch>-linux-glibc.zip and its .sha256, the
+# stripped module named as PIE's pre-packaged-binary download looks for it, reproducible.
+dist: build
+	scripts/dist.sh
+
+# make test's check of it: built twice (same bytes), unpacked, loaded, a lock taken on
+# localhost:9092, the exported symbols and the shared libraries it needs checked. About 6 s.
+dist-test: build kafka-start
+	scripts/dist_test.sh
 
 # php-fpm and nginx for real (fpm/README.md): a private php-fpm8.2 pool (8 workers) behind a
 # private nginx, loaded with ab on one hot lock and many identifiers while holds end by release,
@@ -109,5 +126,5 @@ node-kill:
 clean-run: kafka-stop kafka-secure-stop cluster-stop
 	rm -rf .run
 
-.PHONY: setup build test lint install uninstall install-test fpm-test demo bench-setup bench-build bench bench-quick chaos chaos-quick kafka-start kafka-stop kafka-status kafka-secure-start kafka-secure-stop cluster-start cluster-stop \
+.PHONY: setup build test lint install uninstall install-test phpize-test dist dist-test fpm-test demo bench-setup bench-build bench bench-quick chaos chaos-quick kafka-start kafka-stop kafka-status kafka-secure-start kafka-secure-stop cluster-start cluster-stop \
 	node-stop node-start node-kill clean-run
