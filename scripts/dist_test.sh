@@ -23,7 +23,8 @@ check() { # DESCRIPTION COMMAND...: runs the command, records a failure
 # One commit time and description for every run, so a commit made meanwhile (a shared checkout)
 # cannot make the two runs differ.
 export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct)}
-DIST_COMMIT="$(git rev-parse HEAD)$([ -n "$(git status --porcelain -- src Cargo.toml Cargo.lock)" ] && echo ' (with uncommitted changes)')"
+DIST_COMMIT=$(git rev-parse HEAD)
+if [ -n "$(git status --porcelain -- src Cargo.toml Cargo.lock)" ]; then DIST_COMMIT="$DIST_COMMIT (with uncommitted changes)"; fi
 export DIST_COMMIT
 echo "== make dist, twice (SOURCE_DATE_EPOCH=$SOURCE_DATE_EPOCH)"
 a=$(scripts/dist.sh "$SO" "$WORK/a" | tail -n 1)

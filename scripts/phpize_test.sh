@@ -52,7 +52,7 @@ rm -rf "$SRC"
 mkdir -p "$SRC"
 # tar keeps the files' times, so cargo sees unchanged sources as unchanged.
 git ls-files -z --cached --others --exclude-standard \
-  | while IFS= read -r -d '' f; do [ -e "$f" ] && printf '%s\0' "$f"; done \
+  | while IFS= read -r -d '' f; do if [ -e "$f" ]; then printf '%s\0' "$f"; fi; done \
   | tar --null -T - -cf - | tar -xf - -C "$SRC"
 [ -f "$SRC/ext/config.m4" ] || { echo "phpize_test: ext/config.m4 is not in the copy" >&2; exit 1; }
 
@@ -64,7 +64,7 @@ phpize >"$STAGE/phpize.log" 2>&1 || { cat "$STAGE/phpize.log" >&2; exit 1; }
 echo "== ./configure: the checks fail loudly"
 # A PATH without cargo: every folder of PATH that has no cargo in it (rustup's ~/.cargo/bin here;
 # with a cargo in /usr/bin this would drop the C compiler too, and the check would say so).
-nocargo_path=$(tr ':' '\n' <<<"$PATH" | while read -r d; do [ -n "$d" ] && [ ! -x "$d/cargo" ] && printf '%s:' "$d"; done)
+nocargo_path=$(tr ':' '\n' <<<"$PATH" | while read -r d; do if [ -n "$d" ] && [ ! -x "$d/cargo" ]; then printf '%s:' "$d"; fi; done)
 check "without cargo on the PATH: 'cargo not found on the PATH'" \
   bash -c "! PATH='${nocargo_path%:}' ./configure --with-php-config='$PHP_CONFIG_BIN' >'$STAGE/nocargo.log' 2>&1 \
     && grep 'error: cargo not found on the PATH' '$STAGE/nocargo.log'"
