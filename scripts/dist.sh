@@ -67,7 +67,7 @@ strip --strip-unneeded -o "$WORK/kafka_lock.so" "$SO"
   || die "the stripped kafka_lock.so does not load into $PHP_BIN"
 cp LICENSE "$WORK/LICENSE"
 NEEDED=$(readelf -d "$WORK/kafka_lock.so" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | tr '\n' ' ' | sed 's/ $//')
-GLIBC=$(objdump -T "$WORK/kafka_lock.so" | grep -o 'GLIBC_[0-9.]*' | sed 's/GLIBC_//' | sort -uV | tail -n 1)
+GLIBC=$(objdump -T "$WORK/kafka_lock.so" | grep -o 'GLIBC_[0-9.]*' | sed 's/GLIBC_//' | sort -uV | tail -n 1 || true)
 cat >"$WORK/README.txt" <<EOF
 kafka_lock $VERSION: a distributed lock over Apache Kafka, a PHP extension written in Rust.
 Built for PHP $PHP_MM$( [ -n "$TS" ] && echo ' ZTS' || echo ' NTS')${DEBUG:+ debug}, $ARCH $OS ($LIBC), from commit $COMMIT.
@@ -76,8 +76,8 @@ kafka_lock.so sha256: $(sha256sum "$WORK/kafka_lock.so" | cut -d' ' -f1)
 Install: copy kafka_lock.so into \`php-config --extension-dir\` and add extension=kafka_lock
 to PHP's ini files (or let PIE do both: pie install kafka-lock/kafka_lock).
 Shared libraries it needs: $NEEDED
-(glibc $GLIBC or newer); librdkafka is linked in statically. Documentation: README.md of the
-source repository.
+${GLIBC:+(glibc $GLIBC or newer); }librdkafka is linked in statically. Documentation: README.md of
+the source repository.
 EOF
 
 mkdir -p "$OUT"
