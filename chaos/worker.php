@@ -17,7 +17,7 @@
 // warning or notice and a fatal error is logged as an "exc" event with its class, which the
 // checker judges against the exceptions the scenario allows (chaos/checker.py).
 
-$opt = ['ttl' => '1', 'lock' => 'hot', 'mixed' => '0', 'hot-share' => '1.0', 'hold-ms' => '20',
+$opt = ['ttl' => '1', 'clock-step' => '0.2', 'lock' => 'hot', 'mixed' => '0', 'hot-share' => '1.0', 'hold-ms' => '20',
         'duration' => '10', 'iterations' => '0', 'acq-timeout' => '30', 'watch-max' => '0',
         'partitions' => '3', 'gap-ms' => '0', 'op-timeout' => '10'];
 foreach (array_slice($argv, 1) as $a) {
@@ -108,6 +108,7 @@ function store(array $req): array
 $config = [
     'metadata.broker.list' => $opt['brokers'],
     'lock.ttl' => (float)$opt['ttl'],
+    'lock.max_clock_step' => (float)$opt['clock-step'],
     'lock.partitions' => (int)$opt['partitions'],
     'lock.operation_timeout' => (float)$opt['op-timeout'],
 ];

@@ -5,6 +5,7 @@ Documented INI settings exist with their documented defaults, and nothing else
 $documented = [
     'kafka_lock.brokers' => 'localhost:9092',
     'kafka_lock.ttl' => '10',
+    'kafka_lock.max_clock_step' => '0.5',
     'kafka_lock.partitions' => '1',
     'kafka_lock.replication_factor' => '-1',
     'kafka_lock.create_topic' => '1',
@@ -33,6 +34,7 @@ echo "done\n";
 --EXPECT--
 kafka_lock.brokers = 'localhost:9092'
 kafka_lock.ttl = '10'
+kafka_lock.max_clock_step = '0.5'
 kafka_lock.partitions = '1'
 kafka_lock.replication_factor = '-1'
 kafka_lock.create_topic = '1'

@@ -11,6 +11,11 @@ $cases = [
     ['lock.ttl', ''],
     ['lock.ttl', true],
     ['lock.ttl', -3],
+    ['lock.max_clock_step', -0.1],
+    ['lock.max_clock_step', 61],
+    ['lock.max_clock_step', 'soon'],
+    ['lock.ttl', 1],
+    ['lock.ttl', 0.1],
     ['lock.partitions', 0],
     ['lock.partitions', 100001],
     ['lock.partitions', 1.5],
@@ -37,13 +42,26 @@ $fresh = fn() => 'phpt_' . bin2hex(random_bytes(4));
 
 echo "lock.ttl: the hold's lease\n";
 foreach ([[0.1, 0.1], [60, 60], ['2.5', 2.5], [' 3 ', 3]] as $i => [$value, $ttl]) {
-    lease(new DistributedLock($topic, ['lock.ttl' => $value]), "ttl-$i", $ttl);
+    lease(new DistributedLock($topic, ['lock.ttl' => $value, 'lock.max_clock_step' => 0]), "ttl-$i", $ttl);
 }
 // The shortest lease is renewed often enough to outlive itself many times over.
-$short = new DistributedLock($topic, ['lock.ttl' => 0.1]);
+$short = new DistributedLock($topic, ['lock.ttl' => 0.1, 'lock.max_clock_step' => 0]);
 var_dump($short->acquireLock('short', 5.0));
 usleep(500000);
 var_dump($short->isAcquired('short'), $short->releaseLock('short'));
+
+echo "lock.max_clock_step: the holder trusts its lease that much less (ttl - ttl/10 - step)\n";
+foreach ([[0, 9.0], ['4', 5.0], [2.5, 6.5]] as $i => [$value, $trusted]) {
+    $lock = new DistributedLock($topic, ['lock.ttl' => 10, 'lock.max_clock_step' => $value]);
+    $lock->acquireLock("step-$i", 5.0);
+    $left = $lock->getRemainingLifetime("step-$i");
+    echo var_export($value, true), ': remaining ', $left <= $trusted && $left > $trusted - 1.0 ? "in ($trusted - 1, $trusted]" : $left, "\n";
+    $lock->releaseLock("step-$i");
+}
+// The pair is checked whichever order it is given in, and with a ttl from the defaults.
+ini_set('kafka_lock.ttl', '1');
+var_dump((new DistributedLock($topic, ['lock.max_clock_step' => 0.4]))->tryLock('step-ini'));
+ini_restore('kafka_lock.ttl');
 
 echo "lock.partitions: a fresh topic's partitions (tokens are offsets, counted per partition)\n";
 foreach (['1', '2', 3] as $value) {
@@ -107,6 +125,11 @@ DistributedLockConfigException: option 'lock.ttl' must be a number, 'abc' given
 DistributedLockConfigException: option 'lock.ttl' must be a number, '' given
 DistributedLockConfigException: option 'lock.ttl' must be a number, bool given
 DistributedLockConfigException: option 'lock.ttl' must be between 0.1 and 60 seconds, -3 given
+DistributedLockConfigException: option 'lock.max_clock_step' must be between 0 and 60 seconds, -0.1 given
+DistributedLockConfigException: option 'lock.max_clock_step' must be between 0 and 60 seconds, 61 given
+DistributedLockConfigException: option 'lock.max_clock_step' must be a number, 'soon' given
+DistributedLockConfigException: lock.ttl 1 s with lock.max_clock_step 0.5 s leaves a holder too little time to trust its lease: it trusts a lease for ttl - ttl/10 - max_clock_step (0.4 s), which must be at least half the ttl; give a ttl of at least 1.25 s or a smaller max_clock_step (in the config array or the defaults)
+DistributedLockConfigException: lock.ttl 0.1 s with lock.max_clock_step 0.5 s leaves a holder too little time to trust its lease: it trusts a lease for ttl - ttl/10 - max_clock_step (0 s), which must be at least half the ttl; give a ttl of at least 1.25 s or a smaller max_clock_step (in the config array or the defaults)
 DistributedLockConfigException: option 'lock.partitions' must be between 1 and 100000, 0 given
 DistributedLockConfigException: option 'lock.partitions' must be between 1 and 100000, 100001 given
 DistributedLockConfigException: option 'lock.partitions' must be an integer, float 1.5 given
@@ -126,6 +149,11 @@ ttl-2: acquired true, remaining in (2.5/2, 2.5]
 ttl-3: acquired true, remaining in (3/2, 3]
 bool(true)
 bool(true)
+bool(true)
+lock.max_clock_step: the holder trusts its lease that much less (ttl - ttl/10 - step)
+0: remaining in (9 - 1, 9]
+'4': remaining in (5 - 1, 5]
+2.5: remaining in (6.5 - 1, 6.5]
 bool(true)
 lock.partitions: a fresh topic's partitions (tokens are offsets, counted per partition)
 '1': one partition

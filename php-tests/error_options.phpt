@@ -21,6 +21,12 @@ $cases = [
     'object value' => ['client.id' => new stdClass()],
     'float for a librdkafka property' => ['socket.timeout.ms' => 1.5],
     'integer key' => ['localhost:9092'],
+    'refused: loads a library' => ['ssl.engine.location' => '/tmp/engine.so'],
+    'refused: engine id' => ['ssl.engine.id' => 'dynamic'],
+    'refused: providers' => ['ssl.providers' => 'legacy'],
+    'refused: runs a command' => ['sasl.kerberos.kinit.cmd' => 'touch /tmp/pwned'],
+    'unknown ssl property' => ['ssl.made.up' => '1'],
+    'pointer-valued property' => ['ssl.certificate.verify_cb' => '1'],
     'integer key after a good one' => ['lock.ttl' => 5, 7 => 'x'],
 ];
 foreach ($cases as $what => $config) {
@@ -33,8 +39,8 @@ foreach ($cases as $what => $config) {
 }
 ?>
 --EXPECT--
-unknown option: DistributedLockConfigException: unknown option 'foo'; use 'lock.*' options (lock.ttl, lock.partitions, lock.replication_factor, lock.create_topic, lock.connect_timeout, lock.operation_timeout), the brokers ('metadata.broker.list' or 'bootstrap.servers'), or librdkafka's security and connection properties (security.protocol, client.id, client.rack, socket.timeout.ms, socket.keepalive.enable, socket.connection.setup.timeout.ms, broker.address.family, client.dns.lookup, reconnect.backoff.ms, reconnect.backoff.max.ms, debug, ssl.*, sasl.*)
-unknown lock option: DistributedLockConfigException: unknown option 'lock.tll'; lock options are: lock.ttl, lock.partitions, lock.replication_factor, lock.create_topic, lock.connect_timeout, lock.operation_timeout
+unknown option: DistributedLockConfigException: unknown option 'foo'; use 'lock.*' options (lock.ttl, lock.max_clock_step, lock.partitions, lock.replication_factor, lock.create_topic, lock.connect_timeout, lock.operation_timeout), the brokers ('metadata.broker.list' or 'bootstrap.servers'), librdkafka's connection properties (security.protocol, client.id, client.rack, socket.timeout.ms, socket.keepalive.enable, socket.connection.setup.timeout.ms, broker.address.family, client.dns.lookup, reconnect.backoff.ms, reconnect.backoff.max.ms, debug) or its TLS and SASL properties (ssl.*, sasl.*, listed in the README)
+unknown lock option: DistributedLockConfigException: unknown option 'lock.tll'; lock options are: lock.ttl, lock.max_clock_step, lock.partitions, lock.replication_factor, lock.create_topic, lock.connect_timeout, lock.operation_timeout
 managed: acks: DistributedLockConfigException: option 'acks' is set by kafka_lock itself (the lock relies on acks=all, an idempotent producer and its own partitioning) and cannot be changed
 managed: enable.idempotence: DistributedLockConfigException: option 'enable.idempotence' is set by kafka_lock itself (the lock relies on acks=all, an idempotent producer and its own partitioning) and cannot be changed
 managed: linger.ms: DistributedLockConfigException: option 'linger.ms' is set by kafka_lock itself (the lock relies on acks=all, an idempotent producer and its own partitioning) and cannot be changed
@@ -50,4 +56,10 @@ null value: DistributedLockConfigException: option 'lock.ttl' must be a string, 
 object value: DistributedLockConfigException: option 'client.id' must be a string, int, float or bool, stdClass given
 float for a librdkafka property: DistributedLockConfigException: option 'socket.timeout.ms' must be a string or an int, float given
 integer key: DistributedLockConfigException: option names must be strings, integer key 0 given
+refused: loads a library: DistributedLockConfigException: option 'ssl.engine.location' is refused: it loads a shared library (an OpenSSL engine) into the PHP process; kafka_lock passes through only TLS and SASL settings that configure a connection
+refused: engine id: DistributedLockConfigException: option 'ssl.engine.id' is refused: it selects an OpenSSL engine, which OpenSSL may load as a shared library; kafka_lock passes through only TLS and SASL settings that configure a connection
+refused: providers: DistributedLockConfigException: option 'ssl.providers' is refused: it loads OpenSSL providers (shared libraries) into the PHP process; kafka_lock passes through only TLS and SASL settings that configure a connection
+refused: runs a command: DistributedLockConfigException: option 'sasl.kerberos.kinit.cmd' is refused: it is a shell command librdkafka runs; kafka_lock passes through only TLS and SASL settings that configure a connection
+unknown ssl property: DistributedLockConfigException: unknown option 'ssl.made.up'; use 'lock.*' options (lock.ttl, lock.max_clock_step, lock.partitions, lock.replication_factor, lock.create_topic, lock.connect_timeout, lock.operation_timeout), the brokers ('metadata.broker.list' or 'bootstrap.servers'), librdkafka's connection properties (security.protocol, client.id, client.rack, socket.timeout.ms, socket.keepalive.enable, socket.connection.setup.timeout.ms, broker.address.family, client.dns.lookup, reconnect.backoff.ms, reconnect.backoff.max.ms, debug) or its TLS and SASL properties (ssl.*, sasl.*, listed in the README)
+pointer-valued property: DistributedLockConfigException: unknown option 'ssl.certificate.verify_cb'; use 'lock.*' options (lock.ttl, lock.max_clock_step, lock.partitions, lock.replication_factor, lock.create_topic, lock.connect_timeout, lock.operation_timeout), the brokers ('metadata.broker.list' or 'bootstrap.servers'), librdkafka's connection properties (security.protocol, client.id, client.rack, socket.timeout.ms, socket.keepalive.enable, socket.connection.setup.timeout.ms, broker.address.family, client.dns.lookup, reconnect.backoff.ms, reconnect.backoff.max.ms, debug) or its TLS and SASL properties (ssl.*, sasl.*, listed in the README)
 integer key after a good one: DistributedLockConfigException: option names must be strings, integer key 7 given

@@ -197,7 +197,7 @@ $listed = function (array $config, string $pattern): array {
 };
 $names = array_merge(
     $listed(['lock.no_such_option' => 1], '/lock options are: (.*)$/'),
-    $listed(['no.such.option' => 1], '/connection properties \((.*)\)$/'),
+    $listed(['no.such.option' => 1], '/connection properties \(([^)]*)\)/'),
     ['metadata.broker.list', 'bootstrap.servers'],
     array_keys($extension->getINIEntries()),
 );

@@ -49,6 +49,11 @@
  * - `lock.ttl` (float|int|numeric string, seconds, 0.1 to 60, default 10): length of the lease.
  *   It is renewed automatically while the process lives; it only bounds how long a crashed
  *   holder blocks the others.
+ * - `lock.max_clock_step` (float|int, seconds, 0 to 60, default 0.5): the largest forward step
+ *   of the brokers' clocks a holder is safe against (a leader change to a broker whose clock
+ *   is ahead, an NTP step on the leader). The holder trusts its lease for
+ *   ttl - ttl/10 - max_clock_step, which must be at least half the ttl (so with the default a
+ *   ttl is at least 1.25 s); a bigger step can give two holders at once.
  * - `lock.partitions` (int, 1 to 100000, default 1): number of partitions when this client
  *   creates the topic. Never change the partition count of a topic with live locks.
  * - `lock.replication_factor` (int, -1 or 1 to 1000, default -1): replication factor when this
@@ -68,14 +73,17 @@
  * librdkafka properties passed through unchanged (string, int or bool; see librdkafka's
  * CONFIGURATION.md): `security.protocol`, `client.id`, `client.rack`, `socket.timeout.ms`,
  * `socket.keepalive.enable`, `socket.connection.setup.timeout.ms`, `broker.address.family`,
- * `client.dns.lookup`, `reconnect.backoff.ms`, `reconnect.backoff.max.ms`, `debug`, and every
- * `ssl.*` and `sasl.*` property. Properties the lock manages itself (`acks`,
- * `enable.idempotence`, `linger.ms`, `partitioner`, `group.id`, `auto.offset.reset`, ...) and
- * any other key are refused with a DistributedLockConfigException.
+ * `client.dns.lookup`, `reconnect.backoff.ms`, `reconnect.backoff.max.ms`, `debug`, and the
+ * TLS and SASL properties listed in the README (`ssl.ca.location`, `sasl.username`, ...).
+ * Properties the lock manages itself (`acks`, `enable.idempotence`, `linger.ms`, `partitioner`,
+ * `group.id`, `auto.offset.reset`, ...), those that load code or run a command
+ * (`ssl.engine.location`, `ssl.engine.id`, `ssl.providers`, `sasl.kerberos.kinit.cmd`) and any
+ * other key are refused with a DistributedLockConfigException.
  *
  * INI settings (PHP_INI_ALL: php.ini, `-d`, or ini_set(); read by each new instance):
  * - `kafka_lock.brokers` (default "localhost:9092"): brokers when the array gives none.
  * - `kafka_lock.ttl` (default 10): default of `lock.ttl`.
+ * - `kafka_lock.max_clock_step` (default 0.5): default of `lock.max_clock_step`.
  * - `kafka_lock.partitions` (default 1): default of `lock.partitions`.
  * - `kafka_lock.replication_factor` (default -1): default of `lock.replication_factor`.
  * - `kafka_lock.create_topic` (default 1): default of `lock.create_topic`.

@@ -98,8 +98,14 @@ fn a_second_instance_waits_and_try_lock_does_not() {
 #[test]
 fn the_lease_is_renewed_past_its_ttl_while_the_process_lives() {
     let topic = fresh_topic("renew");
-    let mut a = open(&topic, &[("lock.ttl", ConfigValue::Float(0.6))]);
-    let mut b = open(&topic, &[("lock.ttl", ConfigValue::Float(0.6))]);
+    let mut a = open(
+        &topic,
+        &[("lock.ttl", ConfigValue::Float(0.6)), ("lock.max_clock_step", ConfigValue::Float(0.2))],
+    );
+    let mut b = open(
+        &topic,
+        &[("lock.ttl", ConfigValue::Float(0.6)), ("lock.max_clock_step", ConfigValue::Float(0.2))],
+    );
     assert!(a.acquire("r", None).unwrap());
     // Waiting three TTLs in b's own acquire: it must not be granted while a lives and renews.
     assert!(!b.acquire("r", Some(1.8)).unwrap());

@@ -18,7 +18,9 @@ use std::process::Command;
 
 use std::time::Duration;
 
-use kafka_lock::protocol::{Client, Event, Ignored, LocalTime, Machine, Offset, PartitionId, Placement};
+use kafka_lock::protocol::{
+    Client, Event, Ignored, Lease, LocalTime, Machine, Offset, PartitionId, Placement,
+};
 use serde_json::Value;
 
 /// How many seeds to dump from the model at test time.
@@ -151,7 +153,14 @@ fn joined_client(records: &[LogRecord], start: Offset, first_own: Offset) -> (Cl
     let partition = PartitionId::new("vectors", 0);
     let mut client = Client::new("vector-joiner".into(), [7; 32], Duration::from_secs(10));
     let now = LocalTime::ZERO;
-    client.acquire(now, &partition, "joiner", Duration::from_secs(1)).expect("acquire");
+    client
+        .acquire(
+            now,
+            &partition,
+            "joiner",
+            Lease { ttl: Duration::from_secs(1), max_clock_step: Duration::ZERO },
+        )
+        .expect("acquire");
     let join = client.poll_transmit().expect("the join's record");
     assert!(join.report, "the first record of a partition asks for its placement");
     let log_time = records.iter().find(|r| r.offset == first_own).map(|r| r.timestamp);

@@ -19,8 +19,8 @@
 //!   alive time + ttl, and is gone as soon as it does; only an owner's records renew or
 //!   release its request; replaying the same log gives the identical event stream;
 //! - real time: no two processes trust a hold of the same lock at the same instant (each
-//!   process's own `is_held`/`remaining`, on its own clock), in every run without forward
-//!   jumps of the broker clock and without forged records;
+//!   process's own `is_held`/`remaining`, on its own clock), in every run whose broker clock
+//!   never steps forward by more than the processes' `max_clock_step` within a lease;
 //! - every process's replayed view (it joined mid-log by the real join rule) agrees with the
 //!   full replay from its first own record on, for processes that serialise renew and
 //!   release; a machine-level check does the same for joiners at random points.
@@ -29,15 +29,20 @@ use std::collections::BTreeMap;
 
 use ed25519_dalek::{Signer, SigningKey};
 use kafka_lock::protocol::{
-    decode_record, encode_value, encode_value_with, release_message, Client, Event, Ignored, LocalTime,
-    LogTime, Machine, Offset, Op, PartitionId, Placement, Proof, Purpose, Request, RequestId, Status,
-    Transmit, TransmitId, JOIN_MARGIN_MS, JOIN_WINDOW_MS, MAX_TTL_MS,
+    decode_record, encode_value, encode_value_with, release_message, Client, Event, Ignored, Lease,
+    LocalTime, LogTime, Machine, Offset, Op, PartitionId, Placement, Proof, Purpose, Request, RequestId,
+    Status, Transmit, TransmitId, JOIN_MARGIN_MS, JOIN_WINDOW_MS, MAX_TTL_MS,
 };
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use std::time::Duration;
 
 const LOCKS: [&str; 3] = ["alpha", "beta", "gamma"];
+/// The processes' `max_clock_step` in stepped-clock runs, and the most the broker clock steps
+/// forward there within any [`STEPPED_TTL_MAX_MS`] of real time (the longest lease there).
+const CLOCK_STEP_BUDGET_MS: i64 = 800;
+/// Stepped-clock runs use the two shortest leases only, so the budget renews often.
+const STEPPED_TTL_MAX_MS: u64 = TTLS[1];
 const TTLS: [u64; 4] = [2_000, 6_000, 20_000, MAX_TTL_MS];
 const TOPIC: &str = "locks";
 /// The harness advances real time in steps of this many ms.
@@ -94,8 +99,16 @@ enum Mode {
     /// Junk includes well-formed records by dishonest writers (strangers' renews and
     /// releases, releases copied in an owner's name).
     Hostile,
-    /// Like honest, but the broker clock also jumps forward.
+    /// Like honest, but the broker clock also jumps forward, without bound (a documented limit:
+    /// the real-time trust property is not checked).
     ForwardJumps,
+    /// Like honest, but the broker clock steps forward (a leader change to a broker whose
+    /// clock is ahead, an NTP step) by at most [`CLOCK_STEP_BUDGET_MS`] within any
+    /// `MAX_TTL_MS`, and the processes' leases allow for that much.
+    SteppedClock,
+    /// The steps of [`Mode::SteppedClock`] with processes that allow for none: the harness must
+    /// see a lease end before its holder stops trusting it (only for the check of its teeth).
+    UnbudgetedSteps,
     /// Like honest, and the log's prefix is deleted at random moments, up to the end at times.
     Truncating,
 }
@@ -109,7 +122,9 @@ struct Scenario {
     steps: Vec<Step>,
 }
 
-fn action() -> impl Strategy<Value = Action> {
+fn action(mode: Mode) -> impl Strategy<Value = Action> {
+    // Stepped-clock runs step often: the budget, not the dice, is what limits them.
+    let jumps = if matches!(mode, Mode::SteppedClock | Mode::UnbudgetedSteps) { 25 } else { 3 };
     prop_oneof![
         60 => (0..LOCKS.len(), 0..TTLS.len(), 0..3usize)
             .prop_map(|(lock, ttl, hold)| Action::Acquire { lock, ttl, hold }),
@@ -118,7 +133,7 @@ fn action() -> impl Strategy<Value = Action> {
         2 => Just(Action::Crash),
         5 => Just(Action::Tick),
         15 => (0..JUNK_KINDS).prop_map(Action::Junk),
-        3 => (-8_000i64..150_000).prop_map(Action::ClockJump),
+        jumps => (-8_000i64..150_000).prop_map(Action::ClockJump),
         3 => any::<u8>().prop_map(Action::Truncate),
         40 => Just(Action::Idle),
     ]
@@ -126,7 +141,7 @@ fn action() -> impl Strategy<Value = Action> {
 
 fn scenario(mode: Mode, max_steps: usize) -> impl Strategy<Value = Scenario> {
     (2usize..7, any::<u64>()).prop_flat_map(move |(processes, seed)| {
-        let step = (0u32..2_500, 0..processes, action()).prop_map(|(wait_ms, process, action)| Step {
+        let step = (0u32..2_500, 0..processes, action(mode)).prop_map(|(wait_ms, process, action)| Step {
             wait_ms,
             process,
             action,
@@ -280,6 +295,8 @@ struct Coverage {
     forgeries_refused: u64,
     /// Views reset because a consumer's position fell below the log start.
     resets: u64,
+    /// Forward steps of the broker clock (stepped-clock runs).
+    clock_steps: u64,
 }
 
 struct Sim {
@@ -289,6 +306,8 @@ struct Sim {
     rng: Rng,
     now: i64,
     skew: i64,
+    /// Stepped-clock runs: (real time, skew from then on), oldest first.
+    skew_steps: Vec<(i64, i64)>,
     max_timestamp: LogTime,
     processes: Vec<Process>,
     in_flight: BTreeMap<(i64, u64), InFlight>,
@@ -324,6 +343,7 @@ impl Sim {
             now: 0,
             // Broker time starts somewhere realistic, far from 0.
             skew: 1_700_000_000_000,
+            skew_steps: vec![(0, 1_700_000_000_000)],
             max_timestamp: LogTime::MIN,
             processes,
             in_flight: BTreeMap::new(),
@@ -841,12 +861,18 @@ impl Sim {
                 if self.processes[i].want.is_some() {
                     return;
                 }
-                let ttl = TTLS[ttl];
+                let stepped = matches!(self.mode, Mode::SteppedClock | Mode::UnbudgetedSteps);
+                let ttl = if stepped { TTLS[ttl % 2] } else { TTLS[ttl] };
+                debug_assert!(!stepped || ttl <= STEPPED_TTL_MAX_MS);
                 let hold_ms = [200, 3_000, 2 * ttl as i64][hold];
                 let local = self.processes[i].local(now);
+                let step = if self.mode == Mode::SteppedClock { CLOCK_STEP_BUDGET_MS as u64 } else { 0 };
+                let lease =
+                    Lease { ttl: Duration::from_millis(ttl), max_clock_step: Duration::from_millis(step) };
+                lease.check().expect("the simulation's leases are valid");
                 let id = self.processes[i]
                     .client
-                    .acquire(local, &partition(), LOCKS[lock], Duration::from_millis(ttl))
+                    .acquire(local, &partition(), LOCKS[lock], lease)
                     .expect("the partition is usable");
                 self.processes[i].want = Some(Want { lock, id, ttl, hold_ms, held_since: None });
                 self.produce(i);
@@ -878,6 +904,24 @@ impl Sim {
             }
             Action::Tick => self.send_op(None, &Op::Tick),
             Action::Junk(kind) => self.junk(kind),
+            Action::ClockJump(delta) if matches!(self.mode, Mode::SteppedClock | Mode::UnbudgetedSteps) => {
+                // Forward only, and within the budget over the longest lease: the skew in force
+                // that long ago is the lowest since (it only rises).
+                let since = now - STEPPED_TTL_MAX_MS as i64;
+                let base = self
+                    .skew_steps
+                    .iter()
+                    .rev()
+                    .find(|(t, _)| *t <= since)
+                    .map_or(self.skew_steps[0].1, |s| s.1);
+                let room = base + CLOCK_STEP_BUDGET_MS - self.skew;
+                let step = (delta.rem_euclid(CLOCK_STEP_BUDGET_MS) + 1).min(room);
+                if step > 0 {
+                    self.skew += step;
+                    self.skew_steps.push((now, self.skew));
+                    self.coverage.clock_steps += 1;
+                }
+            }
             Action::ClockJump(delta) => {
                 if delta > 0 && self.mode != Mode::ForwardJumps {
                     return;
@@ -1235,6 +1279,40 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 400, failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// The broker clock steps forward within the processes' `max_clock_step` (a leader
+    /// change to a broker whose clock is ahead, an NTP step): no two processes trust one lock
+    /// at once, and every other invariant holds.
+    #[test]
+    fn clock_steps_within_the_budget_never_give_two_holders(scenario in scenario(Mode::SteppedClock, 400)) {
+        if let Err(disagreement) = check_scenario_and_joiners(&scenario) {
+            prop_assert!(false, "{}", disagreement);
+        }
+    }
+}
+
+/// The harness sees what `max_clock_step` is for: the same steps with leases that allow for
+/// none make some holder trust a lease the others have already ended.
+#[test]
+fn clock_steps_break_leases_that_allow_for_none() {
+    let mut runner = proptest::test_runner::TestRunner::deterministic();
+    let strategy = scenario(Mode::UnbudgetedSteps, 400);
+    let found = (0..2_000).position(|_| {
+        let scenario = strategy.new_tree(&mut runner).expect("strategy").current();
+        std::panic::catch_unwind(|| Sim::run(&scenario)).is_err()
+    });
+    eprintln!("first broken run: {found:?}");
+    assert!(found.is_some(), "no unbudgeted clock step broke a holder's trust");
+}
+
+#[test]
+fn stepped_clock_runs_exercise_their_paths() {
+    let (c, _) = coverage_of(Mode::SteppedClock, 30);
+    assert!(c.clock_steps > 50 && c.trusted_handoffs > 100 && c.expiry_handoffs > 10, "{c:?}");
+}
+
 // ---------------------------------------------------------------------------------------
 // Arbitrary logs: invariants that hold whatever is written.
 
@@ -1357,6 +1435,7 @@ fn coverage_of(mode: Mode, n: usize) -> (Coverage, Vec<u64>) {
         total.truncations += c.truncations;
         total.forgeries_refused += c.forgeries_refused;
         total.resets += c.resets;
+        total.clock_steps += c.clock_steps;
         let s = sim.machine.stats();
         for (slot, value) in
             stats.iter_mut().zip([s.grants, s.expiries, s.malformed, s.releases, s.renews, s.records])

@@ -11,8 +11,8 @@ use std::time::Duration;
 
 use crate::Bytes;
 use kafka_lock::protocol::{
-    decode_record, encode_value, Client, LocalTime, Op, PartitionId, Placement, Purpose, RequestId, Status,
-    Transmit,
+    decode_record, encode_value, Client, Lease, LocalTime, Op, PartitionId, Placement, Purpose, RequestId,
+    Status, Transmit,
 };
 
 const KEYS: [&str; 3] = ["a", "b", "c"];
@@ -110,7 +110,8 @@ pub fn run(data: &[u8]) -> usize {
         match kind % 10 {
             0 => {
                 let ttl = Duration::from_millis(100 + u64::from(arg) * 200);
-                if let Ok(id) = w.client.acquire(w.now, &w.partition, KEYS[usize::from(arg % 3)], ttl) {
+                let lease = Lease { ttl, max_clock_step: ttl / 4 * u32::from(arg % 2) };
+                if let Ok(id) = w.client.acquire(w.now, &w.partition, KEYS[usize::from(arg % 3)], lease) {
                     w.requests.push(id);
                 }
             }

@@ -49,6 +49,43 @@ pub const MIN_TICK_INTERVAL: Duration = Duration::from_millis(50);
 /// How long a release whose produce failed waits before it is sent again.
 pub const RELEASE_RETRY_BACKOFF: Duration = Duration::from_millis(100);
 
+/// A lease must leave its holder at least `ttl / MIN_TRUST_DIVISOR` of trust: the holder
+/// renews every `ttl / RENEW_DIVISOR` and its trust must outlast the renewal's round trip, or
+/// a steady holder would keep losing its hold.
+pub const MIN_TRUST_DIVISOR: u32 = 2;
+
+/// The terms of one request's lease.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Lease {
+    /// How long, by log time, the request stays alive after its last accepted record.
+    pub ttl: Duration,
+    /// The largest forward step of the log clock the holder's trust survives. Expiry is
+    /// decided by the timestamps of the partition leader's clock: a leader change to a
+    /// broker whose clock is ahead, or a forward NTP step on the leader, ends every lease
+    /// that much early in everyone else's view, so the holder stops trusting that much sooner.
+    pub max_clock_step: Duration,
+}
+
+impl Lease {
+    /// How long after sending an accepted alive record the holder trusts its lease: the ttl
+    /// less the drift margin (`ttl / TRUST_MARGIN_DIVISOR`) and the clock-step budget.
+    pub fn trusted_for(&self) -> Duration {
+        self.ttl.saturating_sub(self.ttl / TRUST_MARGIN_DIVISOR).saturating_sub(self.max_clock_step)
+    }
+
+    /// Checks that the holder is left enough trust ([`MIN_TRUST_DIVISOR`]); on failure gives
+    /// the shortest ttl that would do with this clock-step budget.
+    pub fn check(&self) -> Result<(), Duration> {
+        if self.trusted_for() >= self.ttl / MIN_TRUST_DIVISOR {
+            return Ok(());
+        }
+        let share = 1.0 - 1.0 / f64::from(TRUST_MARGIN_DIVISOR) - 1.0 / f64::from(MIN_TRUST_DIVISOR);
+        // Rounded up to the millisecond, so the ttl named passes the check.
+        let shortest = (self.max_clock_step.as_secs_f64() / share * 1000.0).ceil() / 1000.0;
+        Err(Duration::from_secs_f64(shortest))
+    }
+}
+
 /// Local monotonic time: the time since an origin the caller picks once (a session's start).
 /// The core never reads a clock; every input that depends on time takes one of these.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -248,7 +285,7 @@ struct OwnRequest {
     key: String,
     /// The nonce its acquire carries.
     nonce: [u8; 16],
-    ttl: Duration,
+    lease: Lease,
     token: Option<Offset>,
     /// Log time of the last alive record the machine *accepted*: the next renew's `prev`.
     prev: Option<LogTime>,
@@ -266,12 +303,11 @@ struct OwnRequest {
 
 impl OwnRequest {
     fn trusted_until(&self) -> Option<LocalTime> {
-        let margin = self.ttl / TRUST_MARGIN_DIVISOR;
-        self.trusted_since.map(|since| since + (self.ttl - margin))
+        self.trusted_since.map(|since| since + self.lease.trusted_for())
     }
 
     fn renew_due(&self) -> LocalTime {
-        self.last_alive_sent + self.ttl / RENEW_DIVISOR
+        self.last_alive_sent + self.lease.ttl / RENEW_DIVISOR
     }
 
     fn live(&self) -> bool {
@@ -418,8 +454,8 @@ impl Client {
 
     // ---- commands ---------------------------------------------------------------------
 
-    /// Queues a request for `key` on `partition` with a lease of `ttl` (at most
-    /// `MAX_TTL_MS`; the caller validated it). The first request on a partition joins it:
+    /// Queues a request for `key` on `partition` with `lease` (a ttl of at most `MAX_TTL_MS`
+    /// that passes [`Lease::check`]; the caller validated it). The first request on a partition joins it:
     /// its acquire is produced with a delivery report, and requests made meanwhile are
     /// produced once the join is done, so none lands before the point grants are trusted from.
     pub fn acquire(
@@ -427,7 +463,7 @@ impl Client {
         now: LocalTime,
         partition: &PartitionId,
         key: &str,
-        ttl: Duration,
+        lease: Lease,
     ) -> Result<RequestId, Failure> {
         if let Some(failure) = self.failure_of(partition) {
             return Err(failure);
@@ -438,7 +474,7 @@ impl Client {
             partition: partition.clone(),
             key: key.to_owned(),
             nonce: self.nonce(id),
-            ttl,
+            lease,
             token: None,
             prev: None,
             unseen_alive: VecDeque::new(),
@@ -512,7 +548,7 @@ impl Client {
         if let Some(token) = request.token {
             self.by_token.remove(&(request.partition.clone(), token));
         }
-        Some(OwnRequestInfo { partition: request.partition, key: request.key, ttl: request.ttl })
+        Some(OwnRequestInfo { partition: request.partition, key: request.key, ttl: request.lease.ttl })
     }
 
     /// Stops trusting a topic (its partition count changed): every request on it fails and
@@ -645,7 +681,7 @@ impl Client {
                 // Due again at once; the send time stays in `unseen_alive`, which can only
                 // make the holder's view more conservative.
                 if let Some(request) = self.requests.get_mut(&id) {
-                    request.last_alive_sent = now.saturating_sub(request.ttl);
+                    request.last_alive_sent = now.saturating_sub(request.lease.ttl);
                 }
             }
             Purpose::Release(id) => self.release_failed(now, id),
@@ -717,7 +753,7 @@ impl Client {
             let request = self.requests.get_mut(&id).expect("listed");
             request.phase = Phase::Lost;
             if let Some(token) = request.token.take() {
-                let (key, ttl) = (request.key.clone(), request.ttl);
+                let (key, ttl) = (request.key.clone(), request.lease.ttl);
                 self.by_token.remove(&(partition.clone(), token));
                 self.queue_release(now, id, partition.clone(), key, token, ttl);
             }
@@ -932,7 +968,7 @@ impl Client {
         request.produced_at = Some(now);
         request.last_alive_sent = now;
         request.unseen_alive.push_back(now);
-        let op = Op::Acquire { owner: self.owner.clone(), seq: id, ttl: millis(request.ttl) };
+        let op = Op::Acquire { owner: self.owner.clone(), seq: id, ttl: millis(request.lease.ttl) };
         let (partition, key) = (request.partition.clone(), request.key.clone());
         self.push_transmit(partition, Some(key), op, Purpose::Acquire(id), report)
     }
@@ -942,7 +978,7 @@ impl Client {
         let (Some(token), Some(prev)) = (request.token, request.prev) else { return };
         request.unseen_alive.push_back(now);
         request.last_alive_sent = now;
-        let op = Op::Renew { owner: self.owner.clone(), r#ref: token, prev, ttl: millis(request.ttl) };
+        let op = Op::Renew { owner: self.owner.clone(), r#ref: token, prev, ttl: millis(request.lease.ttl) };
         let (partition, key) = (request.partition.clone(), request.key.clone());
         self.stats.renews_sent += 1;
         self.push_transmit(partition, Some(key), op, Purpose::Renew(id), false);
@@ -1159,7 +1195,7 @@ fn apply_event(
                 if request.trusted_until().is_none_or(|u| now >= u) {
                     // Granted after the trust ran out (a long round trip or pause): renew at
                     // once; the renewal's acceptance restores the trust.
-                    request.last_alive_sent = now.saturating_sub(request.ttl);
+                    request.last_alive_sent = now.saturating_sub(request.lease.ttl);
                 }
             }
         }

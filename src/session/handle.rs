@@ -126,7 +126,7 @@ impl LockHandle {
             &self.topic,
             partition,
             identifier,
-            self.options.ttl,
+            self.options.lease,
             wait,
             self.interrupted,
         )?;

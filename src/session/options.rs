@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use crate::protocol::MAX_TTL_MS;
+use crate::protocol::{Lease, MAX_TTL_MS};
 use crate::session::error::{LockError, LockResult};
 
 /// One option value before validation, as a caller's config array or settings file gives it.
@@ -28,8 +28,9 @@ pub enum ConfigValue {
 /// Lock options with their validated values.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LockOptions {
-    /// Lease length; renewed every third of it while the process lives.
-    pub ttl: Duration,
+    /// Lease length (renewed every third of it while the process lives) and the clock-step
+    /// budget its holder's trust allows for.
+    pub lease: Lease,
     /// Partition count used when this client creates the topic.
     pub partitions: i32,
     /// Replication factor used when this client creates the topic (-1: the broker's default).
@@ -58,6 +59,8 @@ impl ClientSettings {
 
 /// Names of the lock options, each with its INI setting (`kafka_lock.<name>`).
 pub const OPTION_TTL: &str = "lock.ttl";
+/// See [`Lease::max_clock_step`].
+pub const OPTION_MAX_CLOCK_STEP: &str = "lock.max_clock_step";
 /// See [`LockOptions::partitions`].
 pub const OPTION_PARTITIONS: &str = "lock.partitions";
 /// See [`LockOptions::replication_factor`].
@@ -70,8 +73,9 @@ pub const OPTION_CONNECT_TIMEOUT: &str = "lock.connect_timeout";
 pub const OPTION_OPERATION_TIMEOUT: &str = "lock.operation_timeout";
 
 /// Every lock option, for error messages and the stubs test.
-pub const LOCK_OPTIONS: [&str; 6] = [
+pub const LOCK_OPTIONS: [&str; 7] = [
     OPTION_TTL,
+    OPTION_MAX_CLOCK_STEP,
     OPTION_PARTITIONS,
     OPTION_REPLICATION_FACTOR,
     OPTION_CREATE_TOPIC,
@@ -85,9 +89,11 @@ pub const SETTING_BROKERS: &str = "brokers";
 
 /// Every default, as settings text: the one place defaults are written. The PHP binding
 /// registers its INI entries from this table; [`Defaults::default`] parses it.
-pub const DEFAULT_SETTINGS: [(&str, &str); 7] = [
+pub const DEFAULT_SETTINGS: [(&str, &str); 8] = [
     (SETTING_BROKERS, "localhost:9092"),
     (OPTION_TTL, "10"),
+    // Half a second: more than NTP's step threshold (128 ms) and a well-run cluster's skew.
+    (OPTION_MAX_CLOCK_STEP, "0.5"),
     (OPTION_PARTITIONS, "1"),
     (OPTION_REPLICATION_FACTOR, "-1"),
     (OPTION_CREATE_TOPIC, "1"),
@@ -123,7 +129,7 @@ impl Defaults {
         let mut d = Defaults {
             brokers: String::new(),
             options: LockOptions {
-                ttl: Duration::ZERO,
+                lease: Lease { ttl: Duration::ZERO, max_clock_step: Duration::ZERO },
                 partitions: 0,
                 replication_factor: 0,
                 create_topic: false,
@@ -142,6 +148,8 @@ impl Defaults {
                 apply_lock_option(&mut d.options, name, &ConfigValue::Str(text), &setting_name(name))?;
             }
         }
+        // The ttl and max_clock_step are checked together once a config array may have changed
+        // either (parse_options), so settings can be changed one at a time.
         Ok(d)
     }
 }
@@ -160,8 +168,78 @@ const PASS_THROUGH: [&str; 11] = [
     "reconnect.backoff.max.ms",
     "debug",
 ];
-/// Prefixes of librdkafka property families passed through (TLS and SASL).
-const PASS_THROUGH_PREFIXES: [&str; 2] = ["ssl.", "sasl."];
+/// librdkafka's TLS and SASL properties passed through (librdkafka 2.12), listed one by one:
+/// a prefix would also pass the ones in [`REFUSED_SECURITY`].
+const PASS_THROUGH_SECURITY: [&str; 41] = [
+    "ssl.cipher.suites",
+    "ssl.curves.list",
+    "ssl.sigalgs.list",
+    "ssl.key.location",
+    "ssl.key.password",
+    "ssl.key.pem",
+    "ssl.certificate.location",
+    "ssl.certificate.pem",
+    "ssl.ca.location",
+    "ssl.ca.pem",
+    "ssl.crl.location",
+    "ssl.keystore.location",
+    "ssl.keystore.password",
+    "ssl.endpoint.identification.algorithm",
+    "enable.ssl.certificate.verification",
+    "https.ca.location",
+    "https.ca.pem",
+    "sasl.mechanisms",
+    "sasl.mechanism",
+    "sasl.username",
+    "sasl.password",
+    "sasl.kerberos.service.name",
+    "sasl.kerberos.principal",
+    "sasl.kerberos.keytab",
+    "sasl.kerberos.min.time.before.relogin",
+    "sasl.oauthbearer.config",
+    "enable.sasl.oauthbearer.unsecure.jwt",
+    "sasl.oauthbearer.method",
+    "sasl.oauthbearer.client.id",
+    "sasl.oauthbearer.client.secret",
+    "sasl.oauthbearer.client.credentials.client.id",
+    "sasl.oauthbearer.client.credentials.client.secret",
+    "sasl.oauthbearer.scope",
+    "sasl.oauthbearer.extensions",
+    "sasl.oauthbearer.token.endpoint.url",
+    "sasl.oauthbearer.grant.type",
+    "sasl.oauthbearer.assertion.algorithm",
+    "sasl.oauthbearer.assertion.private.key.file",
+    "sasl.oauthbearer.assertion.private.key.passphrase",
+    "sasl.oauthbearer.assertion.private.key.pem",
+    "sasl.oauthbearer.assertion.file",
+];
+/// More `sasl.oauthbearer.assertion.*` properties (the JWT bearer grant's claims), passed
+/// through; kept apart only so the list above stays readable.
+const PASS_THROUGH_ASSERTION_CLAIMS: [&str; 8] = [
+    "sasl.oauthbearer.assertion.claim.aud",
+    "sasl.oauthbearer.assertion.claim.exp.seconds",
+    "sasl.oauthbearer.assertion.claim.iss",
+    "sasl.oauthbearer.assertion.claim.jti.include",
+    "sasl.oauthbearer.assertion.claim.nbf.seconds",
+    "sasl.oauthbearer.assertion.claim.sub",
+    "sasl.oauthbearer.assertion.jwt.template.file",
+    "sasl.oauthbearer.metadata.authentication.type",
+];
+/// Every librdkafka property a config array may set (the lock options and brokers aside).
+#[cfg(test)]
+pub(crate) fn pass_through_properties() -> impl Iterator<Item = &'static str> {
+    PASS_THROUGH.into_iter().chain(PASS_THROUGH_SECURITY).chain(PASS_THROUGH_ASSERTION_CLAIMS)
+}
+
+/// TLS and SASL properties refused by name, with the reason: a config array must not be
+/// able to load code into the PHP process or run a command (config often comes from
+/// environment variables or a settings store other people can write).
+const REFUSED_SECURITY: [(&str, &str); 4] = [
+    ("ssl.engine.location", "it loads a shared library (an OpenSSL engine) into the PHP process"),
+    ("ssl.engine.id", "it selects an OpenSSL engine, which OpenSSL may load as a shared library"),
+    ("ssl.providers", "it loads OpenSSL providers (shared libraries) into the PHP process"),
+    ("sasl.kerberos.kinit.cmd", "it is a shell command librdkafka runs"),
+];
 /// Properties the protocol sets itself; changing them would break ordering or durability.
 const MANAGED: [&str; 14] = [
     "acks",
@@ -238,21 +316,48 @@ pub fn parse_options(
                 "option '{key}' is set by kafka_lock itself (the lock relies on acks=all, an \
                  idempotent producer and its own partitioning) and cannot be changed"
             )));
-        } else if PASS_THROUGH.contains(&key) || PASS_THROUGH_PREFIXES.iter().any(|p| key.starts_with(p)) {
+        } else if let Some((_, why)) = REFUSED_SECURITY.iter().find(|(name, _)| *name == key) {
+            return Err(LockError::Config(format!(
+                "option '{key}' is refused: {why}; kafka_lock passes through only TLS and SASL \
+                 settings that configure a connection"
+            )));
+        } else if PASS_THROUGH.contains(&key)
+            || PASS_THROUGH_SECURITY.contains(&key)
+            || PASS_THROUGH_ASSERTION_CLAIMS.contains(&key)
+        {
             properties.insert(key.to_owned(), property_string(key, value)?);
         } else {
             return Err(LockError::Config(format!(
                 "unknown option '{key}'; use 'lock.*' options ({}), the brokers \
-                 ('metadata.broker.list' or 'bootstrap.servers'), or librdkafka's security and \
-                 connection properties ({}, ssl.*, sasl.*)",
+                 ('metadata.broker.list' or 'bootstrap.servers'), librdkafka's connection \
+                 properties ({}) or its TLS and SASL properties (ssl.*, sasl.*, listed in the \
+                 README)",
                 LOCK_OPTIONS.join(", "),
                 PASS_THROUGH.join(", ")
             )));
         }
     }
+    check_lease(&options.lease)?;
     let list = brokers.map(|(_, l)| l).unwrap_or_else(|| defaults.brokers.clone());
     properties.insert("bootstrap.servers".to_owned(), list);
     Ok((ClientSettings { properties }, options))
+}
+
+/// The ttl and the clock-step budget, from the config array or the defaults, must leave a
+/// holder enough trust ([`Lease::check`]).
+fn check_lease(lease: &Lease) -> LockResult<()> {
+    lease.check().map_err(|shortest| {
+        LockError::Config(format!(
+            "{OPTION_TTL} {} s with {OPTION_MAX_CLOCK_STEP} {} s leaves a holder too little time to \
+             trust its lease: it trusts a lease for ttl - ttl/10 - max_clock_step ({} s), which \
+             must be at least half the ttl; give a ttl of at least {} s or a smaller \
+             max_clock_step (in the config array or the defaults)",
+            lease.ttl.as_secs_f64(),
+            lease.max_clock_step.as_secs_f64(),
+            lease.trusted_for().as_secs_f64(),
+            shortest.as_secs_f64()
+        ))
+    })
 }
 
 fn property_string(key: &str, value: &ConfigValue) -> LockResult<String> {
@@ -275,7 +380,11 @@ fn apply_lock_option(
     match key {
         OPTION_TTL => {
             let max = MAX_TTL_MS as f64 / 1000.0;
-            options.ttl = seconds(value, what, 0.1, max)?;
+            options.lease.ttl = seconds(value, what, 0.1, max)?;
+        }
+        OPTION_MAX_CLOCK_STEP => {
+            let max = MAX_TTL_MS as f64 / 1000.0;
+            options.lease.max_clock_step = seconds(value, what, 0.0, max)?;
         }
         OPTION_CONNECT_TIMEOUT => options.connect_timeout = seconds(value, what, 0.001, 3600.0)?,
         OPTION_OPERATION_TIMEOUT => options.operation_timeout = seconds(value, what, 0.001, 3600.0)?,
@@ -410,9 +519,31 @@ mod tests {
     }
 
     #[test]
+    fn security_properties_are_listed_one_by_one() {
+        let passed =
+            |key: &str| parse(&[(key, ConfigValue::Str("x".into()))]).map(|(c, _)| c.properties[key].clone());
+        for key in ["ssl.ca.location", "sasl.password", "sasl.oauthbearer.assertion.claim.sub"] {
+            assert_eq!(passed(key).unwrap(), "x");
+        }
+        for (key, why) in [
+            ("ssl.engine.location", "loads a shared library"),
+            ("ssl.engine.id", "OpenSSL engine"),
+            ("ssl.providers", "loads OpenSSL providers"),
+            ("sasl.kerberos.kinit.cmd", "shell command"),
+        ] {
+            let err = passed(key).unwrap_err().to_string();
+            assert!(err.starts_with(&format!("option '{key}' is refused: ")) && err.contains(why), "{err}");
+        }
+        // Neither a family prefix nor librdkafka's pointer-valued names pass.
+        for key in ["ssl.made.up", "sasl.oauthbearer.made.up", "ssl_key", "ssl.certificate.verify_cb"] {
+            assert!(passed(key).unwrap_err().to_string().starts_with(&format!("unknown option '{key}'")));
+        }
+    }
+
+    #[test]
     fn lock_options_are_range_checked() {
         let (_, o) = parse(&[("lock.ttl", ConfigValue::Float(2.5))]).unwrap();
-        assert_eq!(o.ttl, Duration::from_millis(2500));
+        assert_eq!(o.lease.ttl, Duration::from_millis(2500));
         for bad in [
             ConfigValue::Float(f64::NAN),
             ConfigValue::Int(0),
@@ -429,10 +560,43 @@ mod tests {
     }
 
     #[test]
+    fn the_clock_step_budget_must_leave_half_the_ttl_trusted() {
+        let step = |s: f64| ("lock.max_clock_step", ConfigValue::Float(s));
+        let ttl = |s: f64| ("lock.ttl", ConfigValue::Float(s));
+        // 1.25 s - 0.125 s - 0.5 s = 0.625 s, exactly half.
+        let (_, o) = parse(&[ttl(1.25)]).unwrap();
+        assert_eq!(o.lease.trusted_for(), Duration::from_millis(625));
+        let err = parse(&[ttl(1.2)]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "lock.ttl 1.2 s with lock.max_clock_step 0.5 s leaves a holder too little time to trust its \
+             lease: it trusts a lease for ttl - ttl/10 - max_clock_step (0.58 s), which must be at least \
+             half the ttl; give a ttl of at least 1.25 s or a smaller max_clock_step (in the config \
+             array or the defaults)"
+        );
+        // Order does not matter: the check runs once every option is known.
+        assert!(parse(&[step(0.0), ttl(0.1)]).is_ok());
+        assert!(parse(&[ttl(0.1), step(0.0)]).is_ok());
+        assert!(parse(&[ttl(10.0), step(4.0)]).is_ok());
+        assert!(parse(&[ttl(10.0), step(4.01)]).is_err());
+        let err = parse(&[step(-0.1)]).unwrap_err();
+        assert!(
+            err.to_string().starts_with("option 'lock.max_clock_step' must be between 0 and 60"),
+            "{err}"
+        );
+        // Settings are checked one at a time; the pair when a lock is made from them.
+        let name = |n: &str| format!("ini {n}");
+        let d = Defaults::from_settings(|k| (k == OPTION_TTL).then(|| "1".to_owned()), name).unwrap();
+        assert!(parse_options(&[], &d).unwrap_err().to_string().starts_with("lock.ttl 1 s with"));
+        let fixed = [("lock.max_clock_step".to_owned(), ConfigValue::Int(0))];
+        assert!(parse_options(&fixed, &d).is_ok());
+    }
+
+    #[test]
     fn settings_name_the_setting() {
         let name = |n: &str| format!("ini {n}");
         let d = Defaults::from_settings(|k| (k == OPTION_TTL).then(|| "3".to_owned()), name).unwrap();
-        assert_eq!(d.options.ttl, Duration::from_secs(3));
+        assert_eq!(d.options.lease.ttl, Duration::from_secs(3));
         let lookup = |k: &str| (k == OPTION_PARTITIONS).then(|| "many".to_owned());
         let err = Defaults::from_settings(lookup, name).unwrap_err();
         assert!(err.to_string().starts_with("ini lock.partitions must be an integer"), "{err}");
@@ -444,7 +608,10 @@ mod tests {
     fn the_default_settings_are_the_documented_defaults() {
         let d = Defaults::default();
         assert_eq!(d.brokers, "localhost:9092");
-        assert_eq!(d.options.ttl, Duration::from_secs(10));
+        assert_eq!(
+            d.options.lease,
+            Lease { ttl: Duration::from_secs(10), max_clock_step: Duration::from_millis(500) }
+        );
         assert_eq!((d.options.partitions, d.options.replication_factor), (1, -1));
         assert!(d.options.create_topic);
         assert_eq!(d.options.connect_timeout, Duration::from_secs(5));

@@ -13,7 +13,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use crate::protocol::{Client, Failure, LocalTime, Offset, PartitionId, RequestId, Status};
+use crate::protocol::{Client, Failure, Lease, LocalTime, Offset, PartitionId, RequestId, Status};
 use crate::session::clock;
 use crate::session::error::{LockError, LockResult};
 use crate::session::kafka::Clients;
@@ -256,7 +256,7 @@ impl Session {
         topic: &str,
         partition: i32,
         key: &str,
-        ttl: Duration,
+        lease: Lease,
         wait: Wait,
         interrupted: InterruptCheck,
     ) -> LockResult<Option<Grant>> {
@@ -269,7 +269,7 @@ impl Session {
         let partition = PartitionId::new(topic, partition);
         loop {
             let id = self
-                .with_core(|core, now| core.acquire(now, &partition, key, ttl))
+                .with_core(|core, now| core.acquire(now, &partition, key, lease))
                 .map_err(|failure| self.error(&partition, failure))?;
             match self.await_grant(&partition, id, deadline, interrupted)? {
                 Outcome::Granted(grant) => return Ok(Some(grant)),
