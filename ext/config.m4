@@ -46,7 +46,8 @@ if test "$PHP_KAFKA_LOCK" != "no"; then
   AC_MSG_RESULT([yes ($kafka_lock_rustc_version)])
 
   dnl The bundled librdkafka is built with TLS and SASL (rdkafka's "ssl" feature): OpenSSL's
-  dnl headers must be there (openssl-sys also honours OPENSSL_DIR). zlib and zstd are bundled.
+  dnl headers must be there (openssl-sys also honours OPENSSL_DIR). zstd is built in; zlib is the
+  dnl system's when pkg-config finds it (Debian: zlib1g-dev), else built in too.
   AC_MSG_CHECKING([for OpenSSL's development files])
   if test -n "$OPENSSL_DIR" || { test -n "$PKG_CONFIG" && $PKG_CONFIG --exists openssl; }; then
     AC_MSG_RESULT([yes])
