@@ -12,7 +12,22 @@ use ext_php_rs::{info_table_end, info_table_header, info_table_row, info_table_s
 
 use crate::session::{kafka, registry};
 
+/// Why the module refuses to start on a thread-safe PHP, or `None` on the PHP it supports.
+/// Holds belong to the process-wide sessions and request end releases all of them, so under
+/// ZTS (FrankenPHP, Apache's worker MPM, `parallel`) one request's end would release other
+/// threads' holds; no ZTS build is tested.
+fn zts_refusal(zts: bool) -> Option<&'static str> {
+    zts.then_some(
+        "kafka_lock does not support thread-safe PHP (ZTS): the end of one request would release \
+         the locks other threads hold. Use a non-thread-safe PHP (php-fpm, CLI, Apache prefork)",
+    )
+}
+
 extern "C" fn startup(_ty: i32, module_number: i32) -> i32 {
+    if let Some(why) = zts_refusal(ext_php_rs::PHP_ZTS) {
+        ext_php_rs::error::php_error(&ext_php_rs::flags::ErrorType::CoreWarning, why);
+        return -1;
+    }
     config::register_ini_entries(module_number);
     match exceptions::register() {
         Ok(()) => 0,
@@ -62,3 +77,4 @@ pub fn get_module(module: ModuleBuilder) -> ModuleBuilder {
         .shutdown_function(module_shutdown)
         .info_function(info)
 }
+
