@@ -40,6 +40,12 @@ pub fn never_interrupted() -> bool {
     false
 }
 
+/// How long past its time-out `acquire(.., Wait::For(t))` waits to learn the fate of a request
+/// that is sent but not read back yet (the partition is being joined, or the record is on its
+/// way): a round trip to a healthy cluster is far shorter; a cluster slower than this is
+/// answered like a lock that is not free in time. Capped by the operation time-out.
+pub const PENDING_GRACE: Duration = Duration::from_secs(1);
+
 /// A request this process holds, as handed to the caller of [`Session::acquire`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Grant {
@@ -105,6 +111,9 @@ struct Inner {
     shared: Arc<Shared>,
     driver: Option<JoinHandle<()>>,
     watcher: Option<JoinHandle<()>>,
+    /// Threads running a partition's join lookups (one per join; joined on drop, so no
+    /// librdkafka call outlives the session).
+    joins: Mutex<Vec<JoinHandle<()>>>,
 }
 
 /// One set of Kafka clients and their driver thread; shared by every lock of the process that
@@ -173,7 +182,13 @@ impl Session {
             settings,
             operation_timeout: options.operation_timeout,
             topics,
-            inner: ManuallyDrop::new(Inner { clients, shared, driver: Some(driver), watcher: Some(watcher) }),
+            inner: ManuallyDrop::new(Inner {
+                clients,
+                shared,
+                driver: Some(driver),
+                watcher: Some(watcher),
+                joins: Mutex::new(Vec::new()),
+            }),
         })
     }
 
@@ -261,17 +276,12 @@ impl Session {
         interrupted: InterruptCheck,
     ) -> LockResult<Option<Grant>> {
         let start = clock::now();
-        let deadline = match wait {
-            Wait::For(d) => Some(start + d),
-            Wait::No => Some(start),
-            Wait::Forever => None,
-        };
         let partition = PartitionId::new(topic, partition);
         loop {
             let id = self
                 .with_core(|core, now| core.acquire(now, &partition, key, lease))
                 .map_err(|failure| self.error(&partition, failure))?;
-            match self.await_grant(&partition, id, deadline, interrupted)? {
+            match self.await_grant(&partition, id, wait, start, interrupted)? {
                 Outcome::Granted(grant) => return Ok(Some(grant)),
                 Outcome::TimedOut => return Ok(None),
                 // Our request expired while queued (renewals did not get through): queue again.
@@ -284,7 +294,8 @@ impl Session {
         &self,
         partition: &PartitionId,
         id: RequestId,
-        deadline: Option<LocalTime>,
+        wait: Wait,
+        start: LocalTime,
         interrupted: InterruptCheck,
     ) -> LockResult<Outcome> {
         let shared = &self.inner.shared;
@@ -293,8 +304,8 @@ impl Session {
         loop {
             let now = clock::now();
             sync(&mut core, clients, now);
-            let status = core.status(id, now);
-            let (token_known, grace) = match status {
+            // When to give up while the request's place is unknown, and once it is known.
+            let (pending, grace) = match core.status(id, now) {
                 Status::Granted { token, trusted: true } => {
                     return Ok(Outcome::Granted(Grant { seq: id, token }));
                 }
@@ -330,29 +341,25 @@ impl Session {
                         )));
                     }
                     if let Some(window_start) = core.take_join_lookup(partition) {
-                        drop(core);
-                        self.join(partition, window_start);
-                        core = shared.lock();
-                        continue;
+                        self.start_join(partition, window_start);
                     }
-                    if core.awaits_placement(partition) {
-                        // The join record's delivery report comes through the producer, which
-                        // this thread polls itself (the driver does not wake for reports).
-                        let seen = clients.producer_wake().generation();
-                        drop(core);
-                        clients.producer_wake().wait_change(seen, Duration::from_millis(1));
-                        core = shared.lock();
-                        continue;
-                    }
-                    (false, Duration::ZERO)
+                    (true, PENDING_GRACE.min(self.operation_timeout))
                 }
-                Status::Waiting { .. } => (true, Duration::ZERO),
+                Status::Waiting { .. } => (false, Duration::ZERO),
                 // Granted by the log but not yet trusted (the round trip took longer than the
                 // trust margin): the core renews at once; wait for that renewal, within the
                 // operation time-out, rather than give up a lock that is ours.
-                Status::Granted { trusted: false, .. } => (true, self.operation_timeout),
+                Status::Granted { trusted: false, .. } => (false, self.operation_timeout),
             };
-            if token_known && deadline.is_some_and(|d| now >= d + grace) || interrupted() {
+            let give_up_at = match wait {
+                Wait::Forever => None,
+                // tryLock() needs the answer: a request whose place is unknown ends in a grant,
+                // a refusal or NotSeen (the operation time-out), never in a silent false.
+                Wait::No if pending => None,
+                Wait::No => Some(start + grace),
+                Wait::For(t) => Some(start + t + grace),
+            };
+            if give_up_at.is_some_and(|at| now >= at) || interrupted() {
                 // An interrupt is answered like a time-out, not an error: an exception pending
                 // in PHP would make the engine drop the very signal handler that asked for
                 // control.
@@ -361,8 +368,17 @@ impl Session {
                 return Ok(Outcome::TimedOut);
             }
             let mut wake = Duration::from_millis(100);
-            if let Some(d) = deadline {
-                wake = wake.min(d.saturating_since(now));
+            if let Some(at) = give_up_at {
+                wake = wake.min(at.saturating_since(now));
+            }
+            if core.awaits_placement(partition) {
+                // The join record's delivery report comes through the producer, which this
+                // thread polls itself (the driver does not wake for reports).
+                let seen = clients.producer_wake().generation();
+                drop(core);
+                clients.producer_wake().wait_change(seen, wake.min(Duration::from_millis(1)));
+                core = shared.lock();
+                continue;
             }
             core = shared
                 .changed
@@ -372,25 +388,31 @@ impl Session {
         }
     }
 
-    /// Runs the join's lookup (outside the core's lock: a broker round trip) and starts
-    /// consuming where the core says.
-    fn join(&self, partition: &PartitionId, window_start: i64) {
-        let clients = &self.inner.clients;
-        let found = clients.offset_for_time(partition, window_start, self.operation_timeout);
-        // Asked after the window's offset: a deletion in between makes the window look
-        // incomplete, never complete.
-        let log_start = clients.log_start(partition, self.operation_timeout);
-        let mut core = self.inner.shared.lock();
-        let now = clock::now();
-        let (found, log_start) = match (found, log_start) {
-            (Ok(found), Ok(log_start)) => (found, log_start),
-            (Err(e), _) | (_, Err(e)) => return core.handle_join_error(partition, Failure::JoinLookup(e)),
+    /// Runs a join's lookups on a thread of their own (each is a broker round trip, up to the
+    /// operation time-out): the waiting caller keeps its time-out and answers interrupts, and
+    /// the driver keeps renewing. Runs them here if no thread can be started.
+    fn start_join(&self, partition: &PartitionId, window_start: i64) {
+        let (clients, shared) = (self.inner.clients.clone(), self.inner.shared.clone());
+        let (partition, timeout) = (partition.clone(), self.operation_timeout);
+        let mut joins = self.inner.joins.lock().unwrap_or_else(|e| e.into_inner());
+        joins.retain(|j| !j.is_finished());
+        let task = {
+            let partition = partition.clone();
+            let (clients, shared) = (clients.clone(), shared.clone());
+            move || {
+                join(&clients, &shared, &partition, window_start, timeout);
+                shared.changed.notify_all();
+            }
         };
-        let Some(start) = core.handle_join_start(now, partition, found, log_start) else { return };
-        if let Err(e) = self.inner.clients.assign(partition, start) {
-            core.handle_join_error(partition, Failure::JoinAssign(e));
+        let spawned =
+            with_signals_blocked(|| std::thread::Builder::new().name("kafka_lock join".into()).spawn(task));
+        match spawned {
+            Ok(handle) => joins.push(handle),
+            Err(_) => {
+                drop(joins);
+                join(&clients, &shared, &partition, window_start, timeout);
+            }
         }
-        sync(&mut core, &self.inner.clients, now);
     }
 
     /// Releases a request and waits (at most the operation time-out) until the broker has the
@@ -470,10 +492,31 @@ impl Drop for Session {
             let _guard = inner.shared.stopping.0.lock().unwrap_or_else(|e| e.into_inner());
             inner.shared.stopping.1.notify_all();
         }
-        for thread in [inner.driver.take(), inner.watcher.take()].into_iter().flatten() {
+        let joins = std::mem::take(&mut *inner.joins.lock().unwrap_or_else(|e| e.into_inner()));
+        for thread in [inner.driver.take(), inner.watcher.take()].into_iter().flatten().chain(joins) {
             let _ = thread.join();
         }
         inner.clients.flush(Duration::from_secs(2));
         inner.clients.close_consumer(Duration::from_secs(2));
     }
+}
+
+/// A join's lookups (broker round trips), then the answer to the core and the consumer's
+/// assignment where the core says.
+fn join(clients: &Clients, shared: &Shared, partition: &PartitionId, window_start: i64, timeout: Duration) {
+    let found = clients.offset_for_time(partition, window_start, timeout);
+    // Asked after the window's offset: a deletion in between makes the window look
+    // incomplete, never complete.
+    let log_start = clients.log_start(partition, timeout);
+    let mut core = shared.lock();
+    let now = clock::now();
+    let (found, log_start) = match (found, log_start) {
+        (Ok(found), Ok(log_start)) => (found, log_start),
+        (Err(e), _) | (_, Err(e)) => return core.handle_join_error(partition, Failure::JoinLookup(e)),
+    };
+    let Some(start) = core.handle_join_start(now, partition, found, log_start) else { return };
+    if let Err(e) = clients.assign(partition, start) {
+        core.handle_join_error(partition, Failure::JoinAssign(e));
+    }
+    sync(&mut core, clients, now);
 }

@@ -266,7 +266,8 @@ impl Clients {
         query
             .add_partition_offset(&partition.topic, partition.partition, Offset::Offset(time))
             .map_err(|e| e.to_string())?;
-        let found = self.consumer.offsets_for_times(query, timeout).map_err(|e| e.to_string())?;
+        let found = retry_transient(timeout, |left| self.consumer.offsets_for_times(query.clone(), left))
+            .map_err(|e| e.to_string())?;
         Ok(found.find_partition(&partition.topic, partition.partition).and_then(|e| match e.offset() {
             Offset::Offset(o) => Some(o),
             _ => None,
@@ -275,10 +276,10 @@ impl Clients {
 
     /// The first offset of `partition` still stored (records below it were deleted).
     pub fn log_start(&self, partition: &PartitionId, timeout: Duration) -> Result<i64, String> {
-        let (low, _high) = self
-            .consumer
-            .fetch_watermarks(&partition.topic, partition.partition, timeout)
-            .map_err(|e| e.to_string())?;
+        let (low, _high) = retry_transient(timeout, |left| {
+            self.consumer.fetch_watermarks(&partition.topic, partition.partition, left)
+        })
+        .map_err(|e| e.to_string())?;
         Ok(low)
     }
 
@@ -489,4 +490,47 @@ pub(super) fn create_consumer(
 /// The librdkafka version string, for phpinfo().
 pub fn librdkafka_version() -> String {
     rdkafka::util::get_rdkafka_version().1
+}
+
+/// Pause between two tries of a lookup that failed for a passing reason.
+const LOOKUP_RETRY_BACKOFF: Duration = Duration::from_millis(50);
+
+/// Runs a lookup again while it fails for a passing reason (a leader moving or coming back,
+/// a request timing out), until `timeout` is spent: after a broker restart the first answers
+/// are often "not leader", and a join must not fail on them.
+fn retry_transient<T>(
+    timeout: Duration,
+    mut lookup: impl FnMut(Duration) -> Result<T, KafkaError>,
+) -> Result<T, KafkaError> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match lookup(left) {
+            Err(e) if transient(&e) && left > LOOKUP_RETRY_BACKOFF => {
+                std::thread::sleep(LOOKUP_RETRY_BACKOFF)
+            }
+            result => return result,
+        }
+    }
+}
+
+fn transient(e: &KafkaError) -> bool {
+    use RDKafkaErrorCode::*;
+    matches!(
+        e.rdkafka_error_code(),
+        Some(
+            NotLeaderForPartition
+                | LeaderNotAvailable
+                | FencedLeaderEpoch
+                | UnknownLeaderEpoch
+                | OffsetNotAvailable
+                | ReplicaNotAvailable
+                | RequestTimedOut
+                | NetworkException
+                | KafkaStorageError
+                | BrokerTransportFailure
+                | AllBrokersDown
+                | OperationTimedOut
+        )
+    )
 }
