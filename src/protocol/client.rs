@@ -203,6 +203,8 @@ pub enum Failure {
     JoinAssign(String),
     /// The acquire record could not be queued for producing.
     NotSent(String),
+    /// The thread that feeds this client stopped (a bug): nothing renews or reads any more.
+    Stopped(String),
 }
 
 /// A request as its waiter sees it.
@@ -375,6 +377,8 @@ pub struct Client {
     requests: BTreeMap<RequestId, OwnRequest>,
     by_token: HashMap<(PartitionId, Offset), RequestId>,
     topic_failures: HashMap<Arc<str>, Failure>,
+    /// Set by [`Client::fail_all`]: every request, present and future, fails with it.
+    failure_all: Option<Failure>,
     releases: BTreeMap<RequestId, PendingRelease>,
     /// Release signatures made ahead, on the thread that reads the acquire back, so that a
     /// release costs the caller no signing: (partition, token) -> signature.
@@ -402,6 +406,7 @@ impl Client {
             requests: BTreeMap::new(),
             by_token: HashMap::new(),
             topic_failures: HashMap::new(),
+            failure_all: None,
             releases: BTreeMap::new(),
             release_signatures: HashMap::new(),
             transmits: VecDeque::new(),
@@ -563,6 +568,21 @@ impl Client {
         }
     }
 
+    /// Ends everything: every request fails with `failure`, and so does every later one. For
+    /// a caller that can no longer feed this client (its driver stopped).
+    pub fn fail_all(&mut self, failure: Failure) {
+        let topics: Vec<Arc<str>> = self
+            .partitions
+            .keys()
+            .map(|p| p.topic.clone())
+            .chain(self.requests.values().map(|r| r.partition.topic.clone()))
+            .collect();
+        for topic in topics {
+            self.fail_topic(&topic, failure.clone());
+        }
+        self.failure_all = Some(failure);
+    }
+
     /// Why `topic` is no longer used, if it is not.
     pub fn topic_failure(&self, topic: &str) -> Option<Failure> {
         self.topic_failures.get(topic).cloned()
@@ -570,6 +590,9 @@ impl Client {
 
     /// Why new requests on `partition` are refused, if they are.
     pub fn failure_of(&self, partition: &PartitionId) -> Option<Failure> {
+        if let Some(failure) = &self.failure_all {
+            return Some(failure.clone());
+        }
         if let Some(failure) = self.topic_failures.get(&partition.topic) {
             return Some(failure.clone());
         }

@@ -23,7 +23,24 @@ const MAX_BATCH: usize = 1000;
 
 /// Starts the driver thread; it runs until `shared.stop` is set and the wake-up signalled.
 pub(super) fn start(clients: Arc<Clients>, shared: Arc<Shared>) -> std::io::Result<JoinHandle<()>> {
-    std::thread::Builder::new().name("kafka_lock driver".into()).spawn(move || drive(&clients, &shared))
+    std::thread::Builder::new()
+        .name("kafka_lock driver".into())
+        .spawn(move || supervise(&shared, || drive(&clients, &shared)))
+}
+
+/// Runs the driver's loop; if it panics (a bug), nobody would renew or read any more, so every
+/// request of the session fails at once with the cause (its waiters and holders learn it at
+/// their next look) and the session counts as broken (the next lock operation replaces it).
+fn supervise(shared: &Shared, run: impl FnOnce()) {
+    let Err(panic) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)) else { return };
+    let cause = panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic".to_owned());
+    shared.driver_stopped.store(true, Ordering::SeqCst);
+    shared.lock().fail_all(Failure::Stopped(cause));
+    shared.changed.notify_all();
 }
 
 /// Starts the watcher thread: every `PARTITION_CHECK_INTERVAL` it asks the brokers for the
@@ -140,5 +157,45 @@ fn check_partition_counts(clients: &Clients, shared: &Shared, topics: &Mutex<Vec
             shared.lock().fail_topic(&topic, Failure::PartitionCountChanged { from, to });
             shared.changed.notify_all();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+    use std::sync::{Condvar, Mutex};
+    use std::time::Duration;
+
+    use super::supervise;
+    use crate::protocol::{Client, Failure, Lease, LocalTime, PartitionId, Status};
+    use crate::session::session::Shared;
+
+    /// A panic in the driver's loop fails every request of the session with its cause, and
+    /// later requests too, and marks the session for replacement.
+    #[test]
+    fn a_driver_panic_fails_every_request_with_its_cause() {
+        let shared = Shared {
+            core: Mutex::new(Client::new("owner".into(), [3; 32], Duration::from_secs(5))),
+            changed: Condvar::new(),
+            stop: AtomicBool::new(false),
+            stopping: (Mutex::new(()), Condvar::new()),
+            consumer_errors: AtomicU64::new(0),
+            driver_stopped: AtomicBool::new(false),
+        };
+        let partition = PartitionId::new("locks", 0);
+        let lease = Lease { ttl: Duration::from_secs(5), max_clock_step: Duration::ZERO };
+        let now = LocalTime::ZERO;
+        let id = shared.lock().acquire(now, &partition, "a", lease).expect("acquire");
+        supervise(&shared, || panic!("driver bug"));
+        assert!(shared.driver_stopped.load(Ordering::SeqCst));
+        let stopped = Failure::Stopped("driver bug".into());
+        assert_eq!(shared.lock().status(id, now), Status::Failed(stopped.clone()));
+        assert_eq!(shared.lock().acquire(now, &partition, "b", lease), Err(stopped.clone()));
+        let elsewhere = PartitionId::new("other", 3);
+        assert_eq!(shared.lock().acquire(now, &elsewhere, "c", lease), Err(stopped));
+        // A loop that ends normally (the session stopping) changes nothing.
+        let calm = Shared { driver_stopped: AtomicBool::new(false), ..shared };
+        supervise(&calm, || {});
+        assert!(!calm.driver_stopped.load(Ordering::SeqCst));
     }
 }

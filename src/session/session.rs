@@ -81,6 +81,8 @@ pub(super) struct Shared {
     /// Wakes the watcher thread when the session stops (it sleeps between checks).
     pub(super) stopping: (Mutex<()>, Condvar),
     pub(super) consumer_errors: AtomicU64,
+    /// Set when the driver thread stopped by a panic: the session is replaced.
+    pub(super) driver_stopped: AtomicBool,
 }
 
 impl Shared {
@@ -169,6 +171,7 @@ impl Session {
             stop: AtomicBool::new(false),
             stopping: (Mutex::new(()), Condvar::new()),
             consumer_errors: AtomicU64::new(0),
+            driver_stopped: AtomicBool::new(false),
         });
         let topics = Arc::new(Mutex::new(Vec::new()));
         let (driver, watcher) = with_signals_blocked(|| {
@@ -195,7 +198,7 @@ impl Session {
     /// Whether this session cannot be used any more ([`Clients::broken`]): the registry then
     /// makes a new one for the same settings.
     pub fn broken(&self) -> bool {
-        self.inner.clients.broken()
+        self.inner.clients.broken() || self.inner.shared.driver_stopped.load(Ordering::SeqCst)
     }
 
     /// The settings this session was made with.
