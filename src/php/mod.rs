@@ -77,4 +77,3 @@ pub fn get_module(module: ModuleBuilder) -> ModuleBuilder {
         .shutdown_function(module_shutdown)
         .info_function(info)
 }
-
