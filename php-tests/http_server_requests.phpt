@@ -11,7 +11,8 @@ kafka_lock
 // While a request runs, this process cannot take the lock; once the response has ended, it
 // takes it with tryLock() at once: the request's end released it (a lease running out would
 // take 10 s). The second request finds the session of the first still there, its counters
-// still counting (the first request's lease of 0.6 s was renewed while it waited).
+// still counting (the first request's lease of 1.5 s, the shortest the default lock.max_clock_step
+// of 0.5 s allows, was renewed while it waited).
 require __DIR__ . '/helpers/mp_lib.php';
 
 $test = new MpTest('http');
@@ -80,13 +81,13 @@ function finish(int $n, $socket): array
 }
 
 $reports = [];
-foreach ([1 => 0.6, 2 => 10.0] as $n => $ttl) {
+foreach ([1 => 1.5, 2 => 10.0] as $n => $ttl) {
     $socket = request($n, 'page', $ttl);
     $held = await_file("held-$n");
     mp_check($held['ok'] === true && is_int($held['token']), "request $n holds the lock");
     mp_check(!$main->tryLock('page'), "request $n: while the request runs, another process cannot take the lock");
     if ($n === 1) {
-        mp_pause(0.5); // most of the 0.6 s lease: it must be renewed (and counted) meanwhile
+        mp_pause(1.3); // most of the 1.5 s lease: it must be renewed (and counted) meanwhile
         mp_check(!$main->tryLock('page'), 'request 1: its lease was renewed while it ran');
     }
     $report = $reports[$n] = finish($n, $socket);
