@@ -623,7 +623,7 @@ impl Client {
             // The first record delivered lies above the one asked for: the ones between were
             // deleted after the lookup. Start at what was delivered, and trust no grant until
             // a full window has passed.
-            *machine = Machine::new(offset);
+            *machine = Machine::for_owner(offset, self.owner.clone());
             state.complete_after = Some(state.joined_at.max(time) + JOIN_WINDOW_MS);
         }
         machine.handle_record(offset, time, key, value);
@@ -745,7 +745,7 @@ impl Client {
         let Join::LookingUp { placement, placed_at, .. } = state.join else { return None };
         let start = found.map_or(placement, |o| o.min(placement));
         let complete = log_start == 0 || log_start < start;
-        state.machine = Some(Machine::new(start));
+        state.machine = Some(Machine::for_owner(start, self.owner.clone()));
         state.trusted_from = placement;
         state.joined_at = placed_at;
         state.complete_after = (!complete).then_some(placed_at + JOIN_WINDOW_MS);

@@ -189,6 +189,8 @@ pub struct Stats {
     pub refused_full: u64,
     /// Tombstones dropped early because there were `MAX_TOMBSTONES`.
     pub tombstones_evicted: u64,
+    /// Signed releases kept unchecked as claims ([`Machine::for_owner`]).
+    pub claims_kept: u64,
 }
 
 /// One lock's queue: live requests by token, and the head that was last granted.
@@ -221,6 +223,11 @@ pub struct Machine {
     /// Requests learnt of from renews: their key is a claim, not the acquire's.
     resurrected: BTreeSet<Offset>,
     verifier: Verifier,
+    /// The owner this replayer acts for ([`Machine::for_owner`]); `None`: a full replay that
+    /// checks every release at once.
+    owner: Option<String>,
+    /// Signed releases of live requests left unchecked ([`Machine::for_owner`]), by token.
+    claims: BTreeMap<Offset, Vec<ReleaseClaim>>,
     /// Tombstones ordered by removal time, for dropping old ones.
     tombstones_by_age: BTreeSet<(LogTime, Offset)>,
     events: VecDeque<Event>,
@@ -261,6 +268,18 @@ struct Verifier {
     own: HashMap<[u8; 64], ([u8; 32], Vec<u8>)>,
 }
 
+/// A signed release left unchecked ([`Machine::for_owner`]): the signature and the message it
+/// must sign.
+#[derive(Debug, Clone)]
+struct ReleaseClaim {
+    signature: [u8; 64],
+    message: Vec<u8>,
+}
+
+/// Release claims kept unchecked per request ([`Machine::for_owner`]); further ones are checked
+/// at once, so a writer flooding claims costs checks, not memory.
+pub const MAX_CLAIMS_PER_REQUEST: usize = 4;
+
 /// Own signatures remembered at most; a client has a handful in flight.
 const MAX_OWN_SIGNATURES: usize = 4096;
 
@@ -297,6 +316,8 @@ impl Machine {
             conflicted: BTreeSet::new(),
             resurrected: BTreeSet::new(),
             verifier: Verifier::default(),
+            owner: None,
+            claims: BTreeMap::new(),
             tombstones_by_age: BTreeSet::new(),
             events: VecDeque::new(),
             stats: Stats::default(),
@@ -360,6 +381,21 @@ impl Machine {
         touched.sort_unstable();
         touched.dedup();
         self.grant_heads(offset, &touched);
+    }
+
+    /// A replayer acting for `owner`: it checks a release's signature only where the answer
+    /// matters to `owner`, in the queue of a lock where `owner` has a live request; elsewhere
+    /// it keeps the release as a claim and the request alive, and checks the claims of a
+    /// lock's queue when `owner`'s acquire joins it. A signature check is the costliest step
+    /// of a hand-off, and otherwise every process replaying the partition would make it.
+    ///
+    /// Safe because a view that keeps others' requests alive longer never grants earlier:
+    /// `owner` is granted only when every request ahead of its own is gone in this view, and
+    /// in a queue holding its own request every release is judged at once, exactly as a full
+    /// replay judges it. A claim is dropped with its request (expiry); at most
+    /// [`MAX_CLAIMS_PER_REQUEST`] are kept per request, beyond that they are checked at once.
+    pub fn for_owner(first_offset: Offset, owner: String) -> Self {
+        Machine { owner: Some(owner), ..Machine::new(first_offset) }
     }
 
     /// Tells the machine that `signature` is `key`'s signature of `message`, made by this
@@ -443,6 +479,38 @@ impl Machine {
     /// How many tombstones are kept (they are dropped `MAX_TTL_MS` after removal).
     pub fn tombstone_count(&self) -> usize {
         self.tombstones.len()
+    }
+
+    /// Whether a release of a request of `key` may be left unchecked: this replayer acts for
+    /// an owner with no live request in the lock's queue.
+    fn defers_releases_of(&self, key: &str) -> bool {
+        let Some(owner) = &self.owner else { return false };
+        !self.queue(key).any(|r| r.owner == *owner)
+    }
+
+    /// Checks the claims left on `key`'s queue (its owner's acquire just joined it): a request
+    /// with a valid release claim is removed as released now.
+    fn settle_claims(&mut self, key: &str, clock: LogTime, touched: &mut Vec<String>) {
+        let claimed: Vec<(Offset, Option<[u8; 32]>)> = self
+            .queue(key)
+            .filter(|r| self.claims.contains_key(&r.token))
+            .map(|r| (r.token, r.public_key))
+            .collect();
+        for (token, public_key) in claimed {
+            let claims = self.claims.remove(&token).unwrap_or_default();
+            let Some(public_key) = public_key else { continue };
+            if claims.iter().any(|c| self.verifier.verify(&public_key, &c.message, &c.signature)) {
+                self.remove_released(token, clock, touched);
+            }
+        }
+    }
+
+    fn remove_released(&mut self, token: Offset, clock: LogTime, touched: &mut Vec<String>) {
+        if let Some((key, request)) = self.remove(token, clock, Removal::Release) {
+            self.stats.releases += 1;
+            self.events.push_back(Event::Released { key: key.clone(), token, owner: request.owner });
+            touch(touched, key);
+        }
     }
 
     /// The counters.
@@ -538,6 +606,7 @@ impl Machine {
         );
         self.conflicted.remove(&token);
         self.resurrected.remove(&token);
+        self.claims.remove(&token);
         Some((key, request))
     }
 
@@ -567,6 +636,12 @@ impl Machine {
             Op::Acquire { owner, seq, ttl } => {
                 self.stats.acquires += 1;
                 let public_key = proof.public_key;
+                let own = self.owner.as_ref().is_some_and(|o| *o == owner);
+                if own {
+                    // From here on this queue's releases matter to the owner: judge the ones
+                    // left unchecked, as a full replay did when they came.
+                    self.settle_claims(&key, clock, touched);
+                }
                 let request =
                     Request { token: offset, owner: owner.clone(), ttl, last_alive: clock, public_key };
                 self.insert(&key, request);
@@ -699,16 +774,21 @@ impl Machine {
         if let Some(public_key) = request.public_key {
             // A signed request ends early only by its owner's signature; a copy of any record
             // cannot produce one (a replayed release names a request already gone).
+            let Some(signature) = signature else {
+                return self.ignore_op(offset, Ignored::ReleaseBadSignature);
+            };
             let message = release_message(&key, token, &owner);
-            if !signature.is_some_and(|sig| self.verifier.verify(&public_key, &message, &sig)) {
+            let kept = self.claims.get(&token).map_or(0, Vec::len);
+            if kept < MAX_CLAIMS_PER_REQUEST && self.defers_releases_of(&key) {
+                self.stats.claims_kept += 1;
+                self.claims.entry(token).or_default().push(ReleaseClaim { signature, message });
+                return;
+            }
+            if !self.verifier.verify(&public_key, &message, &signature) {
                 return self.ignore_op(offset, Ignored::ReleaseBadSignature);
             }
         }
-        if let Some((key, request)) = self.remove(token, clock, Removal::Release) {
-            self.stats.releases += 1;
-            self.events.push_back(Event::Released { key: key.clone(), token, owner: request.owner });
-            touch(touched, key);
-        }
+        self.remove_released(token, clock, touched);
     }
 
     fn grant_heads(&mut self, offset: Offset, touched: &[String]) {

@@ -507,3 +507,64 @@ fn a_flood_of_acquires_and_releases_stays_bounded() {
     assert_eq!(m.tombstone_count(), MAX_TOMBSTONES);
     assert_eq!(m.stats().tombstones_evicted, 10);
 }
+
+/// Feeds a record carrying `proof`.
+fn feed_signed(m: &mut Machine, offset: Offset, ts: LogTime, op: &Op, proof: &Proof) -> Vec<Event> {
+    m.handle_record(offset, ts, Some(K.as_bytes()), Some(&encode_value_with(op, proof)));
+    drain(m)
+}
+
+/// A replayer acting for an owner leaves releases in queues it has no request in unchecked
+/// (the request stays alive), and judges them when its own acquire joins the queue: a valid
+/// claim ends the request there, a forged one does not.
+#[test]
+fn releases_are_checked_only_where_they_matter_to_the_owner() {
+    use ed25519_dalek::{Signer, SigningKey};
+    let a = SigningKey::from_bytes(&[1; 32]);
+    let signed_by =
+        |key: &SigningKey| Proof { public_key: Some(key.verifying_key().to_bytes()), ..Proof::default() };
+    let release_proof = |key: &SigningKey, token: Offset, owner: &str| Proof {
+        signature: Some(key.sign(&release_message(K, token, owner)).to_bytes()),
+        ..Proof::default()
+    };
+    for honest in [true, false] {
+        let mut lazy = Machine::for_owner(0, "me".into());
+        let mut full = Machine::new(0);
+        for m in [&mut lazy, &mut full] {
+            feed_signed(m, 0, 100, &acquire("a", 1, 10_000), &signed_by(&a));
+            feed_signed(m, 1, 101, &acquire("b", 1, 10_000), &signed_by(&SigningKey::from_bytes(&[2; 32])));
+            let signer = if honest { &a } else { &SigningKey::from_bytes(&[9; 32]) };
+            feed_signed(m, 2, 102, &release("a", 0), &release_proof(signer, 0, "a"));
+        }
+        // The full replay judged the release at once; the lazy one kept it as a claim.
+        assert_eq!(holder(&full, K), Some(if honest { 1 } else { 0 }));
+        assert_eq!(holder(&lazy, K), Some(0));
+        assert_eq!(lazy.stats().claims_kept, 1);
+        // Its owner's acquire joins the queue: the claim is judged, and the views agree.
+        feed_signed(
+            &mut lazy,
+            3,
+            103,
+            &acquire("me", 1, 10_000),
+            &signed_by(&SigningKey::from_bytes(&[3; 32])),
+        );
+        feed_signed(
+            &mut full,
+            3,
+            103,
+            &acquire("me", 1, 10_000),
+            &signed_by(&SigningKey::from_bytes(&[3; 32])),
+        );
+        assert_eq!(holder(&lazy, K), holder(&full, K), "honest: {honest}");
+        assert_eq!(lazy.queue(K).cloned().collect::<Vec<_>>(), full.queue(K).cloned().collect::<Vec<_>>());
+        // In a queue holding its own request, a release is judged at once.
+        let token = holder(&lazy, K).unwrap();
+        let owner = lazy.holder(K).unwrap().owner.clone();
+        if owner == "b" {
+            let b = SigningKey::from_bytes(&[2; 32]);
+            feed_signed(&mut lazy, 4, 104, &release("b", token), &release_proof(&b, token, "b"));
+            assert_eq!(holder(&lazy, K), Some(3));
+            assert_eq!(lazy.stats().claims_kept, 1);
+        }
+    }
+}
