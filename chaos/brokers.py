@@ -10,8 +10,15 @@ Ports (base B, default 9192):
                 B+3, where chaos/run.py runs a TCP proxy it can cut (scenario 6: one client
                 cut off from a live broker). Clients bootstrapping through B+3 get B+3 back
                 as the broker's address, so all their traffic goes through the proxy.
-  cluster       node n (1..3): broker n*10000+B, controller n*10000+B+1
+  cluster       node n (1..3): broker n*10000+B, controller n*10000+B+1, and the same "CUT"
+                listener on n*10000+B+2 advertised as n*10000+B+3 (the `skew` scenario cuts
+                one client off from all three nodes through three proxies)
 Data and logs: .run/chaos/single/, .run/chaos/cluster/nodeN/ (server.log, stdout.log).
+
+A cluster node can run with its wall clock ahead (Cluster.start(skew={node: seconds})):
+libfaketime (Debian package `faketime`) preloaded into its JVM with FAKETIME="+Ns", the
+monotonic clock left alone (the JVM's timers and System.nanoTime stay real), so the
+LogAppendTime it stamps as partition leader is that much ahead of the other nodes'.
 """
 import base64
 import os
@@ -28,6 +35,21 @@ TEMPLATE = os.path.join(ROOT, "kafka", "server.properties.in")
 LOG4J = os.path.join(ROOT, "kafka", "log4j2.properties")
 RUN = os.path.join(ROOT, ".run", "chaos")
 RETENTION_CHECK_MS = 1000
+FAKETIME_LIB = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1"
+
+
+def faketime_env(seconds):
+    """The environment that sets a JVM's wall clock `seconds` ahead (libfaketime 0.9.10). Only
+    CLOCK_REALTIME (System.currentTimeMillis, hence LogAppendTime) is faked: with the monotonic
+    clock faked too the JVM hangs (libfaketime's README). FAKETIME_FORCE_MONOTONIC_FIX=0: with
+    the fix (on by default with this glibc) every timed wait of the JVM (parkNanos,
+    Object.wait: pthread_cond_timedwait on CLOCK_MONOTONIC) returns at once, and a broker
+    spins on all its threads (measured: 10,000 times as many wake-ups; load average 30 on 2
+    cores, the node never joined the cluster)."""
+    if not seconds:
+        return {}
+    return {"LD_PRELOAD": FAKETIME_LIB, "FAKETIME": "%+gs" % seconds, "FAKETIME_DONT_FAKE_MONOTONIC": "1",
+            "FAKETIME_FORCE_MONOTONIC_FIX": "0"}
 
 HEAP = os.environ.get("KAFKA_HEAP_OPTS", "-Xms128m -Xmx256m").split()
 JVM = os.environ.get("KAFKA_JVM_OPTS", "-XX:+UseSerialGC -XX:-UsePerfData -Xss512k -XX:+ExitOnOutOfMemoryError").split()
@@ -56,14 +78,13 @@ class Node:
         self.props = os.path.join(folder, "server.properties")
         self.logs = os.path.join(folder, "logs")
         self.paused = False
+        self.env = {}  # extra environment of the JVM (faketime_env)
 
     @property
     def address(self):
         return "localhost:%d" % self.port
 
-    def render(self):
-        os.makedirs(os.path.join(self.dir, "data"), exist_ok=True)
-        os.makedirs(self.logs, exist_ok=True)
+    def rendered(self):
         with open(TEMPLATE) as f:
             text = f.read()
         for k, v in {"@NODE_ID@": str(self.node_id), "@BROKER_PORT@": str(self.port),
@@ -71,7 +92,12 @@ class Node:
                      "@MIN_ISR@": str(self.min_isr), "@LOG_DIR@": os.path.join(self.dir, "data")}.items():
             text = text.replace(k, v)
         # java.util.Properties: a key given again later wins.
-        text += "\n# chaos suite overrides\n" + self.extra
+        return text + "\n# chaos suite overrides\n" + self.extra
+
+    def render(self):
+        os.makedirs(os.path.join(self.dir, "data"), exist_ok=True)
+        os.makedirs(self.logs, exist_ok=True)
+        text = self.rendered()
         with open(self.props + ".new", "w") as f:
             f.write(text)
         os.replace(self.props + ".new", self.props)
@@ -100,6 +126,23 @@ class Node:
     def running(self):
         return self.pid() is not None
 
+    def stale(self):
+        """A running node whose configuration or clock is not what is wanted now (a cluster
+        kept from an earlier run, or started for another scenario): it must be restarted."""
+        pid = self.pid()
+        if pid is None:
+            return False
+        try:
+            with open(self.props) as f:
+                if f.read() != self.rendered():
+                    return True
+            with open("/proc/%d/environ" % pid, "rb") as f:
+                env = dict(x.split(b"=", 1) for x in f.read().split(b"\0") if b"=" in x)
+        except OSError:
+            return True
+        want = {k.encode(): v.encode() for k, v in self.env.items()}
+        return any(env.get(k) != want.get(k) for k in set(want) | {b"FAKETIME", b"LD_PRELOAD"})
+
     def launch(self):
         for p in (self.port, self.cport):
             if port_answers(p):
@@ -109,9 +152,16 @@ class Node:
             if os.path.exists(p):
                 os.replace(p, p + ".prev")
         out = open(os.path.join(self.logs, "stdout.log"), "wb")
+        env = dict(os.environ)
+        for k in [k for k in env if k == "LD_PRELOAD" or k.startswith("FAKETIME")]:
+            env.pop(k, None)
+        env.update(self.env)
+        if self.env.get("LD_PRELOAD") and not os.path.exists(self.env["LD_PRELOAD"]):
+            raise RuntimeError("%s is missing: install the Debian package faketime (scripts/setup.sh)"
+                               % self.env["LD_PRELOAD"])
         proc = subprocess.Popen(java_cmd(self.logs) + ["-cp", LIBS + "/*", "kafka.Kafka", self.props],
                                 stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                start_new_session=True)
+                                start_new_session=True, env=env)
         out.close()
         with open(os.path.join(self.dir, "pid"), "w") as f:
             f.write(str(proc.pid))
@@ -247,17 +297,42 @@ class Cluster:
     def __init__(self, base=9192):
         folder = os.path.join(RUN, "cluster")
         voters = ",".join("%d@localhost:%d" % (n, n * 10000 + base + 1) for n in (1, 2, 3))
-        self.nodes = {n: Node("chaos cluster node %d" % n, os.path.join(folder, "node%d" % n), n,
-                              n * 10000 + base, n * 10000 + base + 1, voters, 3, 2) for n in (1, 2, 3)}
+        self.nodes = {}
+        self.cut_ports, self.proxy_ports = {}, {}
+        for n in (1, 2, 3):
+            b = n * 10000 + base
+            self.cut_ports[n], self.proxy_ports[n] = b + 2, b + 3
+            extra = ("listeners=PLAINTEXT://localhost:%d,CONTROLLER://localhost:%d,CUT://localhost:%d\n"
+                     "advertised.listeners=PLAINTEXT://localhost:%d,CUT://localhost:%d\n"
+                     "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,CUT:PLAINTEXT\n"
+                     % (b, b + 1, b + 2, b, b + 3))
+            self.nodes[n] = Node("chaos cluster node %d" % n, os.path.join(folder, "node%d" % n), n, b, b + 1,
+                                 voters, 3, 2, extra)
         self.folder = folder
 
     @property
     def bootstrap(self):
         return ",".join(n.address for n in self.nodes.values())
 
-    def start(self):
+    @property
+    def proxied_bootstrap(self):
+        """Bootstrap through the CUT listeners: clients get the proxies' ports as the brokers'."""
+        return ",".join("localhost:%d" % self.proxy_ports[n] for n in sorted(self.nodes))
+
+    def skewed(self):
+        """-> {node: the FAKETIME offset its JVM was started with} (what runs now)."""
+        return {n: node.env.get("FAKETIME") for n, node in self.nodes.items() if node.env.get("FAKETIME")}
+
+    def start(self, skew=None):
+        """Starts the nodes that are not running; skew: {node: seconds its wall clock is ahead}
+        (faketime). A running node whose clock or configuration differs is restarted."""
         cid = cluster_id(self.folder)
         started = False
+        for n, node in self.nodes.items():
+            node.env = faketime_env((skew or {}).get(n))
+            if node.stale():
+                node.stop()
+                started = True
         for n in self.nodes.values():
             if not n.running():
                 n.render()

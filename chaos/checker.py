@@ -50,6 +50,16 @@ Besides the safety violations, a run FAILS its checks (res["failures"], each wit
   refusal    a topic the lock must refuse (params expect_refusal): a worker that locked on it,
              or whose constructor did not throw the expected class naming the setting.
 
+Clock steps (skew: one node's wall clock ahead, partition leadership moved to and from it):
+log.json's "skew" gives, for every record, how far the clock of the leader that stamped it
+was ahead of this host's; the checks that compare this host's wall clock with broker time
+(a critical section before its grant, a lease trusted past its deadline) then use the host
+time at which each record was appended, and the log clock a record appended at that instant
+would have had. Without it (or with records of unknown skew, or probes that did not see the
+skew the node was started with) the run fails its input or coverage check. A control
+(params control: true, the same fault beyond the lock's budget) must show violations:
+suite_verdict fails it when it shows none, and does not fail it for those it shows.
+
 Issue 10 adds (forge, truncate, retention): a hold of an acquire the forger wrote and a forged
 record that ended a live request (safety violations; forged.jsonl lists the forger's offsets);
 a joiner after a truncation that held before its join record's broker time + the join window
@@ -400,6 +410,7 @@ def check_run(run_dir):
                 error=repr(e))
         log = None
     forged, forged_summary = load_forged(run_dir)
+    skews = skew_checks(params, log, failure, res) if log is not None else {}
     if log is not None and log.get("gaps"):
         failure("input", "log.json incomplete: records were deleted before the runner read them",
                 gaps=log["gaps"][:5])
@@ -433,10 +444,14 @@ def check_run(run_dir):
                 token_viol += 1
                 V.append({"kind": "hold of a token the log granted to another process", "pid": h.pid,
                           "lock": h.lock, "token": h.token, "log_owner": req.owner})
-            if h.wall_start * 1000.0 + WALL_TOLERANCE_MS < req.granted_ts:
+            sk = skews.get(str(kafka_partition(h.lock, len(log["partitions"])))) if skews else None
+            # The instant the granting record was appended, on this host's clock.
+            grant_host = req.granted_ts if sk is None else sk.host_ms(req.granted_at)
+            if h.wall_start * 1000.0 + WALL_TOLERANCE_MS < grant_host:
                 overtakes += 1
                 V.append({"kind": "critical section started before the log granted it", "pid": h.pid, "lock": h.lock,
-                          "token": h.token, "cs_start_wall_ms": round(h.wall_start * 1000, 3), "granted_ts": req.granted_ts})
+                          "token": h.token, "cs_start_wall_ms": round(h.wall_start * 1000, 3), "granted_ts": req.granted_ts,
+                          "granted_host_ms": grant_host})
             # The holder's own view against the log's deadline.
             if req.removed_ts is not None:
                 deadline = min(req.deadline_at_removal, req.removed_ts)
@@ -450,7 +465,16 @@ def check_run(run_dir):
             if h.watch and h.watch.get("watch_last_true_wall"):
                 trues.append(("isAcquired() while watching", h.watch["watch_last_true_wall"]))
             for what, wall in trues:
-                m = deadline - wall * 1000.0
+                if sk is None:
+                    m = deadline - wall * 1000.0
+                else:
+                    # Skewed leaders: the log clock a record appended at that instant would have
+                    # had, against the deadline; and a release against the host time at which
+                    # the release record was appended.
+                    m = req.deadline_at_removal if req.removed_why == "released" else deadline
+                    m -= sk.log_clock_at(wall * 1000.0)
+                    if req.removed_why == "released":
+                        m = min(m, sk.host_ms(req.removed_at) - wall * 1000.0)
                 if what.endswith("watching"):
                     margins.append(m)
                 if m < -WALL_TOLERANCE_MS:
@@ -545,6 +569,8 @@ def check_run(run_dir):
     res["recovery_p50_s"] = pct(recov, 50)
     res["recovery_max_s"] = max(recov) if recov else None
 
+    if skews and log is not None:
+        res["skew_rounds"] = skew_rounds(faults, holds, replays, skews, len(log["partitions"]))
     # ---- per-scenario expectations -------------------------------------------------------------
     scenario_checks(meta, faults, by_lock, holds, res)
     deleted_history_checks(meta, faults, by_lock, holds, replays, res)
@@ -565,7 +591,131 @@ def check_run(run_dir):
                                  if x["class"] == "liveness"]
         failures[:] = [x for x in failures if x["class"] != "liveness"]
     res["safety_violations"] = len(V)
+    if params.get("control"):
+        res["control"] = params["control"]
     return res
+
+
+def kafka_partition(key, partitions):
+    """The partition of a lock (murmur2, as the extension and kafkaproto.partition_for)."""
+    import kafkaproto
+    return kafkaproto.partition_for(key, partitions)
+
+
+class PartitionSkew:
+    """One partition's records on this host's clock. ranges: [[first offset, last offset, how
+    far ahead the stamping leader's clock was, ms]] (log.json "skew"); recs: the partition's
+    records (offset, timestamp). host_ms(offset): when the record was appended, by this host's
+    clock. log_clock_at(wall_ms): the log clock (the max of the timestamps, docs/protocol.md)
+    that a record appended at that host instant would have had: the records appended before
+    it, or the instant plus the skew of the leader then (the larger of the two records'
+    around it, when leadership moved between them)."""
+
+    def __init__(self, ranges, recs):
+        import bisect
+        self._bisect = bisect
+        self.ranges = sorted(ranges)
+        self.firsts = [r[0] for r in self.ranges]
+        self.ts = {}
+        rows = []
+        clock = None
+        hmax = None
+        for r in sorted(recs, key=lambda r: r["offset"]):
+            s = self.skew(r["offset"])
+            h = r["timestamp"] - (s or 0.0)
+            clock = r["timestamp"] if clock is None else max(clock, r["timestamp"])
+            hmax = h if hmax is None else max(hmax, h)
+            self.ts[r["offset"]] = r["timestamp"]
+            rows.append((hmax, clock, s or 0.0))
+        self.hmax = [x[0] for x in rows]
+        self.rows = rows
+
+    def skew(self, offset):
+        i = self._bisect.bisect_right(self.firsts, offset) - 1
+        if i < 0 or offset > self.ranges[i][1]:
+            return None
+        return self.ranges[i][2]
+
+    def host_ms(self, offset):
+        return self.ts[offset] - (self.skew(offset) or 0.0)
+
+    def log_clock_at(self, wall_ms):
+        i = self._bisect.bisect_right(self.hmax, wall_ms) - 1
+        around = [self.rows[j][2] for j in (i, i + 1) if 0 <= j < len(self.rows)]
+        step = max(around) if around else 0.0
+        clock = self.rows[i][1] if i >= 0 else wall_ms
+        return max(clock, wall_ms + step)
+
+
+def skew_checks(params, log, failure, res):
+    """Runs with a skewed node (params "skew", seconds): log.json must say how far ahead the
+    leader that stamped each record was ("skew", written by chaos/skew.py), and the probes
+    must show it: the skewed node's LogAppendTime ahead of this host's clock by the skew, the
+    other nodes' not. -> {partition: PartitionSkew} ({} for other runs)."""
+    want = params.get("skew")
+    info = log.get("skew")
+    if not want:
+        return {}
+    if not isinstance(info, dict) or "partitions" not in info:
+        failure("input", "log.json has no skew of its records: the clock checks cannot use this host's clock",
+                error=log.get("skew_error"))
+        return {}
+    unknown = [r for rs in info["partitions"].values() for r in rs if r[2] is None]
+    if unknown or info.get("unknown_epochs"):
+        failure("input", "records appended by a leader of unknown clock", ranges=unknown[:5],
+                epochs=info.get("unknown_epochs", [])[:5])
+    # What the probes saw: for each node, the bounds its skew lies in (a probe's LogAppendTime
+    # minus this host's clock after the answer, and before the request).
+    tol = info.get("probe_tolerance_ms", 150.0)
+    seen = {}
+    for x in info.get("probes", []):
+        lo, hi = x["log_ms"] - (x["host_ms"] + x["rtt_ms"] / 2.0), x["log_ms"] - (x["host_ms"] - x["rtt_ms"] / 2.0)
+        b = seen.setdefault(str(x["leader"]), [lo, hi, 0])
+        b[0], b[1], b[2] = max(b[0], lo), min(b[1], hi), b[2] + 1
+    node = str(info.get("node"))
+    res["skew_seen_ms"] = {n: {"at_least": round(b[0], 1), "at_most": round(b[1], 1), "probes": b[2]}
+                           for n, b in sorted(seen.items())}
+    for n, b in seen.items():
+        expect = want * 1000.0 if n == node else 0.0
+        if not b[0] - tol <= expect <= b[1] + tol:
+            failure("coverage", "node %s's clock is not where it should be: the scenario tested another skew" % n,
+                    expected_ms=expect, seen_ms=[round(b[0], 1), round(b[1], 1)])
+    if node not in seen:
+        failure("coverage", "no probe of the skewed node's clock: the skew was not observed", node=node)
+    out = {}
+    for part, ranges in info["partitions"].items():
+        out[part] = PartitionSkew(ranges, log["partitions"].get(part, []))
+    return out
+
+
+def skew_rounds(faults, holds, replays, skews, partitions):
+    """For each cut-off victim of a skew run: how the log ended its request (expired or
+    released), how far the log clock was ahead of this host's clock at the record that ended
+    it (the step the victim's lease met), and how long after the victim's last true
+    isAcquired() that record was appended (negative: the log had ended the lease while the
+    victim still trusted it)."""
+    out = []
+    for f in faults:
+        if f.get("kind") != "cut" or not f.get("victim"):
+            continue
+        h = next((h for h in holds if h.pid == f["victim"] and h.watch), None)
+        if h is None:
+            continue
+        part = str(kafka_partition(h.lock, partitions))
+        rp, sk = replays.get(part), skews.get(part)
+        req = rp.requests.get(h.token) if rp is not None else None
+        if req is None or sk is None or req.removed_at is None:
+            out.append({"pid": h.pid, "token": h.token, "ended": None})
+            continue
+        host = sk.host_ms(req.removed_at)
+        x = {"pid": h.pid, "token": h.token, "ended": req.removed_why,
+             "log_ahead_ms": round(req.removed_ts - host, 1),
+             "lease_left_at_cut_ms": round(req.deadline_at_removal - (f["t"] - h.t_start) / 1e6 - h.wall_start * 1000, 1)}
+        last = h.watch.get("watch_last_true_wall")
+        if last:
+            x["ended_after_last_true_ms"] = round(host - last * 1000.0, 1)
+        out.append(x)
+    return out
 
 
 def load_forged(run_dir):
@@ -705,7 +855,11 @@ def suite_verdict(results, planned, interrupted=None, lenient_liveness=False):
     elif len(results) < planned:
         reasons.append("%d of %d planned runs finished" % (len(results), planned))
     for r in results:
-        if r["safety_violations"]:
+        if r.get("control"):
+            # A control must show what the scenario guards against, or it proves nothing.
+            if not r["safety_violations"]:
+                reasons.append("%s: control saw no safety violation (the scenario has no teeth)" % r["run"])
+        elif r["safety_violations"]:
             reasons.append("%s: %d safety violation(s)" % (r["run"], r["safety_violations"]))
         for x in r.get("failures", []):
             line = "%s: %s check failed: %s" % (r["run"], x["class"], json.dumps(x, default=str)[:600])

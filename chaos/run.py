@@ -14,7 +14,10 @@ off from a live broker through a proxy; and the whole broker paused with SIGSTOP
 hostile writer copying live holders' owners, refs, keys and signatures, and replaying earlier
 records), truncate (DeleteRecords to the high watermark while locks are held, then new
 processes join), compacted (a topic with cleanup.policy=compact must be refused), retention
-(retention.ms below the join window refused; a short retention.bytes accepted and safe).
+(retention.ms below the join window refused; a short retention.bytes accepted and safe), skew
+(full only: one cluster node's wall clock ahead, the partitions' leadership moved to and from
+it while a holder is cut off: no violation within lock.max_clock_step, and a control beyond it
+that must show violations; chaos/skew.py).
 
 The brokers are private to the suite (chaos/brokers.py: ports 9192.. by default), never the
 shared `make kafka-start` / `make cluster-start` ones. Exit status 1 on any safety violation,
@@ -42,6 +45,7 @@ import brokers  # noqa: E402
 import checker  # noqa: E402
 import kafkaproto  # noqa: E402
 import proxy as proxy_mod  # noqa: E402
+import skew as skew_mod  # noqa: E402
 
 EXT = os.environ.get("KAFKA_LOCK_EXT", os.path.join(ROOT, "target", "release", "libkafka_lock.so"))
 WORKER = os.path.join(HERE, "worker.php")
@@ -188,6 +192,7 @@ class Run:
         self.load_begin = loadavg()
         self.tailer = None
         self.extra_meta = {}
+        self.log_annotate = None  # called with log.json's dict before it is written (skew)
 
     # -- workers --
     def spawn(self, **over):
@@ -286,6 +291,11 @@ class Run:
             bad = [r for r in recs if r.get("undecodable")]
             if bad:
                 log.setdefault("undecodable_batches", {})[str(part)] = bad
+        if self.log_annotate is not None:
+            try:
+                self.log_annotate(log)
+            except Exception as e:  # noqa: BLE001 (the checker fails the run's input check)
+                log["skew_error"] = repr(e)[:300]
         return log
 
     def finish(self):
@@ -871,6 +881,16 @@ def plans(mode):
                           excuse_waits_s=80, hot=3, mixed_workers=1, mixed_locks=4,
                           worker=w("100-400", 4 if q else 10), reps=1, min_acq=MIN_ACQ["truncate"][mode],
                           min_faults=1 if q else 3)]
+    if not q:
+        # One cluster node's wall clock 1.5 s ahead (faketime); every partition's leadership moves
+        # to it while a victim holding the hot lock is cut off, and back (chaos/skew.py). The two
+        # variants differ only in lock.max_clock_step: 1.5 s (the step is inside the budget: no
+        # violation allowed) and 0 (the control: the victims trust their leases after the next
+        # grant; violations are expected, and the suite fails if it shows none).
+        skewed = dict(ttl=5.0, skew=1.5, duration=80, every=2.0, hot=3, mixed_workers=2, mixed_locks=4, reps=1,
+                      min_acq=400, min_faults=9, allowed_exceptions=[])
+        P["skew"] = [dict(skewed, variant="within", worker=dict(w("20-60", 30), **{"clock-step": 1.5})),
+                     dict(skewed, variant="beyond", control=True, worker=dict(w("20-60", 30), **{"clock-step": 0}))]
     refusal = dict(ttl=1.0, duration=20, workers=3, worker=w("10-40"), reps=1, min_acq=0, min_faults=3,
                    allowed_exceptions=topic_exc)
     P["compacted"] = [dict(refusal, variant="compact", topic_configs={"cleanup.policy": "compact"},
@@ -899,7 +919,7 @@ RETENTION_BYTES = 30000
 
 
 ORDER = ["kill", "pause", "junk", "cutoff", "forge", "truncate", "compacted", "retention", "restart", "cluster",
-         "hostile"]
+         "skew", "hostile"]
 
 
 class Suite:
@@ -911,6 +931,7 @@ class Suite:
         self.single = brokers.Single(args.port_base)
         self.cluster = brokers.Cluster(args.port_base)
         self.proxy = None
+        self.cluster_proxies = []
         self.results = {}
 
     def runs(self):
@@ -946,12 +967,15 @@ class Suite:
             self.one(s, rep, params)
 
     def one(self, s, rep, params):
-        if s == "cluster":
+        if s in ("cluster", "skew"):
             if self.single.node.running() and not self.args.keep_brokers:
                 self.single.stop()
             t = time.monotonic()
-            if self.cluster.start():
-                say("cluster started in %.1f s" % (time.monotonic() - t))
+            skew = {skew_mod.SKEWED_NODE: params["skew"]} if s == "skew" else None
+            if self.cluster.start(skew=skew):
+                say("cluster started in %.1f s%s" % (time.monotonic() - t,
+                                                     " (node %d's clock %+g s)" % (skew_mod.SKEWED_NODE, params["skew"])
+                                                     if skew else ""))
             bootstrap = self.cluster.bootstrap
         else:
             t = time.monotonic()
@@ -960,6 +984,9 @@ class Suite:
             bootstrap = self.single.bootstrap
         if s == "cutoff" and self.proxy is None:
             self.proxy = proxy_mod.Proxy(self.single.proxy_port, self.single.cut_port)
+        if s == "skew" and not self.cluster_proxies:
+            self.cluster_proxies = [proxy_mod.Proxy(self.cluster.proxy_ports[n], self.cluster.cut_ports[n])
+                                    for n in sorted(self.cluster.nodes)]
         t_run = time.monotonic()
         run = Run(self, s, rep, dict(params), bootstrap)
         say("%s: %s (topic %s, lease %.1f s, %.0f s, load %s)" % (s, run.name, run.topic, params["ttl"], params["duration"],
@@ -987,13 +1014,15 @@ class Suite:
                 sc_refused(run)
             elif s == "retention":
                 sc_retention(run)
+            elif s == "skew":
+                skew_mod.sc_skew(run, self.cluster, self.cluster_proxies, start_workers)
         finally:
             if self.single.node.paused:
                 self.single.node.resume()
-            if self.proxy:
-                self.proxy.cut.clear()
+            for px in ([self.proxy] if self.proxy else []) + self.cluster_proxies:
+                px.cut.clear()
             res = run.finish()
-        label = s + ("/" + params["variant"] if params.get("variant") else "")
+        label = s + ("/" + params["variant"] if params.get("variant") else "") + (" (control)" if params.get("control") else "")
         self.results.setdefault(label, []).append(res)
         with open(os.path.join(self.out, "results.jsonl"), "a") as f:
             f.write(json.dumps(res, default=str) + "\n")
@@ -1003,14 +1032,19 @@ class Suite:
             % (run.name, time.monotonic() - t_run, res["acquisitions"], params.get("min_acq", 1), res["faults"],
                res["faults_landed"], params.get("min_faults", 0), res["overlaps"], res["overlaps_excused"],
                res["fenced_writes"], v, len(res["failures"])))
+        if params.get("control"):
+            say("  control: %d safety violations seen (expected: the same fault beyond the lock's budget)" % v)
         for x in res["violations"][:5]:
-            say("  VIOLATION:", json.dumps(x, default=str))
+            say("  %s:" % ("expected violation (control)" if params.get("control") else "VIOLATION"),
+                json.dumps(x, default=str))
         for x in res["failures"][:5]:
             say("  FAILED CHECK:", json.dumps(x, default=str))
 
     def cleanup(self):
         if self.proxy:
             self.proxy.close()
+        for px in self.cluster_proxies:
+            px.close()
         if not self.args.keep_brokers:
             self.single.stop()
             self.cluster.stop()
@@ -1116,7 +1150,7 @@ def recheck(folder, lenient_liveness=False):
                     variant = json.load(f)["params"].get("variant")
             except (OSError, ValueError, KeyError):
                 variant = None  # the checker reports the missing meta.json
-            label = res["scenario"] + ("/" + variant if variant else "")
+            label = res["scenario"] + ("/" + variant if variant else "") + (" (control)" if res.get("control") else "")
             results.setdefault(label, []).append(res)
             out.write(json.dumps(res, default=str) + "\n")
     print(table(results))
@@ -1128,6 +1162,10 @@ def report(results, planned, interrupted, lenient_liveness, out):
     reasons, warnings = checker.suite_verdict(results, planned, interrupted, lenient_liveness)
     for w in warnings[:20]:
         say("warning:", w)
+    for r in results:
+        if r.get("control"):
+            say("control: %s: %d violations seen%s" % (r["run"], r["safety_violations"],
+                                                        "" if r["safety_violations"] else " (FAILS: it must show some)"))
     if reasons:
         for r in reasons[:20]:
             say("FAILED:", r)
@@ -1135,7 +1173,9 @@ def report(results, planned, interrupted, lenient_liveness, out):
             say("FAILED: ... %d more" % (len(reasons) - 20))
         say("FAILED: %d reason(s); details in %s/results.jsonl" % (len(reasons), out))
         return 1
-    say("passed: %d runs, 0 safety violations, every check ran and passed" % len(results))
+    controls = [r for r in results if r.get("control")]
+    say("passed: %d runs, 0 safety violations%s, every check ran and passed"
+        % (len(results), " outside %d control run(s), which showed theirs" % len(controls) if controls else ""))
     return 0
 
 
@@ -1164,6 +1204,11 @@ def main():
     import selftest
     if selftest.main() != 0:
         say("FAILED: the checker's self-test failed")
+        return 1
+    skew_bad = skew_mod.selftest()  # the clock conversion of the skew scenario (a few ms)
+    if skew_bad:
+        for x in skew_bad:
+            say("FAILED: skew self-test:", x)
         return 1
     suite = Suite(args)
     runs = suite.runs()

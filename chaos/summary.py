@@ -135,6 +135,40 @@ def main():
                             sum(e.get("deletions_of_live_acquires", 0) for e in exp),
                             sum(e.get("live_acquires_deleted", 0) for e in exp),
                             sum(r["leases_lost"] for r, _, _ in rs), sum(r["acquire_errors"] for r, _, _ in rs)))
+        if label.startswith("skew"):
+            m = rs[0][1]
+            moves = [f for _, _, fs in rs for f in fs if f.get("kind") == "leader_move"]
+            rounds = [x for r, _, _ in rs for x in r.get("skew_rounds", [])]
+            ended = {}
+            for x in rounds:
+                ended[x.get("ended")] = ended.get(x.get("ended"), 0) + 1
+            seen = {}
+            for r, _, _ in rs:
+                for n, b in (r.get("skew_seen_ms") or {}).items():
+                    s0 = seen.setdefault(n, [b["at_least"], b["at_most"], 0])
+                    s0[0], s0[1], s0[2] = max(s0[0], b["at_least"]), min(s0[1], b["at_most"]), s0[2] + b["probes"]
+            after = [x["ended_after_last_true_ms"] for x in rounds if "ended_after_last_true_ms" in x]
+            ahead = [x["log_ahead_ms"] for x in rounds if "log_ahead_ms" in x]
+            took = [f["took_ms"] for f in moves]
+            bits.append("node %s's clock %+g s (lease %g s, lock.max_clock_step %s s); %d leader moves of all 3 "
+                        "partitions (%d to the skewed node, %s ms each); probes: %s; %d victims cut off while "
+                        "holding the hot lock, their requests ended by the log: %s (%d of them at a record the "
+                        "skewed node stamped), %s ms after the victim's last `true` isAcquired() (negative: "
+                        "before)" % (
+                            m.get("skew", {}).get("node", "?"), m["params"]["skew"], m["params"]["ttl"],
+                            m["params"]["worker"].get("clock-step"), len(moves),
+                            sum(1 for f in moves if f.get("to") == m.get("skew", {}).get("node")), rng(took, "%.0f"),
+                            ", ".join("node %s %.0f to %.0f ms ahead (%d)" % (n, b[0], b[1], b[2])
+                                      for n, b in sorted(seen.items())),
+                            len(rounds), ", ".join("%s %d" % (k, v) for k, v in sorted(ended.items(), key=str)),
+                            sum(1 for a in ahead if a >= 1000.0 * m["params"]["skew"] - 1), rng(after, "%.0f")))
+            if m["params"].get("control"):
+                kinds = {}
+                for r, _, _ in rs:
+                    for v in r["violations"]:
+                        kinds[v["kind"]] = kinds.get(v["kind"], 0) + 1
+                bits.append("control: %d violations seen (%s)" % (
+                    sum(kinds.values()), ", ".join("%s %d" % kv for kv in sorted(kinds.items(), key=lambda x: -x[1]))))
         stuck = [s for r, _, _ in rs for s in r.get("stuck_detail", [])]
         if stuck:
             bits.append("stuck: " + "; ".join("pid %s on %s: %s after %.1f s" % (s["pid"], s["lock"], s["why"], s["waited"])
@@ -142,7 +176,8 @@ def main():
         if exc:
             bits.append("exceptions: " + ", ".join("%s x%d" % kv for kv in exc.items()))
         viol = [v for r, _, _ in rs for v in r["violations"]]
-        bits.append("%d safety violations" % len(viol))
+        if not rs[0][1]["params"].get("control"):
+            bits.append("%d safety violations" % len(viol))
         lines[-1] += "; ".join(bits) + "."
     print("\n".join(lines))
 

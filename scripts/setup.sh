@@ -25,6 +25,7 @@ DEB_PACKAGES=(
   procps                       # ps, used by scripts/kafka.sh status
   openssl                      # the secure test broker's CA and certificates (scripts/kafka.sh)
   kcat                         # phpt tests that read and forge raw lock records
+  faketime                     # make chaos, scenario skew: one cluster node's wall clock ahead (libfaketime)
   php8.2-fpm nginx-light apache2-utils   # make fpm-test: a real php-fpm master behind nginx, loaded with ab
 )
 
