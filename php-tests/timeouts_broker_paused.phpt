@@ -2,9 +2,6 @@
 With the broker paused (SIGSTOP), acquireLock($id, $t) returns false within $t + 1 s, also while joining a partition; tryLock() ends within lock.operation_timeout; a signal handler interrupts a forever wait during a join; all work again once the broker is back
 --SKIPIF--
 <?php
-// Passed only on a rerun in a clean-clone make test on 2026-12-05: kept out of make test until
-// its timing is fixed (issue 11.5); KAFKA_LOCK_FLAKY=1 runs it.
-if (getenv('KAFKA_LOCK_FLAKY') !== '1') die('skip flaky: passed only on a rerun (issue 11.5); set KAFKA_LOCK_FLAKY=1');
 if (!is_readable(__DIR__ . '/../.run/kafka/pid')) die('skip the local broker (make kafka-start) is not running from this checkout');
 ?>
 --FILE--

@@ -531,6 +531,9 @@ fn transient(e: &KafkaError) -> bool {
                 | BrokerTransportFailure
                 | AllBrokersDown
                 | OperationTimedOut
+                // A lookup in flight on a broker handle librdkafka retires (the bootstrap
+                // handle once the broker's own is known, seen after a broker resumed).
+                | DestroyBroker
         )
     )
 }
