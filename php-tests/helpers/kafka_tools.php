@@ -66,3 +66,10 @@ function kafka_produce_raw(string $topic, string $key, string $value): void
         die("kcat could not produce to $topic (status $status):\n" . implode("\n", $output) . "\n");
     }
 }
+
+/** Sets $topic's message.timestamp.type (CreateTime or LogAppendTime), as kafka-configs.sh does. */
+function kafka_set_timestamp_type(string $topic, string $type): void
+{
+    kafka_tool('kafka.admin.ConfigCommand', ['--alter', '--entity-type', 'topics', '--entity-name', $topic,
+        '--add-config', "message.timestamp.type=$type"]);
+}

@@ -384,6 +384,9 @@ pub struct Client {
     /// release costs the caller no signing: (partition, token) -> signature.
     release_signatures: HashMap<(PartitionId, Offset), [u8; 64]>,
     transmits: VecDeque<Transmit>,
+    /// Partitions given up since the last [`Client::take_dropped_partitions`]: the session
+    /// stops consuming them, and the next request on one joins it anew.
+    dropped: Vec<PartitionId>,
     next_request: RequestId,
     next_transmit: TransmitId,
     stats: ClientStats,
@@ -410,6 +413,7 @@ impl Client {
             releases: BTreeMap::new(),
             release_signatures: HashMap::new(),
             transmits: VecDeque::new(),
+            dropped: Vec::new(),
             next_request: 0,
             next_transmit: 0,
             stats: ClientStats::default(),
@@ -615,8 +619,10 @@ impl Client {
         let Some(state) = self.partitions.get_mut(partition) else { return };
         let Some(machine) = state.machine.as_mut() else { return };
         let Some(time) = log_time else {
-            // Without broker time no two clients agree on expiry.
-            self.fail_partition(partition, Failure::CreateTime);
+            // Without broker time no two clients agree on expiry: every request on the
+            // partition fails with the cause, and the partition is given up, so that a later
+            // request joins it again (and fails again while such records are in its window).
+            self.drop_partition(now, partition, Phase::Failed(Failure::CreateTime));
             return;
         };
         if machine.next_offset() == machine.first_offset() && offset > machine.first_offset() {
@@ -767,14 +773,28 @@ impl Client {
     /// lost (holders lose their holds; waiters start again) and released, and the partition
     /// is forgotten, so the next request joins it anew.
     pub fn handle_partition_reset(&mut self, now: LocalTime, partition: &PartitionId) {
+        self.drop_partition(now, partition, Phase::Lost);
+    }
+
+    /// The partitions given up since the last call ([`Client::handle_partition_reset`],
+    /// [`Client::handle_assign_error`], a record without broker time): the session stops
+    /// consuming them.
+    pub fn take_dropped_partitions(&mut self) -> Vec<PartitionId> {
+        std::mem::take(&mut self.dropped)
+    }
+
+    /// Gives up a joined partition: its view is forgotten (the next request joins anew), every
+    /// request on it ends in `phase`, and the requests that had a token are released.
+    fn drop_partition(&mut self, now: LocalTime, partition: &PartitionId, phase: Phase) {
         if self.partitions.remove(partition).is_none() {
             return;
         }
+        self.dropped.push(partition.clone());
         let ids: Vec<RequestId> =
             self.requests.iter().filter(|(_, r)| r.partition == *partition).map(|(id, _)| *id).collect();
         for id in ids {
             let request = self.requests.get_mut(&id).expect("listed");
-            request.phase = Phase::Lost;
+            request.phase = phase.clone();
             if let Some(token) = request.token.take() {
                 let (key, ttl) = (request.key.clone(), request.lease.ttl);
                 self.by_token.remove(&(partition.clone(), token));
@@ -788,9 +808,17 @@ impl Client {
         self.partitions.iter().filter(|(_, s)| s.machine.is_some()).map(|(p, _)| p.clone()).collect()
     }
 
-    /// The join could not finish (lookup or assignment failed).
+    /// The join's lookups failed: no request of the partition was placed in a view yet.
     pub fn handle_join_error(&mut self, partition: &PartitionId, failure: Failure) {
         self.fail_join(partition, failure);
+    }
+
+    /// The consumer could not be assigned the partition that [`Client::handle_join_start`]
+    /// joined: nothing of it will ever be read, so it is given up like a reset partition
+    /// (requests failed with the cause, acquires already placed released), and the next
+    /// request joins it anew instead of waiting on it for the life of the session.
+    pub fn handle_assign_error(&mut self, now: LocalTime, partition: &PartitionId, failure: Failure) {
+        self.drop_partition(now, partition, Phase::Failed(failure));
     }
 
     /// Time passed: queue the renewals that are due, ticks where a holder's lease should have
@@ -1067,15 +1095,6 @@ impl Client {
         let value = encode_signed(key.as_deref(), &op, &proof).expect("the client builds only valid records");
         self.transmits.push_back(Transmit { id, partition, key, value, purpose, report });
         id
-    }
-
-    fn fail_partition(&mut self, partition: &PartitionId, failure: Failure) {
-        if let Some(state) = self.partitions.get_mut(partition) {
-            state.failure = Some(failure.clone());
-        }
-        for request in self.requests.values_mut().filter(|r| r.partition == *partition) {
-            request.phase = Phase::Failed(failure.clone());
-        }
     }
 
     /// A join failed: its partition is forgotten (a later acquire joins again) and every

@@ -52,6 +52,8 @@ mod partition;
 mod record;
 
 #[cfg(test)]
+mod client_tests;
+#[cfg(test)]
 mod machine_tests;
 
 /// A Kafka offset. The offset of an acquire record is the request's fencing token.

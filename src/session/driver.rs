@@ -101,7 +101,6 @@ fn drive(clients: &Clients, shared: &Shared) {
                             // are lost.
                             for partition in core.joined_partitions() {
                                 core.handle_partition_reset(now, &partition);
-                                clients.unassign(&partition);
                             }
                             changed = true;
                         }
@@ -115,6 +114,11 @@ fn drive(clients: &Clients, shared: &Shared) {
             }
             batch += 1;
             next = if batch < MAX_BATCH { clients.poll_record() } else { None };
+        }
+        // Partitions the core gave up (history lost, a record without broker time): stop
+        // reading them; a later request joins them again from a fresh lookup.
+        for partition in core.take_dropped_partitions() {
+            clients.unassign(&partition);
         }
         core.handle_timeout(now);
         let reports = sync(&mut core, clients, now);

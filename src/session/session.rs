@@ -519,7 +519,7 @@ fn join(clients: &Clients, shared: &Shared, partition: &PartitionId, window_star
     };
     let Some(start) = core.handle_join_start(now, partition, found, log_start) else { return };
     if let Err(e) = clients.assign(partition, start) {
-        core.handle_join_error(partition, Failure::JoinAssign(e));
+        core.handle_assign_error(now, partition, Failure::JoinAssign(e));
     }
     sync(&mut core, clients, now);
 }

@@ -1,0 +1,85 @@
+//! Unit tests of the client rules that the property tests do not reach.
+
+use std::time::Duration;
+
+use super::{Client, Failure, Lease, LocalTime, PartitionId, Placement, Purpose, Status};
+
+const LOG_START: i64 = 1_000_000;
+
+/// A client holding `key` on `partition`: its acquire produced at offset 0 of an empty
+/// partition (the window is complete), read back, granted.
+fn holding(partition: &PartitionId, key: &str, now: LocalTime) -> (Client, u64) {
+    let mut client = Client::new("owner".into(), [5; 32], Duration::from_secs(5));
+    let lease = Lease { ttl: Duration::from_secs(10), max_clock_step: Duration::ZERO };
+    let id = client.acquire(now, partition, key, lease).expect("acquire");
+    let acquire = client.poll_transmit().expect("the acquire");
+    client.handle_report(now, acquire.id, Ok(Placement { offset: 0, log_time: Some(LOG_START) }));
+    client.take_join_lookup(partition).expect("a join lookup");
+    assert_eq!(client.handle_join_start(now, partition, Some(0), 0), Some(0));
+    client.handle_record(now, partition, 0, Some(LOG_START), Some(key.as_bytes()), Some(&acquire.value));
+    assert!(client.is_held(id, now), "granted: {:?}", client.status(id, now));
+    (client, id)
+}
+
+/// A record without broker time (the topic was switched to CreateTime) ends every request
+/// on its partition with that cause, releases the holds, and gives the partition up: the
+/// session stops reading it, and the next request joins it again instead of failing for the
+/// rest of the session.
+#[test]
+fn a_record_without_broker_time_fails_the_partition_and_a_later_request_joins_again() {
+    let partition = PartitionId::new("locks", 0);
+    let now = LocalTime::ZERO;
+    let (mut client, id) = holding(&partition, "a", now);
+    client.handle_record(now, &partition, 1, None, Some(b"b"), Some(b"{}"));
+    assert_eq!(client.status(id, now), Status::Failed(Failure::CreateTime));
+    assert!(!client.is_held(id, now));
+    assert_eq!(client.take_dropped_partitions(), vec![partition.clone()]);
+    let release = client.poll_transmit().expect("the hold is released");
+    assert!(matches!(release.purpose, Purpose::Release(r) if r == id), "{release:?}");
+    // Records still in flight for the partition are ignored.
+    client.handle_record(now, &partition, 2, Some(LOG_START), Some(b"c"), Some(b"{}"));
+    let lease = Lease { ttl: Duration::from_secs(10), max_clock_step: Duration::ZERO };
+    let again = client.acquire(now, &partition, "c", lease).expect("a later request joins again");
+    let acquire = client.poll_transmit().expect("its acquire, the first record of a new join");
+    assert!(matches!(acquire.purpose, Purpose::Acquire(r) if r == again), "{acquire:?}");
+    client.handle_report(now, acquire.id, Ok(Placement { offset: 3, log_time: Some(LOG_START + 5) }));
+    assert!(client.take_join_lookup(&partition).is_some(), "a fresh lookup");
+}
+
+/// A position that fell below the log start (history deleted under it) loses every request
+/// of the partition and gives it up the same way.
+#[test]
+fn a_reset_partition_is_given_up_and_its_requests_lost() {
+    let partition = PartitionId::new("locks", 2);
+    let now = LocalTime::ZERO;
+    let (mut client, id) = holding(&partition, "a", now);
+    client.handle_partition_reset(now, &partition);
+    assert_eq!(client.status(id, now), Status::Lost);
+    assert_eq!(client.take_dropped_partitions(), vec![partition]);
+    assert!(client.take_dropped_partitions().is_empty(), "handed out once");
+}
+
+/// A consumer that cannot be assigned a joined partition would never read it: the partition
+/// is given up, its requests fail with the cause, and the next request joins it again
+/// (before, it stayed joined and unread, and a forever wait hung). The acquire already
+/// placed was never read back, so it has no token to release: it runs out with its lease.
+#[test]
+fn a_failed_assignment_gives_the_partition_up_and_a_later_request_joins_again() {
+    let partition = PartitionId::new("locks", 1);
+    let now = LocalTime::ZERO;
+    let mut client = Client::new("owner".into(), [5; 32], Duration::from_secs(5));
+    let lease = Lease { ttl: Duration::from_secs(10), max_clock_step: Duration::ZERO };
+    let id = client.acquire(now, &partition, "a", lease).expect("acquire");
+    let acquire = client.poll_transmit().expect("the acquire");
+    client.handle_report(now, acquire.id, Ok(Placement { offset: 7, log_time: Some(LOG_START) }));
+    client.take_join_lookup(&partition).expect("a join lookup");
+    assert_eq!(client.handle_join_start(now, &partition, Some(7), 0), Some(7));
+    client.handle_assign_error(now, &partition, Failure::JoinAssign("refused".into()));
+    assert_eq!(client.status(id, now), Status::Failed(Failure::JoinAssign("refused".into())));
+    assert_eq!(client.take_dropped_partitions(), vec![partition.clone()]);
+    let again = client.acquire(now, &partition, "b", lease).expect("a later request");
+    let acquire = client.poll_transmit().expect("its acquire, the first record of a new join");
+    assert!(matches!(acquire.purpose, Purpose::Acquire(r) if r == again), "{acquire:?}");
+    client.handle_report(now, acquire.id, Ok(Placement { offset: 9, log_time: Some(LOG_START + 5) }));
+    assert!(client.take_join_lookup(&partition).is_some(), "a fresh lookup");
+}
