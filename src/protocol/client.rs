@@ -815,8 +815,9 @@ impl Client {
 
     /// The consumer could not be assigned the partition that [`Client::handle_join_start`]
     /// joined: nothing of it will ever be read, so it is given up like a reset partition
-    /// (requests failed with the cause, acquires already placed released), and the next
-    /// request joins it anew instead of waiting on it for the life of the session.
+    /// (requests failed with the cause; an acquire placed but not read back has no token to
+    /// release and runs out with its lease), and the next request joins it anew instead of
+    /// waiting on it for the life of the session.
     pub fn handle_assign_error(&mut self, now: LocalTime, partition: &PartitionId, failure: Failure) {
         self.drop_partition(now, partition, Phase::Failed(failure));
     }
