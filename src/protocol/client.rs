@@ -343,7 +343,6 @@ struct PartitionState {
     /// Largest log time seen and the local time it was seen: estimates broker time now.
     clock_seen: Option<(LogTime, LocalTime)>,
     last_tick: Option<LocalTime>,
-    failure: Option<Failure>,
 }
 
 /// A release on its way: a release lost to a broker outage would leave the lock taken for a
@@ -508,7 +507,6 @@ impl Client {
                     joined_at: 0,
                     clock_seen: None,
                     last_tick: None,
-                    failure: None,
                 };
                 self.partitions.insert(partition.clone(), state);
             }
@@ -564,9 +562,6 @@ impl Client {
     /// new acquires are refused.
     pub fn fail_topic(&mut self, topic: &str, failure: Failure) {
         self.topic_failures.insert(topic.into(), failure.clone());
-        for (_, state) in self.partitions.iter_mut().filter(|(p, _)| &*p.topic == topic) {
-            state.failure = Some(failure.clone());
-        }
         for request in self.requests.values_mut().filter(|r| &*r.partition.topic == topic) {
             request.phase = Phase::Failed(failure.clone());
         }
@@ -597,10 +592,7 @@ impl Client {
         if let Some(failure) = &self.failure_all {
             return Some(failure.clone());
         }
-        if let Some(failure) = self.topic_failures.get(&partition.topic) {
-            return Some(failure.clone());
-        }
-        self.partitions.get(partition).and_then(|p| p.failure.clone())
+        self.topic_failures.get(&partition.topic).cloned()
     }
 
     // ---- inputs -----------------------------------------------------------------------

@@ -115,8 +115,8 @@ fn drive(clients: &Clients, shared: &Shared) {
             batch += 1;
             next = if batch < MAX_BATCH { clients.poll_record() } else { None };
         }
-        // Partitions the core gave up (history lost, a record without broker time): stop
-        // reading them; a later request joins them again from a fresh lookup.
+        // Partitions the core gave up (history lost, a record without broker time, a failed
+        // assignment): stop reading them; a later request joins them again from a fresh lookup.
         for partition in core.take_dropped_partitions() {
             clients.unassign(&partition);
         }
