@@ -205,6 +205,8 @@ pub enum Failure {
     NotSent(String),
     /// The thread that feeds this client stopped (a bug): nothing renews or reads any more.
     Stopped(String),
+    /// The brokers no longer know the topic: it was deleted under live locks.
+    TopicDeleted,
 }
 
 /// A request as its waiter sees it.
@@ -768,9 +770,19 @@ impl Client {
         self.drop_partition(now, partition, Phase::Lost);
     }
 
+    /// The brokers no longer know `topic` (deleted under live locks): every partition of it
+    /// is given up, its requests fail with that cause (holds end), and the next request on
+    /// the topic joins anew, after the session checks the topic again.
+    pub fn handle_topic_deleted(&mut self, now: LocalTime, topic: &str) {
+        let gone: Vec<PartitionId> = self.partitions.keys().filter(|p| &*p.topic == topic).cloned().collect();
+        for partition in gone {
+            self.drop_partition(now, &partition, Phase::Failed(Failure::TopicDeleted));
+        }
+    }
+
     /// The partitions given up since the last call ([`Client::handle_partition_reset`],
-    /// [`Client::handle_assign_error`], a record without broker time): the session stops
-    /// consuming them.
+    /// [`Client::handle_assign_error`], [`Client::handle_topic_deleted`], a record without
+    /// broker time): the session stops consuming them.
     pub fn take_dropped_partitions(&mut self) -> Vec<PartitionId> {
         std::mem::take(&mut self.dropped)
     }

@@ -83,3 +83,34 @@ fn a_failed_assignment_gives_the_partition_up_and_a_later_request_joins_again() 
     client.handle_report(now, acquire.id, Ok(Placement { offset: 9, log_time: Some(LOG_START + 5) }));
     assert!(client.take_join_lookup(&partition).is_some(), "a fresh lookup");
 }
+
+#[test]
+fn a_deleted_topic_fails_its_requests_only_and_a_later_request_joins_again() {
+    let (deleted, other) = (PartitionId::new("locks", 1), PartitionId::new("other", 1));
+    let now = LocalTime::ZERO;
+    let mut client = Client::new("owner".into(), [5; 32], Duration::from_secs(5));
+    let lease = Lease { ttl: Duration::from_secs(10), max_clock_step: Duration::ZERO };
+    let join = |client: &mut Client, partition: &PartitionId, key: &str, offset: i64| {
+        let id = client.acquire(now, partition, key, lease).expect("acquire");
+        let acquire = client.poll_transmit().expect("the acquire");
+        client.handle_report(now, acquire.id, Ok(Placement { offset, log_time: Some(LOG_START) }));
+        client.take_join_lookup(partition).expect("a join lookup");
+        assert_eq!(client.handle_join_start(now, partition, Some(offset), 0), Some(offset));
+        id
+    };
+    let on_deleted = join(&mut client, &deleted, "a", 7);
+    let on_other = join(&mut client, &other, "a", 3);
+    client.handle_topic_deleted(now, "locks");
+    assert_eq!(client.status(on_deleted, now), Status::Failed(Failure::TopicDeleted));
+    assert!(
+        !matches!(client.status(on_other, now), Status::Failed(_)),
+        "another topic's request is untouched"
+    );
+    assert_eq!(client.take_dropped_partitions(), vec![deleted.clone()]);
+    // Not a failure of the topic for the session: once it exists again, a request joins anew.
+    let again = client.acquire(now, &deleted, "b", lease).expect("a later request");
+    let acquire = client.poll_transmit().expect("its acquire, the first record of a new join");
+    assert!(matches!(acquire.purpose, Purpose::Acquire(r) if r == again), "{acquire:?}");
+    client.handle_report(now, acquire.id, Ok(Placement { offset: 0, log_time: Some(LOG_START + 5) }));
+    assert!(client.take_join_lookup(&deleted).is_some(), "a fresh lookup");
+}

@@ -9,11 +9,15 @@ use std::time::Duration;
 
 use crate::protocol::{Failure, ReleaseSigner};
 use crate::session::clock;
-use crate::session::kafka::{Clients, ConsumerError};
+use crate::session::kafka::{Clients, ConsumerError, TopicState};
 use crate::session::session::{sync, Shared};
 
-/// How often the driver compares the partition counts of the topics in use with the brokers'.
+/// How often the watcher compares the topics in use with the brokers' metadata.
 const PARTITION_CHECK_INTERVAL: Duration = Duration::from_secs(10);
+
+/// A topic the brokers say they do not know is asked about again after this long before it
+/// counts as deleted: one broker may answer before a new topic's metadata reached it.
+const TOPIC_GONE_CONFIRM: Duration = Duration::from_secs(1);
 
 /// The longest the driver sleeps without a timer or an event.
 const IDLE_WAKE: Duration = Duration::from_secs(10);
@@ -43,9 +47,10 @@ fn supervise(shared: &Shared, run: impl FnOnce()) {
     shared.changed.notify_all();
 }
 
-/// Starts the watcher thread: every `PARTITION_CHECK_INTERVAL` it asks the brokers for the
-/// partition counts of the topics in use. A metadata round trip (up to 2 s with a slow broker)
-/// on the driver would stall renewals and make short leases flap, so it has its own thread.
+/// Starts the watcher thread: every `PARTITION_CHECK_INTERVAL` it asks the brokers about the
+/// topics in use (partition count, existence; librdkafka reports no consumer error for an
+/// assigned partition of a deleted topic, so this is how a deletion is found). A metadata round trip (up to 2 s with a slow broker) on the driver would stall
+/// renewals and make short leases flap, so it has its own thread.
 pub(super) fn start_watcher(
     clients: Arc<Clients>,
     shared: Arc<Shared>,
@@ -60,7 +65,7 @@ pub(super) fn start_watcher(
                 break;
             }
             drop(guard);
-            check_partition_counts(&clients, &shared, &topics);
+            check_topics(&clients, &shared, &topics);
             guard = lock.lock().unwrap_or_else(|e| e.into_inner());
         }
     })
@@ -151,17 +156,35 @@ fn sign_releases_ahead(shared: &Shared, signer: &ReleaseSigner) {
 }
 
 /// Fails closed when a topic's partition count changed: identifiers now map to other
-/// partitions, so this process's view of who holds what is no longer the others' view.
-fn check_partition_counts(clients: &Clients, shared: &Shared, topics: &Mutex<Vec<(String, i32)>>) {
+/// partitions, so this process's view of who holds what is no longer the others' view. Gives
+/// a deleted topic up: its holds end with that cause, and it is forgotten, so the next request
+/// checks it again (and creates it if allowed) instead of producing into nothing.
+fn check_topics(clients: &Clients, shared: &Shared, topics: &Mutex<Vec<(String, i32)>>) {
     let known: Vec<(String, i32)> = topics.lock().unwrap_or_else(|e| e.into_inner()).clone();
     for (topic, from) in known {
         // Outside the core's lock: a metadata round trip must not stall the PHP thread.
-        let Some(to) = clients.partition_count(&topic, Duration::from_secs(2)) else { continue };
-        if to != from {
-            shared.lock().fail_topic(&topic, Failure::PartitionCountChanged { from, to });
-            shared.changed.notify_all();
+        match clients.topic_state(&topic, Duration::from_secs(2)) {
+            Some(TopicState::Partitions(to)) if to != from => {
+                shared.lock().fail_topic(&topic, Failure::PartitionCountChanged { from, to });
+                shared.changed.notify_all();
+            }
+            Some(TopicState::Unknown) if confirmed_unknown(clients, shared, &topic) => {
+                topics.lock().unwrap_or_else(|e| e.into_inner()).retain(|(t, _)| *t != topic);
+                shared.lock().handle_topic_deleted(clock::now(), &topic);
+                shared.changed.notify_all();
+                clients.consumer_wake().notify();
+            }
+            _ => {}
         }
     }
+}
+
+/// Asks again after `TOPIC_GONE_CONFIRM` (or at once if the session is stopping).
+fn confirmed_unknown(clients: &Clients, shared: &Shared, topic: &str) -> bool {
+    let (lock, wake) = &shared.stopping;
+    let guard = lock.lock().unwrap_or_else(|e| e.into_inner());
+    let _ = wake.wait_timeout_while(guard, TOPIC_GONE_CONFIRM, |_| !shared.stop.load(Ordering::SeqCst));
+    clients.topic_state(topic, Duration::from_secs(2)) == Some(TopicState::Unknown)
 }
 
 #[cfg(test)]

@@ -56,6 +56,11 @@ impl LockError {
                  topic is treated as lost. Never change the partition count of a lock topic \
                  with live locks."
             )),
+            Failure::TopicDeleted => LockError::Topic(format!(
+                "topic '{topic}' was deleted while locks were in use; every hold on it is lost. \
+                 The next lock operation checks the topic again (and creates it if \
+                 lock.create_topic allows)"
+            )),
             Failure::JoinNotWritten(e) => LockError::Connection(format!(
                 "cannot write to topic '{topic}' partition {p} at {brokers}: {e}"
             )),

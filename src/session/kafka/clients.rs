@@ -299,11 +299,15 @@ impl Clients {
         self.consumer.incremental_assign(&assignment).map_err(|e| e.to_string())
     }
 
-    /// The brokers' partition count of `topic`, if they answer within `timeout`.
-    pub fn partition_count(&self, topic: &str, timeout: Duration) -> Option<i32> {
+    /// What the brokers say of `topic` within `timeout`; `None` if they do not answer.
+    pub fn topic_state(&self, topic: &str, timeout: Duration) -> Option<TopicState> {
         let metadata = self.consumer.fetch_metadata(Some(topic), timeout).ok()?;
-        let found = metadata.topics().iter().find(|t| t.name() == topic && t.error().is_none());
-        found.map(|t| t.partitions().len() as i32).filter(|&n| n > 0)
+        let found = metadata.topics().iter().find(|t| t.name() == topic)?;
+        match found.error().map(RDKafkaErrorCode::from) {
+            None => Some(found.partitions().len() as i32).filter(|&n| n > 0).map(TopicState::Partitions),
+            Some(RDKafkaErrorCode::UnknownTopicOrPartition) => Some(TopicState::Unknown),
+            Some(_) => None,
+        }
     }
 
     /// Returns the partition count of `topic`, creating it with LogAppendTime first when it is
@@ -351,6 +355,15 @@ impl Clients {
             let _ = self.consumer.poll(Duration::from_millis(1));
         }
     }
+}
+
+/// A topic in the brokers' metadata.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TopicState {
+    /// It exists with this many partitions.
+    Partitions(i32),
+    /// The brokers do not know it (deleted).
+    Unknown,
 }
 
 /// A consumer error, as far as the session tells them apart.
@@ -534,6 +547,11 @@ fn transient(e: &KafkaError) -> bool {
                 // A lookup in flight on a broker handle librdkafka retires (the bootstrap
                 // handle once the broker's own is known, seen after a broker resumed).
                 | DestroyBroker
+                // A topic created again after a deletion: the cached metadata still says
+                // it is gone for a moment (the session checked that it exists before joining).
+                | UnknownPartition
+                | UnknownTopicOrPartition
+                | UnknownTopic
         )
     )
 }

@@ -8,7 +8,7 @@ mod refusals;
 mod topic;
 mod wake;
 
-pub use clients::{librdkafka_version, Clients, Consumed, ConsumerError, Report, ReportTag};
+pub use clients::{librdkafka_version, Clients, Consumed, ConsumerError, Report, ReportTag, TopicState};
 pub use context::LockProducer;
 pub use topic::create_time_error;
 pub use wake::Wakeup;
