@@ -2,6 +2,10 @@
 # The hygiene gate of `make test`: rustfmt (width in rustfmt.toml) and clippy with warnings as
 # errors, for the extension and for every helper crate.
 # Helper crates share target/, so their dependencies are built once.
+#   scripts/lint.sh               everything (make lint)
+#   scripts/lint.sh --extension   rustfmt for every crate, clippy for the extension only (make test:
+#                                 each helper crate has its own Cargo.lock, so its clippy pass checks
+#                                 its dependencies again, and make test must stay under 15 minutes)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 HELPERS=(bench/kafka-floor chaos/rdcheck fuzz)
@@ -14,6 +18,7 @@ echo "== cargo clippy --all-targets -- -D warnings"
 # With the default features only: the PHP binding is a feature that adds code and removes none
 # (nothing is cfg(not(feature = "php"))), so this pass covers the build without it too.
 cargo clippy --release --all-targets --quiet -- -D warnings
+[ "${1:-}" = --extension ] && { echo "== lint: clean (helper crates' clippy: make lint)"; exit 0; }
 for crate in "${HELPERS[@]}"; do
     cargo clippy --release --all-targets --quiet --manifest-path "$crate/Cargo.toml" --target-dir target -- -D warnings
 done
