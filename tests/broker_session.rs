@@ -196,3 +196,31 @@ fn a_changed_partition_count_fails_closed() {
     let err = lock.acquire("other", Some(1.0)).unwrap_err();
     assert!(err.to_string().contains("partition count of topic"), "{err}");
 }
+
+#[test]
+fn a_producer_failed_for_good_ends_every_request_with_its_cause_and_the_next_call_starts_a_new_session() {
+    let topic = fresh_topic("fatal");
+    // A session of its own (the registry shares one per settings; other tests run beside).
+    let config =
+        [("client.id", ConfigValue::Str("fatal-producer".into())), ("lock.ttl", ConfigValue::Float(30.0))];
+    let mut a = open(&topic, &config);
+    assert!(a.acquire("held", Some(5.0)).unwrap());
+    a.fail_producer_for_test();
+    // Before, nothing looked at the fatal error: the hold stayed reported for its whole lease
+    // (renewals were refused unseen) and the session was kept while it held anything.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while a.is_acquired("held").unwrap() {
+        assert!(Instant::now() < deadline, "the hold is still reported 5 s after the producer failed");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let refused = a.try_acquire("other").expect_err("a request on the failed session");
+    let message = refused.to_string();
+    assert!(
+        message.contains("failed for good") && message.contains("injected by a test"),
+        "the cause is named: {message}"
+    );
+    assert!(!a.release("held").unwrap(), "the lost hold releases nothing");
+    // This handle holds nothing on the failed session any more: the next call makes a new one.
+    assert!(a.try_acquire("other").unwrap(), "a fresh session locks");
+    assert!(a.release("other").unwrap());
+}

@@ -207,6 +207,9 @@ pub enum Failure {
     Stopped(String),
     /// The brokers no longer know the topic: it was deleted under live locks.
     TopicDeleted,
+    /// The producer failed for good (librdkafka's fatal error, e.g. an idempotent producer's
+    /// sequence refused): nothing this client writes is sent any more, renewals included.
+    ProducerFailed(String),
 }
 
 /// A request as its waiter sees it.

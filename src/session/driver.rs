@@ -73,6 +73,7 @@ pub(super) fn start_watcher(
 
 fn drive(clients: &Clients, shared: &Shared) {
     let signer = shared.lock().release_signer();
+    let mut producer_failed = false;
     while !shared.stop.load(Ordering::SeqCst) {
         let now = clock::now();
         // Nothing to do until librdkafka has something or the core's next timer; the wait is
@@ -81,7 +82,10 @@ fn drive(clients: &Clients, shared: &Shared) {
         let sleep = next_timer.min(now + IDLE_WAKE).saturating_since(now);
         let seen = clients.consumer_wake().generation();
         let mut next = clients.poll_record();
-        if next.is_none() && !shared.stop.load(Ordering::SeqCst) && !sleep.is_zero() {
+        // The fatal check below runs after the sleep: one made before it (and after `seen`
+        // was read) keeps a failure that came meanwhile from waiting out the sleep.
+        let unseen_failure = !producer_failed && clients.producer_fatal().is_some();
+        if next.is_none() && !unseen_failure && !shared.stop.load(Ordering::SeqCst) && !sleep.is_zero() {
             clients.consumer_wake().wait_change(seen, sleep);
             next = clients.poll_record();
         }
@@ -124,6 +128,16 @@ fn drive(clients: &Clients, shared: &Shared) {
         // assignment): stop reading them; a later request joins them again from a fresh lookup.
         for partition in core.take_dropped_partitions() {
             clients.unassign(&partition);
+        }
+        // A producer that failed for good sends nothing again (renewals, releases): every
+        // request of the session ends with the cause now, not when its lease runs out unseen,
+        // and the session counts as broken, so the next lock operation makes a new one.
+        if !producer_failed {
+            if let Some(cause) = clients.producer_fatal() {
+                producer_failed = true;
+                core.fail_all(Failure::ProducerFailed(cause));
+                changed = true;
+            }
         }
         core.handle_timeout(now);
         let reports = sync(&mut core, clients, now);

@@ -78,6 +78,11 @@ impl LockError {
             Failure::NotSent(e) => {
                 LockError::Connection(format!("cannot queue a record for topic '{topic}': {e}"))
             }
+            Failure::ProducerFailed(e) => LockError::Connection(format!(
+                "{e}; no renewal or release of this process's session reaches topic '{topic}' \
+                 any more, so its holds are lost. Release them (releaseLock() returns false); \
+                 the next lock operation starts a new session"
+            )),
             Failure::Stopped(e) => LockError::Connection(format!(
                 "the lock's background thread stopped ({e}); the holds of its session are lost. \
                  Release them (releaseLock() returns false); the next lock operation starts a \

@@ -184,6 +184,12 @@ impl LockHandle {
         Ok(self.holds.get(identifier).and_then(|h| self.session.remaining(h.grant.seq)))
     }
 
+    /// Fails this handle's session's producer for good (librdkafka's test hook). For tests only.
+    #[doc(hidden)]
+    pub fn fail_producer_for_test(&self) {
+        self.session.fail_producer_for_test();
+    }
+
     /// Releases everything this handle holds (object destruction).
     pub fn release_all(&mut self) {
         if self.inherited() {

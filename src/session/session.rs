@@ -470,6 +470,14 @@ impl Session {
         self.inner.shared.lock().remaining(seq, clock::now())
     }
 
+    /// Fails the producer for good (see [`Clients::fail_producer_for_test`]) and wakes the
+    /// driver. For tests only.
+    #[doc(hidden)]
+    pub fn fail_producer_for_test(&self) {
+        self.inner.clients.fail_producer_for_test();
+        self.inner.clients.consumer_wake().notify();
+    }
+
     /// Waits until every produced record is acknowledged, at most `timeout`.
     pub fn flush(&self, timeout: Duration) {
         self.inner.clients.flush(timeout);

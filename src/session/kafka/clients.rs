@@ -113,8 +113,23 @@ impl Clients {
             || self.producer.client().fatal_error().is_some()
     }
 
+    /// Makes librdkafka fail the producer for good, as a broker refusing an idempotent
+    /// producer's sequence would: for tests of what the session does then.
+    #[doc(hidden)]
+    pub fn fail_producer_for_test(&self) {
+        let reason = std::ffi::CString::new("injected by a test").expect("no NUL");
+        // SAFETY: the producer is live; librdkafka copies the reason.
+        unsafe {
+            rd::rd_kafka_test_fatal_error(
+                self.producer.client().native_ptr(),
+                rd::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER,
+                reason.as_ptr(),
+            );
+        }
+    }
+
     /// The producer's fatal error, with what to grant when it is an authorization.
-    pub(super) fn producer_fatal(&self) -> Option<String> {
+    pub(crate) fn producer_fatal(&self) -> Option<String> {
         let (code, reason) = self.producer.client().fatal_error()?;
         let grant = match code {
             // KIP-679 (Kafka 3.0): Write on any topic lets a principal init an idempotent
