@@ -21,8 +21,8 @@ test: setup build kafka-start kafka-secure-start install-test phpize-test dist-t
 	python3 chaos/run.py --quick
 
 # rustfmt and clippy (-D warnings) for the extension and the helper crates; make test runs
-# lint-extension (rustfmt for all, clippy for the extension only: the helpers' passes cost a
-# minute of make test's 15).
+# lint-extension (rustfmt for all, clippy for the extension only): in a clean-clone make test the
+# helpers' clippy passes took 91 of lint's 104 s, CI's make test took 877 of its 900 s.
 lint: setup
 	scripts/lint.sh
 
