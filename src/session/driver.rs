@@ -48,9 +48,10 @@ fn supervise(shared: &Shared, run: impl FnOnce()) {
 }
 
 /// Starts the watcher thread: every `PARTITION_CHECK_INTERVAL` it asks the brokers about the
-/// topics in use (partition count, existence; librdkafka reports no consumer error for an
-/// assigned partition of a deleted topic, so this is how a deletion is found). A metadata round trip (up to 2 s with a slow broker) on the driver would stall
-/// renewals and make short leases flap, so it has its own thread.
+/// topics in use (partition count, existence: librdkafka reports no consumer error for an
+/// assigned partition of a deleted topic, so this is how a deletion is found). A metadata
+/// round trip (up to 2 s with a slow broker) on the driver would stall renewals and make short
+/// leases flap, so it has its own thread.
 pub(super) fn start_watcher(
     clients: Arc<Clients>,
     shared: Arc<Shared>,
@@ -84,7 +85,7 @@ fn drive(clients: &Clients, shared: &Shared) {
         let mut next = clients.poll_record();
         // The fatal check below runs after the sleep: one made before it (and after `seen`
         // was read) keeps a failure that came meanwhile from waiting out the sleep.
-        let unseen_failure = !producer_failed && clients.producer_fatal().is_some();
+        let unseen_failure = !producer_failed && clients.producer_failed();
         if next.is_none() && !unseen_failure && !shared.stop.load(Ordering::SeqCst) && !sleep.is_zero() {
             clients.consumer_wake().wait_change(seen, sleep);
             next = clients.poll_record();
@@ -132,12 +133,11 @@ fn drive(clients: &Clients, shared: &Shared) {
         // A producer that failed for good sends nothing again (renewals, releases): every
         // request of the session ends with the cause now, not when its lease runs out unseen,
         // and the session counts as broken, so the next lock operation makes a new one.
-        if !producer_failed {
-            if let Some(cause) = clients.producer_fatal() {
-                producer_failed = true;
-                core.fail_all(Failure::ProducerFailed(cause));
-                changed = true;
-            }
+        if !producer_failed && clients.producer_failed() {
+            producer_failed = true;
+            let cause = clients.producer_fatal().unwrap_or_else(|| "the producer failed for good".into());
+            core.fail_all(Failure::ProducerFailed(cause));
+            changed = true;
         }
         core.handle_timeout(now);
         let reports = sync(&mut core, clients, now);

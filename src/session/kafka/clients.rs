@@ -109,8 +109,16 @@ impl Clients {
     /// (librdkafka's fatal error: an idempotent producer the brokers refused a producer id),
     /// or the topic check ended in a refusal. A session with such clients is replaced.
     pub fn broken(&self) -> bool {
-        self.refused.load(std::sync::atomic::Ordering::Relaxed)
-            || self.producer.client().fatal_error().is_some()
+        self.refused.load(std::sync::atomic::Ordering::Relaxed) || self.producer_failed()
+    }
+
+    /// Whether the producer failed for good, without the cause's text: cheap enough for every
+    /// turn of the driver's loop.
+    pub(crate) fn producer_failed(&self) -> bool {
+        // SAFETY: the producer is live; a null buffer of length 0 asks for the code only.
+        let code =
+            unsafe { rd::rd_kafka_fatal_error(self.producer.client().native_ptr(), std::ptr::null_mut(), 0) };
+        code != rd::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR
     }
 
     /// Makes librdkafka fail the producer for good, as a broker refusing an idempotent
