@@ -551,8 +551,15 @@ impl Machine {
             }
             self.tombstones_by_age.pop_first();
             self.tombstones.remove(&token);
-            self.conflicted.remove(&token);
-            self.resurrected.remove(&token);
+            // A weak tombstone outlives its request's return: a request learnt again from a
+            // renew after a forged claim expired is live under the same token, and its marks
+            // (how a renew naming another key is judged) must stay. Before, they went with
+            // the old tombstone, the owner's next renews were refused as forged, and the
+            // joiner dropped a request its owner kept renewing.
+            if !self.keys_by_token.contains_key(&token) {
+                self.conflicted.remove(&token);
+                self.resurrected.remove(&token);
+            }
         }
     }
 

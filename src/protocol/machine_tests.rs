@@ -568,3 +568,29 @@ fn releases_are_checked_only_where_they_matter_to_the_owner() {
         }
     }
 }
+
+/// A joiner's request brought back by a renew after a forged 1 ms claim expired keeps its
+/// marks when that expiry's tombstone ages out: the owner's renews, naming another key than
+/// the claim that brought it back, still keep it alive (found by
+/// `forging_writers_never_give_two_holders` with `PROPTEST_RNG_SEED=6`).
+#[test]
+fn a_request_brought_back_keeps_its_marks_when_the_old_tombstone_ages_out() {
+    let with_key = |seed: u8| Proof { public_key: Some([seed; 32]), ..Proof::default() };
+    let (owner, forger) = (with_key(1), with_key(2));
+    let max = MAX_TTL_MS as i64;
+    let mut m = Machine::new(100);
+    feed_signed(&mut m, 100, 1_000, &Op::Tick, &Proof::default());
+    // A forged claim copying the owner's key, asking for 1 ms; it expires at once.
+    feed_signed(&mut m, 101, 1_001, &renew("a", 40, 1_500, 1), &owner);
+    let events = feed_signed(&mut m, 102, 1_010, &Op::Tick, &Proof::default());
+    assert!(matches!(events[..], [Event::Expired { token: 40, .. }, ..]), "{events:?}");
+    // Another claim under the forger's own key brings it back; the owner's renew follows.
+    feed_signed(&mut m, 103, 2_000, &renew("a", 40, 1_001, MAX_TTL_MS), &forger);
+    let events = feed_signed(&mut m, 104, 30_000, &renew("a", 40, 2_000, MAX_TTL_MS), &owner);
+    assert!(matches!(events[..], [Event::Renewed { token: 40, .. }]), "{events:?}");
+    // The expiry's tombstone ages out; the owner's next renew must still count.
+    feed_signed(&mut m, 105, 1_011 + max, &Op::Tick, &Proof::default());
+    let events = feed_signed(&mut m, 106, 80_000, &renew("a", 40, 30_000, MAX_TTL_MS), &owner);
+    assert!(matches!(events[..], [Event::Renewed { token: 40, .. }]), "{events:?}");
+    assert_eq!(holder(&m, K), Some(40));
+}
