@@ -5,20 +5,47 @@ use std::time::Duration;
 use super::{Client, Failure, Lease, LocalTime, PartitionId, Placement, Purpose, Status};
 
 const LOG_START: i64 = 1_000_000;
+const LEASE: Lease = Lease { ttl: Duration::from_secs(10), max_clock_step: Duration::ZERO };
+
+fn new_client() -> Client {
+    Client::new("owner".into(), [5; 32], Duration::from_secs(5))
+}
+
+/// Asks for `key` on `partition`, the partition's first request: its acquire is placed at
+/// `offset`, and the join's replay starts there. Returns the request and its acquire's value.
+fn joined(
+    client: &mut Client,
+    partition: &PartitionId,
+    key: &str,
+    offset: i64,
+    now: LocalTime,
+) -> (u64, Vec<u8>) {
+    let id = client.acquire(now, partition, key, LEASE).expect("acquire");
+    let acquire = client.poll_transmit().expect("the acquire");
+    client.handle_report(now, acquire.id, Ok(Placement { offset, log_time: Some(LOG_START) }));
+    client.take_join_lookup(partition).expect("a join lookup");
+    assert_eq!(client.handle_join_start(now, partition, Some(offset), 0), Some(offset));
+    (id, acquire.value)
+}
 
 /// A client holding `key` on `partition`: its acquire produced at offset 0 of an empty
 /// partition (the window is complete), read back, granted.
 fn holding(partition: &PartitionId, key: &str, now: LocalTime) -> (Client, u64) {
-    let mut client = Client::new("owner".into(), [5; 32], Duration::from_secs(5));
-    let lease = Lease { ttl: Duration::from_secs(10), max_clock_step: Duration::ZERO };
-    let id = client.acquire(now, partition, key, lease).expect("acquire");
-    let acquire = client.poll_transmit().expect("the acquire");
-    client.handle_report(now, acquire.id, Ok(Placement { offset: 0, log_time: Some(LOG_START) }));
-    client.take_join_lookup(partition).expect("a join lookup");
-    assert_eq!(client.handle_join_start(now, partition, Some(0), 0), Some(0));
-    client.handle_record(now, partition, 0, Some(LOG_START), Some(key.as_bytes()), Some(&acquire.value));
+    let mut client = new_client();
+    let (id, value) = joined(&mut client, partition, key, 0, now);
+    client.handle_record(now, partition, 0, Some(LOG_START), Some(key.as_bytes()), Some(&value));
     assert!(client.is_held(id, now), "granted: {:?}", client.status(id, now));
     (client, id)
+}
+
+/// A new request on a partition the client gave up starts a new join: its acquire is the
+/// join's first record, and once placed (at `offset`) a fresh lookup is asked for.
+fn assert_joins_again(client: &mut Client, partition: &PartitionId, key: &str, offset: i64, now: LocalTime) {
+    let again = client.acquire(now, partition, key, LEASE).expect("a later request joins again");
+    let acquire = client.poll_transmit().expect("its acquire, the first record of a new join");
+    assert!(matches!(acquire.purpose, Purpose::Acquire(r) if r == again), "{acquire:?}");
+    client.handle_report(now, acquire.id, Ok(Placement { offset, log_time: Some(LOG_START + 5) }));
+    assert!(client.take_join_lookup(partition).is_some(), "a fresh lookup");
 }
 
 /// A record without broker time (the topic was switched to CreateTime) ends every request
@@ -38,12 +65,7 @@ fn a_record_without_broker_time_fails_the_partition_and_a_later_request_joins_ag
     assert!(matches!(release.purpose, Purpose::Release(r) if r == id), "{release:?}");
     // Records still in flight for the partition are ignored.
     client.handle_record(now, &partition, 2, Some(LOG_START), Some(b"c"), Some(b"{}"));
-    let lease = Lease { ttl: Duration::from_secs(10), max_clock_step: Duration::ZERO };
-    let again = client.acquire(now, &partition, "c", lease).expect("a later request joins again");
-    let acquire = client.poll_transmit().expect("its acquire, the first record of a new join");
-    assert!(matches!(acquire.purpose, Purpose::Acquire(r) if r == again), "{acquire:?}");
-    client.handle_report(now, acquire.id, Ok(Placement { offset: 3, log_time: Some(LOG_START + 5) }));
-    assert!(client.take_join_lookup(&partition).is_some(), "a fresh lookup");
+    assert_joins_again(&mut client, &partition, "c", 3, now);
 }
 
 /// A position that fell below the log start (history deleted under it) loses every request
@@ -67,39 +89,21 @@ fn a_reset_partition_is_given_up_and_its_requests_lost() {
 fn a_failed_assignment_gives_the_partition_up_and_a_later_request_joins_again() {
     let partition = PartitionId::new("locks", 1);
     let now = LocalTime::ZERO;
-    let mut client = Client::new("owner".into(), [5; 32], Duration::from_secs(5));
-    let lease = Lease { ttl: Duration::from_secs(10), max_clock_step: Duration::ZERO };
-    let id = client.acquire(now, &partition, "a", lease).expect("acquire");
-    let acquire = client.poll_transmit().expect("the acquire");
-    client.handle_report(now, acquire.id, Ok(Placement { offset: 7, log_time: Some(LOG_START) }));
-    client.take_join_lookup(&partition).expect("a join lookup");
-    assert_eq!(client.handle_join_start(now, &partition, Some(7), 0), Some(7));
+    let mut client = new_client();
+    let (id, _) = joined(&mut client, &partition, "a", 7, now);
     client.handle_assign_error(now, &partition, Failure::JoinAssign("refused".into()));
     assert_eq!(client.status(id, now), Status::Failed(Failure::JoinAssign("refused".into())));
     assert_eq!(client.take_dropped_partitions(), vec![partition.clone()]);
-    let again = client.acquire(now, &partition, "b", lease).expect("a later request");
-    let acquire = client.poll_transmit().expect("its acquire, the first record of a new join");
-    assert!(matches!(acquire.purpose, Purpose::Acquire(r) if r == again), "{acquire:?}");
-    client.handle_report(now, acquire.id, Ok(Placement { offset: 9, log_time: Some(LOG_START + 5) }));
-    assert!(client.take_join_lookup(&partition).is_some(), "a fresh lookup");
+    assert_joins_again(&mut client, &partition, "b", 9, now);
 }
 
 #[test]
 fn a_deleted_topic_fails_its_requests_only_and_a_later_request_joins_again() {
     let (deleted, other) = (PartitionId::new("locks", 1), PartitionId::new("other", 1));
     let now = LocalTime::ZERO;
-    let mut client = Client::new("owner".into(), [5; 32], Duration::from_secs(5));
-    let lease = Lease { ttl: Duration::from_secs(10), max_clock_step: Duration::ZERO };
-    let join = |client: &mut Client, partition: &PartitionId, key: &str, offset: i64| {
-        let id = client.acquire(now, partition, key, lease).expect("acquire");
-        let acquire = client.poll_transmit().expect("the acquire");
-        client.handle_report(now, acquire.id, Ok(Placement { offset, log_time: Some(LOG_START) }));
-        client.take_join_lookup(partition).expect("a join lookup");
-        assert_eq!(client.handle_join_start(now, partition, Some(offset), 0), Some(offset));
-        id
-    };
-    let on_deleted = join(&mut client, &deleted, "a", 7);
-    let on_other = join(&mut client, &other, "a", 3);
+    let mut client = new_client();
+    let (on_deleted, _) = joined(&mut client, &deleted, "a", 7, now);
+    let (on_other, _) = joined(&mut client, &other, "a", 3, now);
     client.handle_topic_deleted(now, "locks");
     assert_eq!(client.status(on_deleted, now), Status::Failed(Failure::TopicDeleted));
     assert!(
@@ -108,9 +112,5 @@ fn a_deleted_topic_fails_its_requests_only_and_a_later_request_joins_again() {
     );
     assert_eq!(client.take_dropped_partitions(), vec![deleted.clone()]);
     // Not a failure of the topic for the session: once it exists again, a request joins anew.
-    let again = client.acquire(now, &deleted, "b", lease).expect("a later request");
-    let acquire = client.poll_transmit().expect("its acquire, the first record of a new join");
-    assert!(matches!(acquire.purpose, Purpose::Acquire(r) if r == again), "{acquire:?}");
-    client.handle_report(now, acquire.id, Ok(Placement { offset: 0, log_time: Some(LOG_START + 5) }));
-    assert!(client.take_join_lookup(&deleted).is_some(), "a fresh lookup");
+    assert_joins_again(&mut client, &deleted, "b", 0, now);
 }
