@@ -224,3 +224,43 @@ fn a_producer_failed_for_good_ends_every_request_with_its_cause_and_the_next_cal
     assert!(a.try_acquire("other").unwrap(), "a fresh session locks");
     assert!(a.release("other").unwrap());
 }
+
+/// The lookup thread's read of one record (the acquire of a request a joiner learnt of from a
+/// renew): the record at its offset, by a consumer of its own; "deleted" once the offset lies
+/// below the log start (DeleteRecords here, as retention would).
+#[test]
+fn a_record_is_read_at_its_offset_and_reported_gone_once_deleted() {
+    use kafka_lock::protocol::PartitionId;
+    use kafka_lock::session::kafka::Clients;
+    use kafka_lock::session::options::parse_options;
+    use rdkafka::admin::{AdminClient, AdminOptions};
+    use rdkafka::client::DefaultClientContext;
+    use std::sync::atomic::AtomicBool;
+    let topic = fresh_topic("read_at");
+    let _handle = open(&topic, &[]);
+    let producer: BaseProducer = ClientConfig::new().set("bootstrap.servers", brokers()).create().unwrap();
+    for i in 0..3 {
+        let (key, value) = (format!("k{i}"), format!("v{i}"));
+        producer.send(BaseRecord::to(&topic).key(&key).payload(&value).partition(0)).unwrap();
+    }
+    producer.flush(Duration::from_secs(10)).unwrap();
+    let entries = [("bootstrap.servers".to_owned(), ConfigValue::Str(brokers()))];
+    let (settings, _) = parse_options(&entries, &Defaults::default()).unwrap();
+    let clients = Clients::connect(&settings, Duration::from_secs(10)).unwrap();
+    let (partition, stop, timeout) =
+        (PartitionId::new(&topic, 0), AtomicBool::new(false), Duration::from_secs(10));
+    let read = |offset: i64| clients.read_at(&partition, offset, timeout, &stop).expect("an answer");
+    let found = read(1).expect("record 1 is there");
+    assert_eq!(
+        (found.offset, found.key.as_deref(), found.value.as_deref()),
+        (1, Some(&b"k1"[..]), Some(&b"v1"[..]))
+    );
+    let admin: AdminClient<DefaultClientContext> =
+        ClientConfig::new().set("bootstrap.servers", brokers()).create().unwrap();
+    let mut below = TopicPartitionList::new();
+    below.add_partition_offset(&topic, 0, Offset::Offset(2)).unwrap();
+    futures_executor::block_on(admin.delete_records(&below, &AdminOptions::new())).unwrap();
+    assert_eq!(read(1), None, "deleted");
+    assert_eq!(read(2).map(|r| r.offset), Some(2), "kept");
+    clients.close_consumer(Duration::from_secs(2));
+}

@@ -19,7 +19,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use kafka_lock::protocol::{
-    Client, Event, Ignored, Lease, LocalTime, Machine, Offset, PartitionId, Placement,
+    AcquireLookup, Client, Event, Ignored, Lease, LocalTime, Machine, Offset, PartitionId, Placement,
 };
 use serde_json::Value;
 
@@ -131,6 +131,17 @@ fn check_vector(path: &Path) -> (usize, usize, usize) {
             let now = LocalTime::ZERO;
             let (key, value) = (record.key.as_deref().map(str::as_bytes), Some(record.value.as_bytes()));
             client.handle_record(now, &partition, record.offset, Some(record.timestamp), key, value);
+            // The session reads the acquire of a request learnt of from a renew (none of the
+            // model's records is deleted).
+            for (p, token) in client.take_acquire_lookups() {
+                let acquire = records.iter().find(|r| r.offset >= token).expect("the log holds the token");
+                let found = AcquireLookup::Found {
+                    offset: acquire.offset,
+                    key: acquire.key.as_deref().map(str::as_bytes),
+                    value: Some(acquire.value.as_bytes()),
+                };
+                client.handle_acquire_lookup(now, &p, token, found);
+            }
             if let Some(want) = expected.get(&record.offset) {
                 assert!(record.offset >= first_own);
                 assert_eq!(

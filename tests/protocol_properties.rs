@@ -29,9 +29,9 @@ use std::collections::BTreeMap;
 
 use ed25519_dalek::{Signer, SigningKey};
 use kafka_lock::protocol::{
-    decode_record, encode_value, encode_value_with, release_message, Client, Event, Ignored, Lease,
-    LocalTime, LogTime, Machine, Offset, Op, PartitionId, Placement, Proof, Purpose, Request, RequestId,
-    Status, Transmit, TransmitId, JOIN_MARGIN_MS, JOIN_WINDOW_MS, MAX_TTL_MS,
+    decode_record, encode_value, encode_value_with, release_message, AcquireLookup, Client, Event, Ignored,
+    Lease, LocalTime, LogTime, Machine, Offset, Op, PartitionId, Placement, Proof, Purpose, Request,
+    RequestId, Status, Transmit, TransmitId, JOIN_MARGIN_MS, JOIN_WINDOW_MS, MAX_TTL_MS,
 };
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
@@ -48,7 +48,7 @@ const TOPIC: &str = "locks";
 /// The harness advances real time in steps of this many ms.
 const QUANTUM_MS: i64 = 50;
 /// Kinds of junk record (see `Sim::junk`).
-const JUNK_KINDS: u8 = 16;
+const JUNK_KINDS: u8 = 17;
 /// How long a process's acquire may take to be read back before it gives up.
 const OPERATION_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -300,6 +300,11 @@ struct Coverage {
     /// View checks of a queue where a process kept released requests alive, their releases
     /// left unchecked (it has no request there).
     claims_pending: u64,
+    /// Acquires a process read for requests it learnt of from renews.
+    acquire_lookups: u64,
+    /// View checks of a queue where a process kept a request longer than the full replay, its
+    /// acquire deleted (truncating runs).
+    deleted_acquires_kept: u64,
 }
 
 struct Sim {
@@ -689,6 +694,12 @@ impl Sim {
                 r.key.as_deref(),
                 r.value.as_deref(),
             );
+            // The session reads the acquires of requests learnt of from renews at once.
+            for (p, token) in process.client.take_acquire_lookups() {
+                let found = acquire_at(&self.log, self.log_start, token);
+                process.client.handle_acquire_lookup(local, &p, token, found);
+                self.coverage.acquire_lookups += 1;
+            }
             let trusted_from = process.client.trusted_from(&part).expect("joined");
             if r.offset >= trusted_from && process.client.view_complete(&part) {
                 let process = &self.processes[i];
@@ -719,9 +730,13 @@ impl Sim {
                     }
                     // Exact in every queue that holds one of the process's own requests; elsewhere
                     // it may keep requests whose releases it left unchecked (Machine::for_owner),
-                    // never fewer than the full replay.
+                    // never fewer than the full replay. A request learnt of from renews whose
+                    // acquire was deleted keeps the longest lease (its own is unknowable): there
+                    // the view may keep it longer, never drop it earlier.
                     _ => {
                         let owner = process.client.owner();
+                        let deleted = self.log_start as Offset;
+                        let known = |r: &&Request| r.token >= deleted;
                         let keys: std::collections::BTreeSet<&String> =
                             view.keys().chain(full.keys()).collect();
                         for key in keys {
@@ -731,13 +746,34 @@ impl Sim {
                             }
                             let (v, f) = (v.map_or(&[][..], Vec::as_slice), f.map_or(&[][..], Vec::as_slice));
                             let own = v.iter().chain(f).any(|r| r.owner == owner);
-                            let kept_all = f.iter().all(|r| v.contains(r));
-                            assert!(
-                                !own && kept_all,
-                                "process {i} (joined, trusting from {trusted_from}) disagrees with the full replay \
-                                 at offset {pos} on {key}: view {v:?}, full {f:?}"
-                            );
-                            self.coverage.claims_pending += 1;
+                            let kept_all = f.iter().all(|r| {
+                                v.contains(r) || (!known(&r) && v.iter().any(|k| k.token == r.token))
+                            });
+                            let exact_where_own = !own || v.iter().filter(known).eq(f.iter().filter(known));
+                            if kept_all && exact_where_own {
+                                if v.iter().chain(f).any(|r| !known(&r)) {
+                                    self.coverage.deleted_acquires_kept += 1;
+                                } else {
+                                    self.coverage.claims_pending += 1;
+                                }
+                            } else {
+                                let differing: Vec<Offset> = v
+                                    .iter()
+                                    .filter(|r| !f.contains(r))
+                                    .chain(f.iter().filter(|r| !v.contains(r)))
+                                    .map(|r| r.token)
+                                    .collect();
+                                let histories: Vec<_> = differing
+                                    .iter()
+                                    .map(|&t| (t, history_of(&self.log[..=pos], t)))
+                                    .collect();
+                                panic!(
+                                    "process {i} (joined at {}, trusting from {trusted_from}, log start {deleted}) \
+                                     disagrees with the full replay at offset {pos} on {key}: view {v:?}, full {f:?}; \
+                                     histories of the differing requests: {histories:#?}",
+                                    process.client.machine(&part).expect("joined").first_offset()
+                                );
+                            }
                         }
                     }
                 }
@@ -1042,10 +1078,13 @@ impl Sim {
                     self.send(None, old.key, old.value, None, 2_000);
                 }
             }
-            11 if hostile => {
+            11 | 16 if hostile => {
                 // A renew copying a live request's owner and key, asking for a 1 ms lease, with a
-                // `prev` in the future so that it is valid when it lands.
+                // `prev` in the future so that it is valid when it lands; (16) under another
+                // lock's identifier (same partition): a joiner that meets it before the owner's
+                // renews must not file the request under the wrong lock.
                 if let (Some(v), Some(key)) = (&victim, &victim_key) {
+                    let other = LOCKS.iter().find(|k| **k != key.as_str()).expect("three locks");
                     let op = Op::Renew {
                         owner: v.owner.clone(),
                         r#ref: v.token,
@@ -1053,7 +1092,7 @@ impl Sim {
                         ttl: 1,
                     };
                     let proof = Proof { public_key: v.public_key, ..Proof::default() };
-                    self.send_signed(Some(key), &op, proof);
+                    self.send_signed(Some(if kind == 11 { key } else { other }), &op, proof);
                 }
             }
             12 if hostile => {
@@ -1168,6 +1207,17 @@ fn history_of(log: &[LogRecord], token: Offset) -> Vec<String> {
         .collect()
 }
 
+/// The session's read of the record at a request's token (offsets are indices of the log);
+/// records below `log_start` are deleted.
+fn acquire_at(log: &[LogRecord], log_start: usize, token: Offset) -> AcquireLookup<'_> {
+    let i = usize::try_from(token).expect("an offset of the log");
+    if i < log_start {
+        return AcquireLookup::Gone;
+    }
+    let r = &log[i];
+    AcquireLookup::Found { offset: r.offset, key: r.key.as_deref(), value: r.value.as_deref() }
+}
+
 /// The first offset whose timestamp is at or after `target` (Kafka's offsetsForTimes).
 fn offset_for_time(log: &[LogRecord], target: LogTime) -> usize {
     log.iter().position(|r| r.timestamp >= target).unwrap_or(log.len())
@@ -1198,6 +1248,9 @@ fn check_joiners(log: &[LogRecord], window: LogTime, rng: &mut Rng) -> Result<us
                 continue;
             }
             joiner.handle_record(r.offset, r.timestamp, r.key.as_deref(), r.value.as_deref());
+            for token in joiner.take_acquire_lookups() {
+                joiner.handle_acquire_lookup(token, acquire_at(log, 0, token));
+            }
             while joiner.poll_event().is_some() {}
             if i >= j && queues(&joiner) != queues(&full) {
                 return Err(format!(
@@ -1460,6 +1513,8 @@ fn coverage_of(mode: Mode, n: usize) -> (Coverage, Vec<u64>) {
         total.resets += c.resets;
         total.clock_steps += c.clock_steps;
         total.claims_pending += c.claims_pending;
+        total.acquire_lookups += c.acquire_lookups;
+        total.deleted_acquires_kept += c.deleted_acquires_kept;
         let s = sim.machine.stats();
         for (slot, value) in
             stats.iter_mut().zip([s.grants, s.expiries, s.malformed, s.releases, s.renews, s.records])
@@ -1487,6 +1542,7 @@ fn simulation_exercises_the_interesting_paths() {
     assert!(c.mid_log_joins > 20 && c.view_checks > 10_000, "{c:?}");
     assert!(c.trusted_quanta > 1_000 && c.trusted_handoffs > 100, "{c:?}");
     assert!(c.claims_pending > 1_000, "releases left unchecked where they do not matter: {c:?}");
+    assert!(c.acquire_lookups > 10, "joiners read the acquires of requests learnt of from renews: {c:?}");
 }
 
 #[test]
@@ -1502,6 +1558,7 @@ fn racing_and_hostile_runs_exercise_their_paths() {
     let (c, stats) = coverage_of(Mode::Hostile, 15);
     assert!(stats[0] > 50 && stats[1] > 5 && c.expiry_handoffs > 0, "{c:?} {stats:?}");
     assert!(c.forgeries_refused > 20 && c.trusted_handoffs > 50, "{c:?}");
+    assert!(c.acquire_lookups > 10, "{c:?}");
 }
 
 /// The harness can see what the double window is for: racing renews with only the single

@@ -30,7 +30,7 @@ use std::time::Duration;
 use ed25519_dalek::{Signer, SigningKey};
 use sha2::{Digest, Sha256};
 
-use super::machine::{Event, Machine};
+use super::machine::{AcquireLookup, Event, Machine};
 use super::record::{encode_signed, release_message, Op, Proof};
 use super::{LogTime, Offset, JOIN_WINDOW_MS};
 
@@ -306,6 +306,10 @@ struct OwnRequest {
     last_alive_sent: LocalTime,
     produced_at: Option<LocalTime>,
     phase: Phase,
+    /// The view was complete while this request was its lock's head. Until then its grant
+    /// decides nothing: a request learnt of late (an acquire read after the grant) may stand
+    /// in front, and this one waits again; from then on, not being the head is a lost hold.
+    grant_decided: bool,
 }
 
 impl OwnRequest {
@@ -495,6 +499,7 @@ impl Client {
             last_alive_sent: now,
             produced_at: None,
             phase: Phase::Unsent,
+            grant_decided: false,
         };
         self.requests.insert(id, request);
         match self.partitions.get(partition).map(|p| &p.join) {
@@ -636,6 +641,44 @@ impl Client {
                 state.clock_seen = Some((clock, now));
             }
         }
+        self.apply_machine_events(now, partition);
+    }
+
+    /// The record at the offset of `token`, a request of `partition` that the view learnt of
+    /// from renews ([`Client::take_acquire_lookups`]): see [`Machine::handle_acquire_lookup`].
+    pub fn handle_acquire_lookup(
+        &mut self,
+        now: LocalTime,
+        partition: &PartitionId,
+        token: Offset,
+        found: AcquireLookup<'_>,
+    ) {
+        let Some(machine) = self.partitions.get_mut(partition).and_then(|s| s.machine.as_mut()) else {
+            return;
+        };
+        machine.handle_acquire_lookup(token, found);
+        self.apply_machine_events(now, partition);
+    }
+
+    /// The acquires to read, by partition and token: requests the views learnt of from renews
+    /// (their acquire lies before the join's window). Each must be answered with
+    /// [`Client::handle_acquire_lookup`]; until then no grant on its partition is trusted.
+    pub fn take_acquire_lookups(&mut self) -> Vec<(PartitionId, Offset)> {
+        let mut lookups = Vec::new();
+        for (partition, state) in &mut self.partitions {
+            if let Some(machine) = state.machine.as_mut() {
+                lookups.extend(machine.take_acquire_lookups().into_iter().map(|t| (partition.clone(), t)));
+            }
+        }
+        lookups
+    }
+
+    /// Hands the events of `partition`'s machine to the requests they concern, and releases
+    /// cancelled requests that showed up.
+    fn apply_machine_events(&mut self, now: LocalTime, partition: &PartitionId) {
+        let Some(machine) = self.partitions.get_mut(partition).and_then(|s| s.machine.as_mut()) else {
+            return;
+        };
         while let Some(event) = machine.poll_event() {
             apply_event(
                 &self.owner,
@@ -656,6 +699,26 @@ impl Client {
             .collect();
         for id in cancelled {
             self.withdraw(now, id);
+        }
+        self.settle_grants(partition);
+    }
+
+    /// Decides the grants of `partition` that a complete view shows at the head, and sends
+    /// back to waiting the undecided ones that are no longer the head.
+    fn settle_grants(&mut self, partition: &PartitionId) {
+        let complete = self.view_complete(partition);
+        let Some(machine) = self.partitions.get(partition).and_then(|s| s.machine.as_ref()) else { return };
+        let granted =
+            self.requests.values_mut().filter(|r| r.partition == *partition && r.phase == Phase::Granted);
+        for request in granted {
+            let Some(token) = request.token else { continue };
+            let head =
+                machine.holder(&request.key).is_some_and(|h| h.token == token && h.owner == self.owner);
+            if head && complete {
+                request.grant_decided = true;
+            } else if !head && !request.grant_decided {
+                request.phase = Phase::Waiting;
+            }
         }
     }
 
@@ -1007,11 +1070,13 @@ impl Client {
     // ---- internals --------------------------------------------------------------------
 
     /// Whether this client's view of `partition` can no longer lack history: the window was
-    /// complete at the join, or a full window of log time has passed since.
+    /// complete at the join, or a full window of log time has passed since; and no request
+    /// learnt of from renews waits for its acquire to be read.
     pub fn view_complete(&self, partition: &PartitionId) -> bool {
         let Some(state) = self.partitions.get(partition) else { return false };
         let clock = state.machine.as_ref().and_then(Machine::clock);
-        state.complete_after.is_none_or(|after| clock.is_some_and(|c| c > after))
+        let awaits = state.machine.as_ref().is_some_and(Machine::awaits_acquires);
+        !awaits && state.complete_after.is_none_or(|after| clock.is_some_and(|c| c > after))
     }
 
     fn is_head(&self, request: &OwnRequest, token: Offset) -> bool {

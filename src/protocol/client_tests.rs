@@ -114,3 +114,40 @@ fn a_deleted_topic_fails_its_requests_only_and_a_later_request_joins_again() {
     // Not a failure of the topic for the session: once it exists again, a request joins anew.
     assert_joins_again(&mut client, &deleted, "b", 0, now);
 }
+
+/// A request a joiner learnt of from a renew waits for its acquire to be read: until then no
+/// grant on the partition is trusted, since a forged renew may have filed the request under
+/// another lock (here "b"), where it does not stand in front of this client's request. The
+/// acquire decides: the request moves in front (the grant is gone) or stays where it was
+/// (the grant is trusted).
+#[test]
+fn no_grant_is_trusted_while_a_claims_acquire_is_unread() {
+    use crate::protocol::{encode_value, AcquireLookup, Op};
+    let partition = PartitionId::new("locks", 0);
+    let now = LocalTime::ZERO;
+    for acquire_key in ["a", "b"] {
+        let mut client = new_client();
+        let id = client.acquire(now, &partition, "a", LEASE).expect("acquire");
+        let acquire = client.poll_transmit().expect("the acquire");
+        client.handle_report(now, acquire.id, Ok(Placement { offset: 8, log_time: Some(LOG_START) }));
+        client.take_join_lookup(&partition).expect("a join lookup");
+        assert_eq!(client.handle_join_start(now, &partition, Some(7), 0), Some(7));
+        let claim = Op::Renew { owner: "x".into(), r#ref: 3, prev: LOG_START, ttl: 30_000 };
+        client.handle_record(now, &partition, 7, Some(LOG_START), Some(b"b"), Some(&encode_value(&claim)));
+        client.handle_record(now, &partition, 8, Some(LOG_START), Some(b"a"), Some(&acquire.value));
+        assert_eq!(client.status(id, now), Status::Waiting { token: 8 }, "the head, not trusted");
+        assert!(!client.is_held(id, now));
+        assert!(!client.view_complete(&partition));
+        assert_eq!(client.take_acquire_lookups(), vec![(partition.clone(), 3)]);
+        let value = encode_value(&Op::Acquire { owner: "x".into(), seq: 1, ttl: 30_000 });
+        let found =
+            AcquireLookup::Found { offset: 3, key: Some(acquire_key.as_bytes()), value: Some(&value) };
+        client.handle_acquire_lookup(now, &partition, 3, found);
+        let expected = if acquire_key == "a" {
+            Status::Waiting { token: 8 }
+        } else {
+            Status::Granted { token: 8, trusted: true }
+        };
+        assert_eq!(client.status(id, now), expected, "acquire of {acquire_key}");
+    }
+}

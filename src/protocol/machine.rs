@@ -139,6 +139,9 @@ pub enum Ignored {
     /// A record whose offset is not above the previous record's (or below the first offset):
     /// a duplicate delivery. It changed nothing, not even the clock.
     OffsetNotIncreasing,
+    /// A request learnt of from renews whose token's record is no acquire (the offset the
+    /// event names is the token's): the renews were forged, and the request is dropped.
+    ClaimWithoutAcquire,
 }
 
 impl fmt::Display for Ignored {
@@ -158,6 +161,7 @@ impl fmt::Display for Ignored {
             Ignored::ReleaseBadSignature => write!(f, "release without a valid signature"),
             Ignored::ReleaseUnverifiable => write!(f, "release of a request whose key is unknown"),
             Ignored::PartitionFull => write!(f, "acquire refused: the partition has too many live requests"),
+            Ignored::ClaimWithoutAcquire => write!(f, "renews named a record that is no acquire"),
         }
     }
 }
@@ -191,6 +195,27 @@ pub struct Stats {
     pub tombstones_evicted: u64,
     /// Signed releases kept unchecked as claims ([`Machine::for_owner`]).
     pub claims_kept: u64,
+    /// Requests learnt of from renews whose acquire was looked up and read
+    /// ([`Machine::handle_acquire_lookup`]).
+    pub acquires_looked_up: u64,
+    /// ... whose acquire was deleted from the log: they keep the longest lease.
+    pub acquires_gone: u64,
+}
+
+/// What the session found at a token's offset ([`Machine::handle_acquire_lookup`]).
+#[derive(Debug, Clone, Copy)]
+pub enum AcquireLookup<'a> {
+    /// The first record at or after the token's offset, as consumed.
+    Found {
+        /// Its offset (above the token when the token's record is not there).
+        offset: Offset,
+        /// Its key.
+        key: Option<&'a [u8]>,
+        /// Its value.
+        value: Option<&'a [u8]>,
+    },
+    /// The token lies below the partition's log start: deleted.
+    Gone,
 }
 
 /// One lock's queue: live requests by token, and the head that was last granted.
@@ -222,6 +247,12 @@ pub struct Machine {
     conflicted: BTreeSet<Offset>,
     /// Requests learnt of from renews: their key is a claim, not the acquire's.
     resurrected: BTreeSet<Offset>,
+    /// Requests learnt of from renews whose acquire has not been read yet, with the largest
+    /// ttl their renews asked for. They keep the longest lease until it is read
+    /// ([`Machine::handle_acquire_lookup`]).
+    unconfirmed: BTreeMap<Offset, u64>,
+    /// Tokens of `unconfirmed` whose acquire the session has not been asked to read yet.
+    lookups: Vec<Offset>,
     verifier: Verifier,
     /// The owner this replayer acts for ([`Machine::for_owner`]); `None`: a full replay that
     /// checks every release at once.
@@ -245,6 +276,8 @@ struct Tombstone {
     release: Option<([u8; 64], Vec<u8>)>,
     /// Blocks nothing: the expiry of a request learnt of from renews (see `remove`).
     weak: bool,
+    /// Blocks every renew: the token's record is no acquire.
+    forged: bool,
 }
 
 /// How a request left its queue.
@@ -252,6 +285,8 @@ struct Tombstone {
 enum Removal {
     Expiry,
     Release,
+    /// Learnt of from renews only, and its token's record is no acquire.
+    Forged,
 }
 
 /// Whether `signature` is `key`'s signature of `message` (strict Ed25519: no malleable forms).
@@ -315,6 +350,8 @@ impl Machine {
             tombstones: BTreeMap::new(),
             conflicted: BTreeSet::new(),
             resurrected: BTreeSet::new(),
+            unconfirmed: BTreeMap::new(),
+            lookups: Vec::new(),
             verifier: Verifier::default(),
             owner: None,
             claims: BTreeMap::new(),
@@ -481,6 +518,76 @@ impl Machine {
         self.tombstones.len()
     }
 
+    /// The tokens of the requests learnt of from renews since the last call: the session
+    /// reads the record at each token's offset and answers with
+    /// [`Machine::handle_acquire_lookup`].
+    pub fn take_acquire_lookups(&mut self) -> Vec<Offset> {
+        std::mem::take(&mut self.lookups)
+    }
+
+    /// Whether request `token`, learnt of from renews, waits for its acquire to be read.
+    pub fn awaits_acquire(&self, token: Offset) -> bool {
+        self.unconfirmed.contains_key(&token)
+    }
+
+    /// Whether a request learnt of from renews waits for its acquire to be read. Until then a
+    /// lock's queue may lack a request (a forged renew may have put it under another lock's
+    /// key, where its owner's renews are refused), so no grant of this view can be trusted.
+    pub fn awaits_acquires(&self) -> bool {
+        !self.unconfirmed.is_empty()
+    }
+
+    /// The record found at the offset of `token`, a request learnt of from renews
+    /// ([`Machine::take_acquire_lookups`]). The request becomes what a full replay knows of it:
+    /// - an acquire of the same lock: its owner, key and ttl (raised to the largest its renews
+    ///   asked for, as renews do) replace the claim's; renews naming others are forgeries from
+    ///   here on;
+    /// - an acquire of another lock: the request moves to that lock's queue, alive from now
+    ///   (its owner's renews were refused while it sat in the wrong queue);
+    /// - no acquire (another op, a malformed record, no record at that offset): the renews
+    ///   were forged; the request is dropped and its token refuses every renew;
+    /// - deleted: the claim stands, with the longest lease.
+    ///
+    /// An answer for a request that ended meanwhile changes nothing.
+    pub fn handle_acquire_lookup(&mut self, token: Offset, found: AcquireLookup<'_>) {
+        let Some(asked_ttl) = self.unconfirmed.remove(&token) else { return };
+        let (Some(claimed_key), Some(clock)) = (self.keys_by_token.get(&token).cloned(), self.clock) else {
+            return;
+        };
+        let (offset, key, value) = match found {
+            AcquireLookup::Gone => {
+                self.stats.acquires_gone += 1;
+                return;
+            }
+            AcquireLookup::Found { offset, key, value } => (offset, key, value),
+        };
+        self.stats.acquires_looked_up += 1;
+        let record = (offset == token).then(|| decode_record(key, value)).and_then(Result::ok);
+        let mut touched = vec![claimed_key.clone()];
+        match record.filter(|r| validate_record(r).is_ok()) {
+            Some(Record { key: Some(key), op: Op::Acquire { owner, ttl, .. }, proof }) => {
+                self.resurrected.remove(&token);
+                self.conflicted.remove(&token);
+                let claimed = self.queues.get_mut(&claimed_key).and_then(|q| q.requests.remove(&token));
+                let Some(claimed) = claimed else { return };
+                self.deadlines.remove(&(claimed.deadline(), token));
+                let last_alive = if key == claimed_key { claimed.last_alive } else { clock };
+                let ttl = ttl.max(asked_ttl);
+                let request = Request { token, owner, ttl, last_alive, public_key: proof.public_key };
+                self.insert(&key, request);
+                touched.push(key);
+            }
+            _ => {
+                self.remove(token, clock, Removal::Forged);
+                self.ignore(token, Ignored::ClaimWithoutAcquire);
+            }
+        }
+        self.expire(clock, &mut touched);
+        touched.sort_unstable();
+        touched.dedup();
+        self.grant_heads(self.last_offset.unwrap_or(self.first_offset), &touched);
+    }
+
     /// Whether a release of a request of `key` may be left unchecked: this replayer acts for
     /// an owner with no live request in the lock's queue.
     fn defers_releases_of(&self, key: &str) -> bool {
@@ -585,6 +692,9 @@ impl Machine {
     /// of a forged claim, so it is not stopped (keeping a request alive is always safe).
     fn tombstone_blocks(&self, token: Offset, public_key: Option<[u8; 32]>) -> bool {
         let Some(tombstone) = self.tombstones.get(&token) else { return false };
+        if tombstone.forged {
+            return true;
+        }
         if tombstone.weak {
             return false;
         }
@@ -609,10 +719,17 @@ impl Machine {
         let weak = how == Removal::Expiry && self.resurrected.contains(&token);
         self.tombstone_with(
             token,
-            Tombstone { removed_at: clock, public_key: request.public_key, release: None, weak },
+            Tombstone {
+                removed_at: clock,
+                public_key: request.public_key,
+                release: None,
+                weak,
+                forged: how == Removal::Forged,
+            },
         );
         self.conflicted.remove(&token);
         self.resurrected.remove(&token);
+        self.unconfirmed.remove(&token);
         self.claims.remove(&token);
         Some((key, request))
     }
@@ -717,6 +834,9 @@ impl Machine {
                 // A renew never shortens a lease: only its owner may end it early, by a signed
                 // release. Honest clients keep one ttl per request, so this is their ttl.
                 request.ttl = request.ttl.max(ttl);
+                if let Some(asked) = self.unconfirmed.get_mut(&token) {
+                    *asked = (*asked).max(ttl);
+                }
                 let new_deadline = request.deadline();
                 self.deadlines.remove(&(old_deadline, token));
                 self.deadlines.insert((new_deadline, token));
@@ -729,9 +849,17 @@ impl Machine {
                     return self.ignore_op(offset, Ignored::RenewUnknown);
                 }
                 // A mid-log joiner learning of a request whose acquire lies before its window.
+                // The lease its acquire asked for is unknown here, and this renew may be a
+                // forger's asking for 1 ms: until the acquire is read, the request has the
+                // longest lease, which no renew can undercut, so this view never ends it
+                // before the full replay does. Before, a forged short renew seen first let
+                // the request expire here until its owner's next renew: two holders.
                 self.stats.resurrections += 1;
                 self.resurrected.insert(token);
-                let request = Request { token, owner: owner.clone(), ttl, last_alive: clock, public_key };
+                self.unconfirmed.insert(token, ttl);
+                self.lookups.push(token);
+                let request =
+                    Request { token, owner: owner.clone(), ttl: MAX_TTL_MS, last_alive: clock, public_key };
                 self.insert(&key, request);
                 touch(touched, key.clone());
             }
@@ -763,7 +891,8 @@ impl Machine {
             // A weak tombstone (a claim's expiry) stays weak: an unsigned or unverifiable
             // release proves nothing about the owner's key.
             let weak = known.is_some_and(|t| t.weak);
-            self.tombstone_with(token, Tombstone { removed_at: clock, public_key, release, weak });
+            let forged = known.is_some_and(|t| t.forged);
+            self.tombstone_with(token, Tombstone { removed_at: clock, public_key, release, weak, forged });
             return self.ignore_op(offset, Ignored::ReleaseUnknown);
         };
         if *live_key != key {

@@ -38,6 +38,18 @@ fn ignored(offset: Offset, reason: Ignored) -> Event {
     Event::Ignored { offset, reason }
 }
 
+/// Answers the lookup of `token` (which must be asked for) with the record `op` under `key`
+/// at that offset, and returns the events it caused.
+fn look_up(m: &mut Machine, token: Offset, key: &str, op: &Op, proof: &Proof) -> Vec<Event> {
+    assert_eq!(m.take_acquire_lookups(), vec![token], "the lookup asked for");
+    let value = encode_value_with(op, proof);
+    m.handle_acquire_lookup(
+        token,
+        AcquireLookup::Found { offset: token, key: Some(key.as_bytes()), value: Some(&value) },
+    );
+    drain(m)
+}
+
 #[test]
 fn acquire_on_free_lock_is_granted_at_once() {
     let mut m = Machine::new(0);
@@ -271,6 +283,7 @@ fn request_ahead_of_the_holder_expiring_regrants_the_holder() {
     feed(&mut m, 100, 1_000, Some(K), &acquire("c", 1, 500));
     let events = feed(&mut m, 101, 1_001, Some(K), &renew("a", 40, 1_000, 20));
     assert_eq!(events[1], granted(K, 40, "a", 101));
+    look_up(&mut m, 40, K, &acquire("a", 1, 20), &Proof::default());
     // Request 40 expires (1_001 + 20 < 1_030): 100 is head again, granted at that record.
     let events = feed(&mut m, 102, 1_030, None, &Op::Tick);
     assert!(matches!(events[0], Event::Expired { token: 40, .. }));
@@ -569,10 +582,11 @@ fn releases_are_checked_only_where_they_matter_to_the_owner() {
     }
 }
 
-/// A joiner's request brought back by a renew after a forged 1 ms claim expired keeps its
-/// marks when that expiry's tombstone ages out: the owner's renews, naming another key than
-/// the claim that brought it back, still keep it alive (found by
-/// `forging_writers_never_give_two_holders` with `PROPTEST_RNG_SEED=6`).
+/// A joiner's request brought back by a renew after a claim expired keeps its marks when that
+/// expiry's tombstone ages out: the owner's renews, naming another key than the claim that
+/// brought it back, still keep it alive (found by `forging_writers_never_give_two_holders`
+/// with `PROPTEST_RNG_SEED=6`, when a forged 1 ms claim could expire; now a claim whose
+/// acquire was deleted, and so keeps the longest lease, shows it).
 #[test]
 fn a_request_brought_back_keeps_its_marks_when_the_old_tombstone_ages_out() {
     let with_key = |seed: u8| Proof { public_key: Some([seed; 32]), ..Proof::default() };
@@ -580,17 +594,115 @@ fn a_request_brought_back_keeps_its_marks_when_the_old_tombstone_ages_out() {
     let max = MAX_TTL_MS as i64;
     let mut m = Machine::new(100);
     feed_signed(&mut m, 100, 1_000, &Op::Tick, &Proof::default());
-    // A forged claim copying the owner's key, asking for 1 ms; it expires at once.
+    // A claim copying the owner's key; its acquire is gone, so it keeps the longest lease.
     feed_signed(&mut m, 101, 1_001, &renew("a", 40, 1_500, 1), &owner);
-    let events = feed_signed(&mut m, 102, 1_010, &Op::Tick, &Proof::default());
+    assert_eq!(m.take_acquire_lookups(), vec![40]);
+    m.handle_acquire_lookup(40, AcquireLookup::Gone);
+    let events = feed_signed(&mut m, 102, 1_002 + max, &Op::Tick, &Proof::default());
     assert!(matches!(events[..], [Event::Expired { token: 40, .. }, ..]), "{events:?}");
     // Another claim under the forger's own key brings it back; the owner's renew follows.
-    feed_signed(&mut m, 103, 2_000, &renew("a", 40, 1_001, MAX_TTL_MS), &forger);
-    let events = feed_signed(&mut m, 104, 30_000, &renew("a", 40, 2_000, MAX_TTL_MS), &owner);
+    feed_signed(&mut m, 103, 2_000 + max, &renew("a", 40, 2_000 + max, MAX_TTL_MS), &forger);
+    m.handle_acquire_lookup(40, AcquireLookup::Gone);
+    let events = feed_signed(&mut m, 104, 30_000 + max, &renew("a", 40, 2_000 + max, MAX_TTL_MS), &owner);
     assert!(matches!(events[..], [Event::Renewed { token: 40, .. }]), "{events:?}");
     // The expiry's tombstone ages out; the owner's next renew must still count.
-    feed_signed(&mut m, 105, 1_011 + max, &Op::Tick, &Proof::default());
-    let events = feed_signed(&mut m, 106, 80_000, &renew("a", 40, 30_000, MAX_TTL_MS), &owner);
+    feed_signed(&mut m, 105, 1_003 + 2 * max, &Op::Tick, &Proof::default());
+    assert!(!m.is_tombstoned(40));
+    let events = feed_signed(&mut m, 106, 140_000, &renew("a", 40, 30_000 + max, MAX_TTL_MS), &owner);
     assert!(matches!(events[..], [Event::Renewed { token: 40, .. }]), "{events:?}");
+    assert_eq!(holder(&m, K), Some(40));
+}
+
+/// A joiner meets a request first through a forged renew copying its owner and key and asking
+/// for 1 ms (its acquire lies before the window). Until the acquire is read, the request keeps
+/// the longest lease and no grant of the view counts; once read, it has the acquire's lease.
+/// Before, the claim expired at once and the lock looked free until the owner's next renew
+/// (`forging_writers_never_give_two_holders` with `PROPTEST_RNG_SEED=2`: two holders).
+#[test]
+fn a_forged_short_renew_seen_first_does_not_end_a_request_early() {
+    let owner = Proof { public_key: Some([1; 32]), ..Proof::default() };
+    let mut m = Machine::new(100);
+    feed(&mut m, 100, 1_000, Some(K), &acquire("me", 1, 60_000));
+    feed_signed(&mut m, 101, 1_001, &renew("a", 40, 1_500, 1), &owner);
+    assert_eq!(holder(&m, K), Some(40));
+    assert!(m.awaits_acquires());
+    // Broker time passes the forged lease: the request stays.
+    feed(&mut m, 102, 1_500, None, &Op::Tick);
+    assert_eq!(holder(&m, K), Some(40));
+    // Its acquire asked for 30 s: that is its lease now, counted from the last renew.
+    let events = look_up(&mut m, 40, K, &acquire("a", 7, 30_000), &owner);
+    assert!(events.is_empty(), "{events:?}");
+    assert!(!m.awaits_acquires());
+    assert_eq!(m.deadline_of(K, 40), Some(1_001 + 30_000));
+    // From here on a renew naming another key is a forgery, as in a full replay.
+    let forger = Proof { public_key: Some([2; 32]), ..Proof::default() };
+    let events = feed_signed(&mut m, 103, 1_600, &renew("a", 40, 1_600, 60_000), &forger);
+    assert_eq!(events, vec![ignored(103, Ignored::RenewWrongSigner)]);
+    let events = feed(&mut m, 104, 31_002, None, &Op::Tick);
+    assert!(
+        matches!(events[..], [Event::Expired { token: 40, .. }, Event::Granted { token: 100, .. }]),
+        "{events:?}"
+    );
+}
+
+/// A forged renew files a live request under another lock's identifier; the owner's renews
+/// under the right one are then refused (another key). Reading the acquire moves the request
+/// to its lock, alive from then; without it the right lock looked free.
+#[test]
+fn a_request_claimed_under_another_lock_moves_to_its_acquires_lock() {
+    let mut m = Machine::new(100);
+    feed(&mut m, 100, 1_000, Some(K), &acquire("me", 1, 5_000));
+    feed(&mut m, 101, 1_001, Some("other"), &renew("a", 40, 1_500, 1));
+    let events = feed(&mut m, 102, 1_002, Some(K), &renew("a", 40, 1_002, 30_000));
+    assert_eq!(events, vec![ignored(102, Ignored::RenewWrongKey)]);
+    assert_eq!(holder(&m, K), Some(100));
+    let events = look_up(&mut m, 40, K, &acquire("a", 7, 30_000), &Proof::default());
+    assert_eq!(events, vec![granted(K, 40, "a", 102)]);
+    assert_eq!(holder(&m, "other"), None);
+    assert_eq!(m.deadline_of(K, 40), Some(1_002 + 30_000));
+    let events = feed(&mut m, 103, 1_003, Some(K), &renew("a", 40, 1_002, 30_000));
+    assert!(matches!(events[..], [Event::Renewed { token: 40, .. }]), "{events:?}");
+}
+
+/// Renews naming an offset that holds no acquire (here a tick) were forged: the request goes,
+/// and its token refuses every later renew, whatever key it names.
+#[test]
+fn a_claim_whose_token_is_no_acquire_is_dropped_for_good() {
+    let mut m = Machine::new(100);
+    feed(&mut m, 100, 1_000, Some(K), &acquire("me", 1, 5_000));
+    feed(&mut m, 101, 1_001, Some(K), &renew("a", 40, 1_500, 60_000));
+    assert_eq!(holder(&m, K), Some(40));
+    let events = look_up(&mut m, 40, K, &Op::Tick, &Proof::default());
+    assert_eq!(events, vec![ignored(40, Ignored::ClaimWithoutAcquire), granted(K, 100, "me", 101)]);
+    let with_key = Proof { public_key: Some([5; 32]), ..Proof::default() };
+    let events = feed_signed(&mut m, 102, 1_002, &renew("a", 40, 1_002, 60_000), &with_key);
+    assert_eq!(events, vec![ignored(102, Ignored::RenewTombstoned)]);
+    assert!(m.take_acquire_lookups().is_empty());
+    // A lookup that lands on a later offset (the token's record is gone from a compacted or
+    // transactional log) counts the same: no acquire there.
+    let mut m = Machine::new(100);
+    feed(&mut m, 100, 1_000, Some(K), &renew("a", 40, 1_000, 60_000));
+    let value = encode_value(&acquire("a", 1, 60_000));
+    m.take_acquire_lookups();
+    m.handle_acquire_lookup(
+        40,
+        AcquireLookup::Found { offset: 41, key: Some(K.as_bytes()), value: Some(&value) },
+    );
+    assert_eq!(holder(&m, K), None);
+}
+
+/// A claim whose acquire was deleted keeps the longest lease for good: its real one is
+/// unknowable, and a shorter one could end it before its owner's next renew.
+#[test]
+fn a_claim_whose_acquire_was_deleted_keeps_the_longest_lease() {
+    let mut m = Machine::new(100);
+    feed(&mut m, 100, 1_000, Some(K), &renew("a", 40, 1_000, 2_000));
+    assert_eq!(m.take_acquire_lookups(), vec![40]);
+    m.handle_acquire_lookup(40, AcquireLookup::Gone);
+    assert!(!m.awaits_acquires());
+    assert_eq!(m.deadline_of(K, 40), Some(1_000 + MAX_TTL_MS as i64));
+    assert_eq!(m.stats().acquires_gone, 1);
+    // An answer for a request that is no longer waiting changes nothing.
+    m.handle_acquire_lookup(40, AcquireLookup::Found { offset: 40, key: Some(K.as_bytes()), value: None });
     assert_eq!(holder(&m, K), Some(40));
 }

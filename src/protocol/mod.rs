@@ -98,7 +98,7 @@ pub use client::{
     ReleaseSigner, RequestId, Status, Transmit, TransmitId, Withdrawn, MIN_TICK_INTERVAL, MIN_TRUST_DIVISOR,
     RELEASE_RETRY_BACKOFF, RENEW_DIVISOR, TRUST_MARGIN_DIVISOR,
 };
-pub use machine::{Event, Ignored, Machine, Request, Stats};
+pub use machine::{AcquireLookup, Event, Ignored, Machine, Request, Stats};
 pub use partition::{murmur2, partition_for};
 pub use record::{
     decode_record, encode_record, encode_signed, encode_value, encode_value_with, release_message,

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use crate::protocol::{Failure, ReleaseSigner};
+use crate::protocol::{AcquireLookup, Failure, PartitionId, ReleaseSigner};
 use crate::session::clock;
 use crate::session::kafka::{Clients, ConsumerError, TopicState};
 use crate::session::session::{sync, Shared};
@@ -24,6 +24,9 @@ const IDLE_WAKE: Duration = Duration::from_secs(10);
 
 /// The most records handled under one hold of the core's lock: PHP threads wait for it.
 const MAX_BATCH: usize = 1000;
+
+/// How long the lookup thread waits before reading again an acquire it could not read.
+const LOOKUP_RETRY: Duration = Duration::from_secs(1);
 
 /// Starts the driver thread; it runs until `shared.stop` is set and the wake-up signalled.
 pub(super) fn start(clients: Arc<Clients>, shared: Arc<Shared>) -> std::io::Result<JoinHandle<()>> {
@@ -70,6 +73,64 @@ pub(super) fn start_watcher(
             guard = lock.lock().unwrap_or_else(|e| e.into_inner());
         }
     })
+}
+
+/// Starts the lookup thread: it reads the acquire of each request a view learnt of from
+/// renews (see `Machine::handle_acquire_lookup`) and hands it to the core. Until then no grant
+/// on that partition is trusted, so a read that fails is tried again every `LOOKUP_RETRY`
+/// for as long as the view still waits for it.
+pub(super) fn start_lookups(
+    clients: Arc<Clients>,
+    shared: Arc<Shared>,
+    timeout: Duration,
+) -> std::io::Result<JoinHandle<()>> {
+    std::thread::Builder::new()
+        .name("kafka_lock lookup".into())
+        .spawn(move || supervise(&shared, || look_up(&clients, &shared, timeout)))
+}
+
+fn look_up(clients: &Clients, shared: &Shared, timeout: Duration) {
+    let stopped = || shared.stop.load(Ordering::SeqCst);
+    let mut failed: Vec<(PartitionId, i64)> = Vec::new();
+    while !stopped() {
+        let todo = {
+            let (queue, wake) = &shared.lookups;
+            let queue = queue.lock().unwrap_or_else(|e| e.into_inner());
+            let wait = if failed.is_empty() { IDLE_WAKE } else { LOOKUP_RETRY };
+            let mut queue = wake
+                .wait_timeout_while(queue, wait, |q| q.is_empty() && !stopped())
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+            let mut todo = std::mem::take(&mut *queue);
+            todo.append(&mut failed);
+            todo
+        };
+        for (partition, token) in todo {
+            let waited = shared.lock().machine(&partition).is_some_and(|m| m.awaits_acquire(token));
+            if stopped() || !waited {
+                continue;
+            }
+            match clients.read_at(&partition, token, timeout, &shared.stop) {
+                Ok(record) => {
+                    let found = match &record {
+                        None => AcquireLookup::Gone,
+                        Some(r) => AcquireLookup::Found {
+                            offset: r.offset,
+                            key: r.key.as_deref(),
+                            value: r.value.as_deref(),
+                        },
+                    };
+                    let mut core = shared.lock();
+                    let now = clock::now();
+                    core.handle_acquire_lookup(now, &partition, token, found);
+                    sync(&mut core, clients, now);
+                    drop(core);
+                    shared.changed.notify_all();
+                }
+                Err(_) => failed.push((partition, token)),
+            }
+        }
+    }
 }
 
 fn drive(clients: &Clients, shared: &Shared) {
@@ -124,6 +185,12 @@ fn drive(clients: &Clients, shared: &Shared) {
             }
             batch += 1;
             next = if batch < MAX_BATCH { clients.poll_record() } else { None };
+        }
+        // Acquires of requests a view learnt of from renews: read on the lookup thread, since
+        // each is a broker round trip and renewals must not wait for it.
+        let wanted = core.take_acquire_lookups();
+        if !wanted.is_empty() {
+            shared.queue_lookups(wanted);
         }
         // Partitions the core gave up (history lost, a record without broker time, a failed
         // assignment): stop reading them; a later request joins them again from a fresh lookup.
@@ -222,6 +289,7 @@ mod tests {
             stopping: (Mutex::new(()), Condvar::new()),
             consumer_errors: AtomicU64::new(0),
             driver_stopped: AtomicBool::new(false),
+            lookups: (Mutex::new(Vec::new()), Condvar::new()),
         };
         let partition = PartitionId::new("locks", 0);
         let lease = Lease { ttl: Duration::from_secs(5), max_clock_step: Duration::ZERO };

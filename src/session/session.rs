@@ -83,11 +83,21 @@ pub(super) struct Shared {
     pub(super) consumer_errors: AtomicU64,
     /// Set when the driver thread stopped by a panic: the session is replaced.
     pub(super) driver_stopped: AtomicBool,
+    /// Acquires for the lookup thread to read (requests a view learnt of from renews), and
+    /// its wake-up (also signalled when the session stops).
+    pub(super) lookups: (Mutex<Vec<(PartitionId, i64)>>, Condvar),
 }
 
 impl Shared {
     pub(super) fn lock(&self) -> MutexGuard<'_, Client> {
         self.core.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Hands acquires to read to the lookup thread.
+    pub(super) fn queue_lookups(&self, wanted: Vec<(PartitionId, i64)>) {
+        let (queue, wake) = &self.lookups;
+        queue.lock().unwrap_or_else(|e| e.into_inner()).extend(wanted);
+        wake.notify_one();
     }
 }
 
@@ -113,6 +123,8 @@ struct Inner {
     shared: Arc<Shared>,
     driver: Option<JoinHandle<()>>,
     watcher: Option<JoinHandle<()>>,
+    /// Reads the acquires of requests a view learnt of from renews.
+    lookups: Option<JoinHandle<()>>,
     /// Threads running a partition's join lookups (one per join; joined on drop, so no
     /// librdkafka call outlives the session).
     joins: Mutex<Vec<JoinHandle<()>>>,
@@ -172,12 +184,15 @@ impl Session {
             stopping: (Mutex::new(()), Condvar::new()),
             consumer_errors: AtomicU64::new(0),
             driver_stopped: AtomicBool::new(false),
+            lookups: (Mutex::new(Vec::new()), Condvar::new()),
         });
         let topics = Arc::new(Mutex::new(Vec::new()));
-        let (driver, watcher) = with_signals_blocked(|| {
+        let (driver, watcher, lookups) = with_signals_blocked(|| {
             let driver = super::driver::start(clients.clone(), shared.clone())?;
             let watcher = super::driver::start_watcher(clients.clone(), shared.clone(), topics.clone())?;
-            Ok::<_, std::io::Error>((driver, watcher))
+            let lookups =
+                super::driver::start_lookups(clients.clone(), shared.clone(), options.operation_timeout)?;
+            Ok::<_, std::io::Error>((driver, watcher, lookups))
         })
         .map_err(|e| LockError::Connection(format!("cannot start the lock's threads: {e}")))?;
         Ok(Session {
@@ -190,6 +205,7 @@ impl Session {
                 shared,
                 driver: Some(driver),
                 watcher: Some(watcher),
+                lookups: Some(lookups),
                 joins: Mutex::new(Vec::new()),
             }),
         })
@@ -504,7 +520,12 @@ impl Drop for Session {
             inner.shared.stopping.1.notify_all();
         }
         let joins = std::mem::take(&mut *inner.joins.lock().unwrap_or_else(|e| e.into_inner()));
-        for thread in [inner.driver.take(), inner.watcher.take()].into_iter().flatten().chain(joins) {
+        {
+            let _guard = inner.shared.lookups.0.lock().unwrap_or_else(|e| e.into_inner());
+            inner.shared.lookups.1.notify_all();
+        }
+        let threads = [inner.driver.take(), inner.watcher.take(), inner.lookups.take()];
+        for thread in threads.into_iter().flatten().chain(joins) {
             let _ = thread.join();
         }
         inner.clients.flush(Duration::from_secs(2));

@@ -45,6 +45,11 @@ pub type Report = (TransmitId, Result<Placement, String>);
 pub struct Clients {
     queue: ConsumerQueue,
     consumer: BaseConsumer<SessionContext>,
+    /// Reads single records ([`Clients::read_at`]); made at its first use, since most
+    /// sessions never need one (each consumer is connections and threads).
+    lookup: Mutex<Option<BaseConsumer<SessionContext>>>,
+    /// For making `lookup`.
+    settings: ClientSettings,
     producer: LockProducer,
     /// The driver sleeps on it: records and consumer errors.
     consumer_wake: Arc<Wakeup>,
@@ -84,6 +89,8 @@ impl Clients {
         Ok(Clients {
             queue,
             consumer,
+            lookup: Mutex::new(None),
+            settings: settings.clone(),
             producer,
             consumer_wake,
             producer_wake,
@@ -367,17 +374,85 @@ impl Clients {
         }
     }
 
-    /// Closes the consumer ahead of its destructor: rust-rdkafka's drop waits for the close in
-    /// 100 ms poll steps, which made half of the process exits here 100 ms slower.
+    /// Closes the consumers ahead of their destructors: rust-rdkafka's drop waits for the
+    /// close in 100 ms poll steps, which made half of the process exits here 100 ms slower.
     pub fn close_consumer(&self, timeout: Duration) {
-        if self.consumer.close_queue().is_err() {
-            return;
-        }
         let deadline = Instant::now() + timeout;
-        while !self.consumer.closed() && Instant::now() < deadline {
-            let _ = self.consumer.poll(Duration::from_millis(1));
+        let lookup = self.lookup.lock().unwrap_or_else(|e| e.into_inner());
+        for consumer in std::iter::once(&self.consumer).chain(lookup.as_ref()) {
+            if consumer.close_queue().is_err() {
+                continue;
+            }
+            while !consumer.closed() && Instant::now() < deadline {
+                let _ = consumer.poll(Duration::from_millis(1));
+            }
         }
     }
+
+    /// The first record of `partition` at or after `offset` (above it only when the record at
+    /// `offset` is not there), read by a consumer of its own so the session's position is not
+    /// disturbed. `Ok(None)`: `offset` lies below the log start (deleted). Gives up with the
+    /// last error after `timeout`, or at once when `stop` is set.
+    pub fn read_at(
+        &self,
+        partition: &PartitionId,
+        offset: i64,
+        timeout: Duration,
+        stop: &std::sync::atomic::AtomicBool,
+    ) -> Result<Option<StoredRecord>, String> {
+        let deadline = Instant::now() + timeout;
+        if offset < self.log_start(partition, timeout)? {
+            return Ok(None);
+        }
+        let mut lookup = self.lookup.lock().unwrap_or_else(|e| e.into_inner());
+        if lookup.is_none() {
+            *lookup = Some(create_consumer(&self.settings, &self.watch).map_err(|e| e.to_string())?);
+        }
+        let consumer = lookup.as_ref().expect("made above");
+        let mut assignment = TopicPartitionList::new();
+        assignment
+            .add_partition_offset(&partition.topic, partition.partition, Offset::Offset(offset))
+            .map_err(|e| e.to_string())?;
+        consumer.assign(&assignment).map_err(|e| e.to_string())?;
+        let mut last_error = String::from("no answer from the brokers");
+        let found = loop {
+            let now = Instant::now();
+            if now >= deadline || stop.load(std::sync::atomic::Ordering::SeqCst) {
+                break Err(last_error);
+            }
+            match consumer.poll((deadline - now).min(Duration::from_millis(100))) {
+                None => {}
+                Some(Ok(message)) => {
+                    use rdkafka::Message;
+                    if message.topic() == &*partition.topic && message.partition() == partition.partition {
+                        break Ok(Some(StoredRecord {
+                            offset: message.offset(),
+                            key: message.key().map(<[u8]>::to_vec),
+                            value: message.payload().map(<[u8]>::to_vec),
+                        }));
+                    }
+                }
+                // Deleted after the log start was asked for.
+                Some(Err(KafkaError::MessageConsumption(
+                    RDKafkaErrorCode::AutoOffsetReset | RDKafkaErrorCode::OffsetOutOfRange,
+                ))) => break Ok(None),
+                Some(Err(e)) => last_error = e.to_string(),
+            }
+        };
+        let _ = consumer.unassign();
+        found
+    }
+}
+
+/// A record read by [`Clients::read_at`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredRecord {
+    /// Its offset.
+    pub offset: i64,
+    /// Its key.
+    pub key: Option<Vec<u8>>,
+    /// Its value.
+    pub value: Option<Vec<u8>>,
 }
 
 /// A topic in the brokers' metadata.
