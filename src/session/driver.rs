@@ -96,11 +96,13 @@ fn look_up(clients: &Clients, shared: &Shared, timeout: Duration) {
         let todo = {
             let (queue, wake) = &shared.lookups;
             let queue = queue.lock().unwrap_or_else(|e| e.into_inner());
-            let wait = if failed.is_empty() { IDLE_WAKE } else { LOOKUP_RETRY };
-            let mut queue = wake
-                .wait_timeout_while(queue, wait, |q| q.is_empty() && !stopped())
-                .unwrap_or_else(|e| e.into_inner())
-                .0;
+            let idle = |q: &mut Vec<(PartitionId, i64)>| q.is_empty() && !stopped();
+            // Nothing to retry: sleep until woken (no periodic wake-up for an idle process).
+            let mut queue = if failed.is_empty() {
+                wake.wait_while(queue, idle).unwrap_or_else(|e| e.into_inner())
+            } else {
+                wake.wait_timeout_while(queue, LOOKUP_RETRY, idle).unwrap_or_else(|e| e.into_inner()).0
+            };
             let mut todo = std::mem::take(&mut *queue);
             todo.append(&mut failed);
             todo
