@@ -26,6 +26,28 @@ fn open(topic: &str, extra: &[(&str, ConfigValue)]) -> LockHandle {
         .expect("the local broker must be running (make kafka-start)")
 }
 
+/// The first record of `topic`'s partition 0 from `from` on, read by a plain consumer as any
+/// reader of the topic can: its payload and timestamp.
+fn first_record(topic: &str, from: Offset) -> (Vec<u8>, Timestamp) {
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", brokers())
+        .set("group.id", "unused")
+        .set("enable.auto.commit", "false")
+        .create()
+        .unwrap();
+    let mut tpl = TopicPartitionList::new();
+    tpl.add_partition_offset(topic, 0, from).unwrap();
+    consumer.assign(&tpl).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        assert!(Instant::now() < deadline, "record not consumed back within 10 s");
+        if let Some(m) = consumer.poll(Duration::from_millis(100)) {
+            let m = m.unwrap();
+            return (m.payload().unwrap_or_default().to_vec(), m.timestamp());
+        }
+    }
+}
+
 #[test]
 fn a_record_produced_through_rdkafka_is_consumed_back_with_broker_time() {
     let topic = fresh_topic("roundtrip");
@@ -36,27 +58,11 @@ fn a_record_produced_through_rdkafka_is_consumed_back_with_broker_time() {
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
     producer.send(BaseRecord::to(&topic).key("k").payload("hello").partition(0)).unwrap();
     producer.flush(Duration::from_secs(10)).unwrap();
-    let consumer: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", brokers())
-        .set("group.id", "unused")
-        .set("enable.auto.commit", "false")
-        .create()
-        .unwrap();
-    let mut tpl = TopicPartitionList::new();
-    tpl.add_partition_offset(&topic, 0, Offset::Beginning).unwrap();
-    consumer.assign(&tpl).unwrap();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        assert!(Instant::now() < deadline, "record not consumed back within 10 s");
-        if let Some(m) = consumer.poll(Duration::from_millis(100)) {
-            let m = m.unwrap();
-            assert_eq!(m.payload(), Some(&b"hello"[..]));
-            match m.timestamp() {
-                Timestamp::LogAppendTime(t) => assert!(t >= before - 1000, "broker time {t} before {before}"),
-                other => panic!("topic created by the lock must use LogAppendTime, got {other:?}"),
-            }
-            break;
-        }
+    let (payload, timestamp) = first_record(&topic, Offset::Beginning);
+    assert_eq!(payload, b"hello");
+    match timestamp {
+        Timestamp::LogAppendTime(t) => assert!(t >= before - 1000, "broker time {t} before {before}"),
+        other => panic!("topic created by the lock must use LogAppendTime, got {other:?}"),
     }
 }
 
@@ -263,4 +269,48 @@ fn a_record_is_read_at_its_offset_and_reported_gone_once_deleted() {
     assert_eq!(read(1), None, "deleted");
     assert_eq!(read(2).map(|r| r.offset), Some(2), "kept");
     clients.close_consumer(Duration::from_secs(2));
+}
+
+/// A forger copies a live hold's renew under another lock's identifier (same partition) just
+/// after the hold began; a process joining once the hold's acquire has left its join window
+/// meets the forged renew before any of the owner's. It reads the acquire behind the claim and
+/// files the request under its real lock: it neither takes the held lock nor waits on the
+/// other. Before e6933a7 the joiner filed the request under the forged identifier, refused
+/// the owner's renews as naming another lock, and took the held lock: two holders. Takes a
+/// join window (70 s) of real time: the broker stamps records (LogAppendTime).
+#[test]
+fn a_joiner_reads_the_acquire_behind_a_renew_forged_under_another_lock() {
+    use kafka_lock::protocol::JOIN_WINDOW_MS;
+    let topic = fresh_topic("forged_claim");
+    let mut holder = open(&topic, &[("lock.ttl", ConfigValue::Float(30.0))]);
+    assert!(holder.acquire("held", Some(5.0)).unwrap());
+    let token = holder.fencing_token("held").unwrap().expect("a token");
+    // The forger reads the acquire from the log, as any reader of the topic can.
+    let (payload, timestamp) = first_record(&topic, Offset::Offset(token));
+    let Timestamp::LogAppendTime(acquired_at) = timestamp else { panic!("LogAppendTime expected") };
+    let acquire: serde_json::Value = serde_json::from_slice(&payload).unwrap();
+    assert_eq!(acquire["op"], "acquire");
+    let now_ms =
+        || std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
+    // 3 s after the acquire: inside the window of a joiner that joins 70 to 73 s after it, and
+    // before the owner's first renew (10 s).
+    std::thread::sleep(Duration::from_millis(u64::try_from(acquired_at + 3_000 - now_ms()).unwrap_or(0)));
+    let forged = serde_json::json!({
+        "v": 1, "op": "renew", "owner": acquire["owner"], "ref": token,
+        "prev": now_ms() + 5_000, "ttl": 60_000, "pub": acquire["pub"],
+    });
+    let producer: BaseProducer = ClientConfig::new().set("bootstrap.servers", brokers()).create().unwrap();
+    let value = forged.to_string();
+    producer.send(BaseRecord::to(&topic).key("other").payload(&value).partition(0)).unwrap();
+    producer.flush(Duration::from_secs(10)).unwrap();
+    // Join once the acquire lies before the window (window start = join time - 70 s).
+    let join_at = acquired_at + JOIN_WINDOW_MS + 1_500;
+    std::thread::sleep(Duration::from_millis(u64::try_from(join_at - now_ms()).unwrap_or(0)));
+    let mut joiner = open(&topic, &[("client.id", ConfigValue::Str("forged-claim-joiner".into()))]);
+    assert!(!joiner.try_acquire("held").unwrap(), "the joiner took a held lock");
+    assert!(!joiner.acquire("held", Some(3.0)).unwrap(), "the joiner took a held lock");
+    assert!(holder.is_acquired("held").unwrap());
+    assert!(joiner.acquire("other", Some(5.0)).unwrap(), "the forged claim blocks the other lock");
+    assert!(holder.release("held").unwrap());
+    assert!(joiner.acquire("held", Some(10.0)).unwrap(), "once released, the joiner is granted");
 }

@@ -234,6 +234,11 @@ struct Process {
     late: Vec<(i64, Transmit)>,
     /// Per-producer FIFO: nothing it sends arrives before its previous record.
     last_arrival: i64,
+    /// Acquires its session is reading (requests learnt of from renews): (answer time, token).
+    /// A read takes the process's consumer lag, so views wait for them as a real one does.
+    lookups: Vec<(i64, Offset)>,
+    /// What happened to its lookups, for failure messages.
+    trace: Vec<String>,
 }
 
 impl Process {
@@ -258,6 +263,8 @@ impl Process {
             last_renew: BTreeMap::new(),
             late: Vec::new(),
             last_arrival: 0,
+            lookups: Vec::new(),
+            trace: Vec::new(),
         }
     }
 
@@ -656,6 +663,17 @@ impl Sim {
     fn consume(&mut self, i: usize, local: LocalTime) {
         let part = partition();
         let Some(mut pos) = self.processes[i].read_pos else { return };
+        // Acquires read by now (from the log as it is now: one deleted meanwhile is gone).
+        let (read, pending): (Vec<_>, Vec<_>) =
+            std::mem::take(&mut self.processes[i].lookups).into_iter().partition(|(at, _)| *at <= self.now);
+        self.processes[i].lookups = pending;
+        for (_, token) in read {
+            let found = acquire_at(&self.log, self.log_start, token);
+            let gone = matches!(found, AcquireLookup::Gone);
+            self.processes[i].client.handle_acquire_lookup(local, &part, token, found);
+            let t = format!("t={} lookup of {token} answered before offset {pos} (gone: {gone})", self.now);
+            self.processes[i].trace.push(t);
+        }
         if pos < self.log_start {
             // The position fell below the log start: librdkafka reports it (auto.offset.reset
             // is "error") and the session resets the view; the process stops trusting at once,
@@ -694,10 +712,10 @@ impl Sim {
                 r.key.as_deref(),
                 r.value.as_deref(),
             );
-            // The session reads the acquires of requests learnt of from renews at once.
-            for (p, token) in process.client.take_acquire_lookups() {
-                let found = acquire_at(&self.log, self.log_start, token);
-                process.client.handle_acquire_lookup(local, &p, token, found);
+            // The session starts reading the acquires of requests learnt of from renews.
+            for (_, token) in process.client.take_acquire_lookups() {
+                process.lookups.push((self.now + process.lag_ms, token));
+                process.trace.push(format!("t={} lookup of {token} asked at offset {}", self.now, r.offset));
                 self.coverage.acquire_lookups += 1;
             }
             let trusted_from = process.client.trusted_from(&part).expect("joined");
@@ -719,10 +737,11 @@ impl Sim {
                                 if !kept {
                                     let m = process.client.machine(&part).expect("joined");
                                     panic!(
-                                        "process {i} (replaying from {}) lost request {} of {key} at offset {pos}:\n{:#?}",
+                                        "process {i} (replaying from {}) lost request {} of {key} at offset {pos}:\n{:#?}\nlookups: {:#?}",
                                         m.first_offset(),
                                         request.token,
-                                        history_of(&self.log[..=pos], request.token)
+                                        history_of(&self.log[..=pos], request.token),
+                                        process.trace
                                     );
                                 }
                             }

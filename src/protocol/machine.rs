@@ -804,6 +804,27 @@ impl Machine {
             return self.ignore_op(offset, Ignored::RenewInvalid);
         }
         match self.keys_by_token.get(&token) {
+            Some(live_key) if *live_key != key && self.unconfirmed.contains_key(&token) => {
+                // Claims naming two locks while the acquire is unread: one of them is forged,
+                // and only the acquire tells which. Each keeps the request alive where it
+                // sits (its acquire's lock is settled by the lookup), so it cannot expire
+                // before the full replay's. Before, the owner's renews were refused as naming
+                // the wrong lock when a forger's came first, and a slow lookup found the
+                // request already expired here: a lost request, and two holders.
+                let live_key = live_key.clone();
+                if let Some(request) = self.queues.get_mut(&live_key).and_then(|q| q.requests.get_mut(&token))
+                {
+                    let old_deadline = request.deadline();
+                    request.last_alive = request.last_alive.max(clock);
+                    let new_deadline = request.deadline();
+                    self.deadlines.remove(&(old_deadline, token));
+                    self.deadlines.insert((new_deadline, token));
+                }
+                if let Some(asked) = self.unconfirmed.get_mut(&token) {
+                    *asked = (*asked).max(ttl);
+                }
+                return self.ignore_op(offset, Ignored::RenewWrongKey);
+            }
             Some(live_key) if *live_key != key => {
                 return self.ignore_op(offset, Ignored::RenewWrongKey);
             }

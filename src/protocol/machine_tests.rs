@@ -664,6 +664,24 @@ fn a_request_claimed_under_another_lock_moves_to_its_acquires_lock() {
     assert!(matches!(events[..], [Event::Renewed { token: 40, .. }]), "{events:?}");
 }
 
+/// Claims naming two locks before the acquire is read: the owner's renews keep the request
+/// alive where the first (forged) claim put it, so a slow lookup still finds it and moves it.
+/// Refused as naming the wrong lock, they let it expire first: the view lost a live request.
+#[test]
+fn a_claim_under_a_forged_lock_lives_on_its_owners_renews_until_its_acquire_is_read() {
+    let mut m = Machine::new(100);
+    feed(&mut m, 100, 1_000, Some("other"), &renew("a", 40, 1_500, 1));
+    let events = feed(&mut m, 101, 30_000, Some(K), &renew("a", 40, 29_000, 30_000));
+    assert_eq!(events, vec![ignored(101, Ignored::RenewWrongKey)]);
+    assert_eq!(m.deadline_of("other", 40), Some(30_000 + MAX_TTL_MS as i64));
+    // Past the first claim's longest lease: the request is still there when its acquire is read.
+    feed(&mut m, 102, 61_500, Some(K), &renew("a", 40, 50_000, 30_000));
+    let events = look_up(&mut m, 40, K, &acquire("a", 7, 30_000), &Proof::default());
+    assert_eq!(events, vec![granted(K, 40, "a", 102)]);
+    assert_eq!(holder(&m, "other"), None);
+    assert_eq!(m.deadline_of(K, 40), Some(61_500 + 30_000));
+}
+
 /// Renews naming an offset that holds no acquire (here a tick) were forged: the request goes,
 /// and its token refuses every later renew, whatever key it names.
 #[test]
