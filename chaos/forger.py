@@ -3,13 +3,13 @@
 time, as any client with READ can, and keeps producing records meant to end or shorten the
 requests of the live holders it sees (docs/protocol.md, "Owner proofs"):
 
-  release_nosig     {"op":"release"} copying the holder's owner and ref, no signature
-  release_copysig   the same with a signature copied from another release record of the log
-  renew_short       {"op":"renew"} copying owner, ref and pub, "ttl":1 and a prev in the future
-                    (so the renew is valid when it lands)
-  replay            an earlier record of the log, byte for byte, to its partition
-  acquire_nextseq   {"op":"acquire"} in the holder's owner name with its next seq, ttl 1 ms
-                    (with the holder's pub and a random nonce, its last nonce, or no proofs)
+  release_nosecret    {"op":"release"} copying the holder's owner and ref, no secret
+  release_copysecret  the same with a secret copied from another release record of the log
+  renew_short         {"op":"renew"} copying owner, ref and commit, "ttl":1 and a prev in the
+                      future (so the renew is valid when it lands)
+  replay              an earlier record of the log, byte for byte, to its partition
+  acquire_nextseq     {"op":"acquire"} in the holder's owner name with its next seq, ttl 1 ms
+                      (with the holder's commit and a random nonce, its last nonce, or no proofs)
 
 Every record it wrote is a line of --out (JSON: kind, partition, offset, key, target token,
 owner), so the checker can tell forged offsets from honest ones; the last line is a summary.
@@ -29,13 +29,14 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import kafkaproto  # noqa: E402
 import replay as replay_mod  # noqa: E402
 
-KINDS = {"release_nosig": 3, "release_copysig": 3, "renew_short": 3, "replay": 2, "acquire_nextseq": 2}
+KINDS = {"release_nosecret": 3, "release_copysecret": 3, "renew_short": 3, "replay": 2, "acquire_nextseq": 2}
 FUTURE_MS = 3000  # a forged renew's prev lies this far ahead of the forger's clock
 
 
 class View:
-    """What the forger knows of one partition: an approximate replay (it trusts signatures and
-    leaves its own records out), owners' keys and seqs, release signatures, earlier records."""
+    """What the forger knows of one partition: an approximate replay (it trusts release secrets
+    and leaves its own records out), owners' commitments and seqs, release secrets, earlier
+    records."""
 
     def __init__(self):
         self.replay = replay_mod.Replay(verify=False)
@@ -53,8 +54,8 @@ class Forger:
         self.views = {p: View() for p in self.parts}
         self.conns = {}
         self.own = set()  # (partition, offset) of forged records
-        self.owners = {}  # owner -> {"pub": hex, "seq": int, "nonce": hex}
-        self.sigs = []    # signatures (hex) seen on release records
+        self.owners = {}   # owner -> {"commit": hex, "seq": int, "nonce": hex}
+        self.secrets = []  # secrets (hex) seen on release records
         self.sent = {k: 0 for k in KINDS}
         self.refused = 0
         self.skipped = 0
@@ -97,12 +98,12 @@ class Forger:
                 if d["op"] == "acquire":
                     o = self.owners.setdefault(d["owner"], {"seq": -1})
                     o["seq"] = max(o["seq"], d["seq"])
-                    o["pub"] = d["pub"].hex() if d["pub"] else None
+                    o["commit"] = d["commit"].hex() if d["commit"] else None
                     o["nonce"] = d["nonce"].hex() if d["nonce"] else None
-                elif d["op"] == "release" and d["sig"] is not None:
-                    self.sigs.append(d["sig"].hex())
-                    if len(self.sigs) > 500:
-                        del self.sigs[:100]
+                elif d["op"] == "release" and d["secret"] is not None:
+                    self.secrets.append(d["secret"].hex())
+                    if len(self.secrets) > 500:
+                        del self.secrets[:100]
 
     def holders(self):
         """-> [(partition, key, Request)]: the head of every queue the forger sees."""
@@ -128,23 +129,24 @@ class Forger:
         part, key, req = self.rnd.choice(live)
         kb = key.encode()
         owner = self.owners.get(req.owner, {})
-        pub = req.pub.hex() if req.pub else owner.get("pub")
-        if kind == "release_nosig":
+        commit = req.commit.hex() if req.commit else owner.get("commit")
+        if kind == "release_nosecret":
             d = {"v": 1, "op": "release", "owner": req.owner, "ref": req.token}
-        elif kind == "release_copysig":
-            if not self.sigs:
+        elif kind == "release_copysecret":
+            if not self.secrets:
                 return None
-            d = {"v": 1, "op": "release", "owner": req.owner, "ref": req.token, "sig": self.rnd.choice(self.sigs)}
+            d = {"v": 1, "op": "release", "owner": req.owner, "ref": req.token,
+                 "secret": self.rnd.choice(self.secrets)}
         elif kind == "renew_short":
             d = {"v": 1, "op": "renew", "owner": req.owner, "ref": req.token,
                  "prev": int(time.time() * 1000) + FUTURE_MS, "ttl": 1}
-            if pub:
-                d["pub"] = pub
+            if commit:
+                d["commit"] = commit
         elif kind == "acquire_nextseq":
             d = {"v": 1, "op": "acquire", "owner": req.owner, "seq": owner.get("seq", 0) + 1, "ttl": 1}
             how = self.rnd.randrange(3)
-            if how < 2 and pub:
-                d["pub"] = pub
+            if how < 2 and commit:
+                d["commit"] = commit
                 d["nonce"] = owner.get("nonce") if how == 1 and owner.get("nonce") else os.urandom(16).hex()
         else:
             raise ValueError(kind)
@@ -180,7 +182,7 @@ class Forger:
         self.prod.close()
         self.out.write(json.dumps({"summary": True, "sent": self.sent, "refused": self.refused,
                                    "skipped_nothing_to_forge": self.skipped,
-                                   "sigs_seen": len(self.sigs), "owners_seen": len(self.owners)}) + "\n")
+                                   "secrets_seen": len(self.secrets), "owners_seen": len(self.owners)}) + "\n")
         self.out.close()
 
 

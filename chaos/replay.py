@@ -5,14 +5,13 @@ its lease ran by the log (its deadline, last accepted alive time + ttl).
 Full replay from offset 0 (the topics of the suite are new for every run, and the runner keeps
 every record it read before deleting any), so a renew of an unknown ref never inserts anything
 and tombstones play no part. The owner proofs ("Owner proofs" in docs/protocol.md): a request
-whose acquire named a key (`pub`) ends early only by a release signed by that key over
-(lock, token, owner) (chaos/ed25519.py verifies it); a renew naming another key or owner
-changes nothing; a valid renew never lowers the ttl.
+whose acquire named a commitment (`commit`, the SHA-256 of the request's release secret) ends
+early only by a release carrying that secret (`secret`, whose SHA-256 must equal the
+commitment); a renew naming another commitment or owner changes nothing; a valid renew never
+lowers the ttl.
 """
+import hashlib
 import json
-import struct
-
-import ed25519
 
 MAX_VALUE_BYTES = 2048
 MAX_KEY_BYTES = 1024
@@ -29,16 +28,15 @@ FIELDS = {
     "tick": {"v", "op"},
 }
 # Owner proofs each op may carry (optional), and their length in bytes (lowercase hex on the wire).
-PROOFS = {"acquire": {"pub", "nonce"}, "renew": {"pub"}, "release": {"sig"}, "tick": set()}
-PROOF_BYTES = {"pub": 32, "nonce": 16, "sig": 64}
+# Fields of the Ed25519 format (`pub`, `sig`) are unknown fields now: such records are malformed.
+PROOFS = {"acquire": {"commit", "nonce"}, "renew": {"commit"}, "release": {"secret"}, "tick": set()}
+PROOF_BYTES = {"commit": 32, "nonce": 16, "secret": 32}
 HEX = set("0123456789abcdef")
 
 
-def release_message(key, token, owner):
-    """What a release's signature covers (length-prefixed, domain-separated)."""
-    k, o = key.encode("utf-8"), owner.encode("utf-8")
-    return b"kafka_lock release v1\0" + struct.pack(">I", len(k)) + k + struct.pack(">q", token) + \
-        struct.pack(">I", len(o)) + o
+def commitment_of(secret):
+    """The commitment a release's secret opens: its SHA-256 (32 bytes)."""
+    return hashlib.sha256(secret).digest()
 
 
 class Reject(Exception):
@@ -127,10 +125,10 @@ def decode(key, value):
 
 class Request:
     __slots__ = ("token", "key", "owner", "ttl", "last_alive", "enq_ts", "granted_at", "granted_ts",
-                 "removed_at", "removed_ts", "removed_why", "deadline_at_removal", "renews", "pub")
+                 "removed_at", "removed_ts", "removed_why", "deadline_at_removal", "renews", "commit")
 
-    def __init__(self, token, key, owner, ttl, ts, pub=None):
-        self.token, self.key, self.owner, self.ttl, self.pub = token, key, owner, ttl, pub
+    def __init__(self, token, key, owner, ttl, ts, commit=None):
+        self.token, self.key, self.owner, self.ttl, self.commit = token, key, owner, ttl, commit
         self.last_alive = ts
         self.enq_ts = ts
         self.granted_at = self.granted_ts = None
@@ -151,7 +149,7 @@ class Request:
 
 
 class Replay:
-    """verify=False trusts every release's signature (the forger's rough view of who holds
+    """verify=False trusts every release's secret (the forger's rough view of who holds
     what); the checker's oracle verifies. effects=True keeps, per offset, what the record did
     (self.effects[offset] = "enqueued", "renewed", "released" or the reason it was ignored)."""
 
@@ -205,7 +203,7 @@ class Replay:
         if rec is not None:
             op = rec["op"]
             if op == "acquire":
-                req = Request(offset, rec["key"], rec["owner"], rec["ttl"], self.clock, rec["pub"])
+                req = Request(offset, rec["key"], rec["owner"], rec["ttl"], self.clock, rec["commit"])
                 self.queues.setdefault(req.key, {})[offset] = req
                 self.requests[offset] = req
                 touched.add(req.key)
@@ -220,8 +218,8 @@ class Replay:
                     self._ignore("renew wrong key")
                 elif req.owner != rec["owner"]:
                     self._ignore("renew wrong owner")
-                elif req.pub != rec["pub"]:
-                    self._ignore("renew wrong signer")
+                elif req.commit != rec["commit"]:
+                    self._ignore("renew wrong commitment")
                 else:
                     req.last_alive = self.clock
                     req.ttl = max(req.ttl, rec["ttl"])  # a renew never shortens a lease
@@ -235,10 +233,9 @@ class Replay:
                     self._ignore("release wrong key")
                 elif req.owner != rec["owner"]:
                     self._ignore("release wrong owner")
-                elif (req.pub is not None and self.verify
-                      and not (rec["sig"] is not None
-                               and ed25519.verify(req.pub, release_message(req.key, req.token, req.owner), rec["sig"]))):
-                    self._ignore("release bad signature")
+                elif (req.commit is not None and self.verify
+                      and not (rec["secret"] is not None and commitment_of(rec["secret"]) == req.commit)):
+                    self._ignore("release bad secret")
                 else:
                     touched.add(req.key)
                     self._remove(req, offset, "released")

@@ -11,13 +11,13 @@ its lease, then SIGCONT), restart (single broker restarted under load, shorter a
 the lease), cluster (three-node cluster: kill and restart the partition leader, then a
 follower), junk (garbage records produced into the lock topic under load), cutoff (a holder cut
 off from a live broker through a proxy; and the whole broker paused with SIGSTOP), forge (a
-hostile writer copying live holders' owners, refs, keys and signatures, and replaying earlier
-records), truncate (DeleteRecords to the high watermark while locks are held, then new
-processes join), compacted (a topic with cleanup.policy=compact must be refused), retention
-(retention.ms below the join window refused; a short retention.bytes accepted and safe), skew
-(full only: one cluster node's wall clock ahead, the partitions' leadership moved to and from
-it while a holder is cut off: no violation within lock.max_clock_step, and a control beyond it
-that must show violations; chaos/skew.py).
+hostile writer copying live holders' owners, refs, keys and commitments, and other releases'
+secrets, and replaying earlier records), truncate (DeleteRecords to the high watermark while
+locks are held, then new processes join), compacted (a topic with cleanup.policy=compact must
+be refused), retention (retention.ms below the join window refused; a short retention.bytes
+accepted and safe), skew (full only: one cluster node's wall clock ahead, the partitions'
+leadership moved to and from it while a holder is cut off: no violation within
+lock.max_clock_step, and a control beyond it that must show violations; chaos/skew.py).
 
 The brokers are private to the suite (chaos/brokers.py: ports 9192.. by default), never the
 shared `make kafka-start` / `make cluster-start` ones. Exit status 1 on any safety violation,
@@ -672,8 +672,8 @@ def wait_workers_exit(run, timeout):
 
 def sc_forge(run):
     """A hostile writer (chaos/forger.py, its own process) reads the topic and keeps producing,
-    for the live holders it sees, releases copying owner and ref (without a signature, and with
-    one copied from another release), renews copying owner, ref and pub with ttl 1 and a prev
+    for the live holders it sees, releases copying owner and ref (without a secret, and with
+    one copied from another release), renews copying owner, ref and commit with ttl 1 and a prev
     in the future, byte-for-byte replays of earlier records, and acquires in a holder's name
     with its next seq (docs/protocol.md, "Owner proofs"). Nothing it writes may end or shorten
     a request, nor be taken by a process for its own."""

@@ -7,6 +7,7 @@ and the brokers' cluster-id generator. run.py runs this first (so `make test` do
 usage: selftest.py  (exit 1 if the checker misses a planted fault or flags a clean history)
 """
 import base64
+import hashlib
 import json
 import os
 import shutil
@@ -18,7 +19,6 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import brokers  # noqa: E402
 import checker  # noqa: E402
-import ed25519  # noqa: E402
 import replay  # noqa: E402
 
 MS = 1_000_000  # ns
@@ -411,47 +411,55 @@ def case_straggler():
 
 # ---- issue 10: forged records, deleted history, refused topics --------------------------------
 
-SEED1, SEED2 = bytes(range(32)), bytes(range(1, 33))
+# Release secrets of planted requests (random, as a session's are), and their commitments.
+SECRET1, SECRET2, SECRET_OTHER = os.urandom(32), os.urandom(32), os.urandom(32)
 
 
-def sacq(owner, seq, seed, ttl=1000):
-    """A signed acquire (the current format: the session's public key and a nonce)."""
+def commit(secret):
+    """The commitment to `secret` (lowercase hex of its SHA-256), as acquires and renews carry it."""
+    return hashlib.sha256(secret).hexdigest()
+
+
+def sacq(owner, seq, secret, ttl=1000):
+    """A committed acquire (the current format: the commitment to the request's release secret,
+    and a nonce)."""
     return json.dumps({"v": 1, "op": "acquire", "owner": owner, "seq": seq, "ttl": ttl,
-                       "pub": ed25519.public_key(seed).hex(), "nonce": "ab" * 16}).encode()
+                       "commit": commit(secret), "nonce": "ab" * 16}).encode()
 
 
-def srel(key, owner, ref, seed):
-    """A release signed by `seed`'s key over (key, ref, owner)."""
-    sig = ed25519.sign(seed, replay.release_message(key, ref, owner)).hex()
-    return json.dumps({"v": 1, "op": "release", "owner": owner, "ref": ref, "sig": sig}).encode()
+def srel(owner, ref, secret):
+    """A release revealing `secret` (it counts only for the request committed to it)."""
+    return json.dumps({"v": 1, "op": "release", "owner": owner, "ref": ref, "secret": secret.hex()}).encode()
 
 
 def forged_line(kind, offset, key="hot", target=None, owner=None):
     return {"t": 0, "kind": kind, "partition": 0, "offset": offset, "key": key, "target": target, "owner": owner}
 
 
-def case_signed_clean():
-    """Signed requests, each released with its own signature: a clean hand-off."""
+def case_committed_clean():
+    """Committed requests, each released with its own secret: a clean hand-off (pid 2 acting on
+    pid 1's release would be flagged if the replay refused the right secret)."""
     h = H()
-    h.rec(0, b"hot", sacq("host/1/a/0", 0, SEED1))
-    h.rec(10 * MS, b"hot", sacq("host/2/b/0", 0, SEED2))
-    h.rec(110 * MS, b"hot", srel("hot", "host/1/a/0", 0, SEED1))
+    h.rec(0, b"hot", sacq("host/1/a/0", 0, SECRET1))
+    h.rec(10 * MS, b"hot", sacq("host/2/b/0", 0, SECRET2))
+    h.rec(110 * MS, b"hot", srel("host/1/a/0", 0, SECRET1))
     h.hold(1, "hot", 0, 1 * MS, 100 * MS, value=0)
     h.hold(2, "hot", 1, 150 * MS, 190 * MS, value=1)
     return h, lambda r: exactly()(r) and r["acquisitions"] == 2
 
 
-def case_release_without_valid_signature():
-    """pid 1's signed request is 'released' by a record without a signature, then by one with a
-    signature copied from another release of the same key: the log keeps pid 1's request (to
-    its expiry at 1000 ms), so pid 2 acting on the release acted before the log granted it."""
+def case_release_without_its_secret():
+    """pid 1's committed request is 'released' by a record without a secret, then by one with a
+    secret copied from another release (of another request), then by one whose secret is the
+    commitment itself (copied from the acquire): the log keeps pid 1's request (to its expiry
+    at 1000 ms), so pid 2 acting on the release acted before the log granted it."""
     h = H()
-    h.rec(0, b"hot", sacq("host/1/a/0", 0, SEED1))
-    h.rec(10 * MS, b"hot", sacq("host/2/b/0", 0, SEED2, ttl=5000))
+    h.rec(0, b"hot", sacq("host/1/a/0", 0, SECRET1))
+    h.rec(10 * MS, b"hot", sacq("host/2/b/0", 0, SECRET2, ttl=5000))
     h.rec(105 * MS, b"hot", rel("host/1/a/0", 0))
-    other = json.loads(srel("hot", "host/1/a/0", 99, SEED1))["sig"]  # a release of another token
-    h.rec(110 * MS, b"hot", json.dumps({"v": 1, "op": "release", "owner": "host/1/a/0", "ref": 0,
-                                        "sig": other}).encode())
+    h.rec(110 * MS, b"hot", srel("host/1/a/0", 0, SECRET_OTHER))  # another request's secret
+    h.rec(115 * MS, b"hot", json.dumps({"v": 1, "op": "release", "owner": "host/1/a/0", "ref": 0,
+                                        "secret": commit(SECRET1)}).encode())
     h.rec(1100 * MS, b"hot", json.dumps({"v": 1, "op": "tick"}).encode())  # pid 1's lease ends: pid 2 granted
     h.hold(1, "hot", 0, 1 * MS, 100 * MS, value=0)
     h.hold(2, "hot", 1, 150 * MS, 190 * MS, value=1)
@@ -463,36 +471,46 @@ def case_short_renew_does_not_shorten():
     seeing its lease valid at 800 ms is fine. (If a renew lowered the ttl, the deadline would be
     101 ms and the checker would flag pid 1's view.)"""
     h = H()
-    h.rec(0, b"hot", sacq("host/1/a/0", 0, SEED1))
-    pub = ed25519.public_key(SEED1).hex()
+    h.rec(0, b"hot", sacq("host/1/a/0", 0, SECRET1))
     h.rec(100 * MS, b"hot", json.dumps({"v": 1, "op": "renew", "owner": "host/1/a/0", "ref": 0,
-                                        "prev": int((WALL0 + 5) * 1000), "ttl": 1, "pub": pub}).encode())
+                                        "prev": int((WALL0 + 5) * 1000), "ttl": 1,
+                                        "commit": commit(SECRET1)}).encode())
     h.rec(300 * MS, b"hot", json.dumps({"v": 1, "op": "tick"}).encode())
-    h.rec(850 * MS, b"hot", srel("hot", "host/1/a/0", 0, SEED1))
+    h.rec(850 * MS, b"hot", srel("host/1/a/0", 0, SECRET1))
     h.hold(1, "hot", 0, 1 * MS, 800 * MS, value=0)
     h.forged = [forged_line("renew_short", 1, target=0, owner="host/1/a/0")]
     return h, lambda r: exactly()(r) and r["forged"] == {"renew_short": {"renewed": 1}}
 
 
-def case_renew_wrong_signer():
-    """A renew copying pid 1's owner and ref but naming another key changes nothing: pid 1's
-    lease ends at 1000 ms, and pid 1 seeing it valid at 1400 ms is a view violation."""
+def case_renew_wrong_commitment():
+    """A renew copying pid 1's owner and ref but naming another commitment changes nothing:
+    pid 1's lease ends at 1000 ms, and pid 1 seeing it valid at 1400 ms is a view violation."""
     h = H()
-    h.rec(0, b"hot", sacq("host/1/a/0", 0, SEED1))
+    h.rec(0, b"hot", sacq("host/1/a/0", 0, SECRET1))
     h.rec(900 * MS, b"hot", json.dumps({"v": 1, "op": "renew", "owner": "host/1/a/0", "ref": 0,
                                         "prev": int((WALL0 + 0.9) * 1000), "ttl": 1000,
-                                        "pub": ed25519.public_key(SEED2).hex()}).encode())
+                                        "commit": commit(SECRET2)}).encode())
     h.rec(1500 * MS, b"hot", json.dumps({"v": 1, "op": "tick"}).encode())
     h.hold(1, "hot", 0, 1 * MS, 1400 * MS, value=0)
     return h, exactly(violations={"holder saw its lease valid after the log's deadline"})
 
 
 def case_proof_field_not_lowercase_hex():
-    """An acquire whose pub is upper-case hex is malformed (every replayer rejects it): the log
-    never granted its token."""
+    """An acquire whose commit is upper-case hex is malformed (every replayer rejects it): the
+    log never granted its token."""
     h = H()
     h.rec(0, b"hot", json.dumps({"v": 1, "op": "acquire", "owner": "host/1/a/0", "seq": 0, "ttl": 1000,
-                                 "pub": ed25519.public_key(SEED1).hex().upper()}).encode())
+                                 "commit": commit(SECRET1).upper()}).encode())
+    h.hold(1, "hot", 0, 1 * MS, 100 * MS, value=0)
+    return h, exactly(violations={"hold of a token the log never granted"})
+
+
+def case_ed25519_fields_are_malformed():
+    """An acquire of the Ed25519 format (`pub` and a nonce) is malformed now (unknown field):
+    the log never granted its token."""
+    h = H()
+    h.rec(0, b"hot", json.dumps({"v": 1, "op": "acquire", "owner": "host/1/a/0", "seq": 0, "ttl": 1000,
+                                 "pub": commit(SECRET1), "nonce": "ab" * 16}).encode())
     h.hold(1, "hot", 0, 1 * MS, 100 * MS, value=0)
     return h, exactly(violations={"hold of a token the log never granted"})
 
@@ -502,22 +520,22 @@ def case_forged_acquire_held():
     a nonce pid 1 did not make): pid 1 took a stranger's record for its own."""
     h = H()
     h.rec(0, b"hot", json.dumps({"v": 1, "op": "acquire", "owner": "host/1/a/0", "seq": 1, "ttl": 1000,
-                                 "pub": ed25519.public_key(SEED1).hex(), "nonce": "cd" * 16}).encode())
-    h.rec(200 * MS, b"hot", srel("hot", "host/1/a/0", 0, SEED1))
+                                 "commit": commit(SECRET1), "nonce": "cd" * 16}).encode())
+    h.rec(200 * MS, b"hot", srel("host/1/a/0", 0, SECRET1))
     h.hold(1, "hot", 0, 1 * MS, 100 * MS, value=0)
     h.forged = [forged_line("acquire_nextseq", 0, target=None, owner="host/1/a/0")]
     return h, lambda r: exactly(violations={"hold of a forged acquire"})(r) and r["token_violations"] == 1
 
 
 def case_forged_release_ends_request():
-    """A forged release that the log accepts (it carries a valid signature: the planted forger
-    has pid 1's key) ends pid 1's request: a writer ended another's request."""
+    """A forged release that the log accepts (it carries the right secret: the planted forger
+    has pid 1's) ends pid 1's request: a writer ended another's request."""
     h = H()
-    h.rec(0, b"hot", sacq("host/1/a/0", 0, SEED1))
-    h.rec(45 * MS, b"hot", srel("hot", "host/1/a/0", 0, SEED1))
-    h.rec(50 * MS, b"hot", srel("hot", "host/1/a/0", 0, SEED1))
+    h.rec(0, b"hot", sacq("host/1/a/0", 0, SECRET1))
+    h.rec(45 * MS, b"hot", srel("host/1/a/0", 0, SECRET1))
+    h.rec(50 * MS, b"hot", srel("host/1/a/0", 0, SECRET1))
     h.hold(1, "hot", 0, 1 * MS, 40 * MS, value=0)
-    h.forged = [forged_line("release_copysig", 1, target=0, owner="host/1/a/0")]
+    h.forged = [forged_line("release_copysecret", 1, target=0, owner="host/1/a/0")]
     return h, exactly(violations={"forged record ended a request"})
 
 
@@ -647,8 +665,8 @@ def case_refused_for_another_reason():
                       failures={"worker not refused as expected (DistributedLockTopicException naming cleanup.policy)"})
 
 
-CASES_ISSUE_10 = [case_signed_clean, case_release_without_valid_signature, case_short_renew_does_not_shorten,
-                  case_renew_wrong_signer, case_proof_field_not_lowercase_hex,
+CASES_ISSUE_10 = [case_committed_clean, case_release_without_its_secret, case_short_renew_does_not_shorten,
+                  case_renew_wrong_commitment, case_proof_field_not_lowercase_hex, case_ed25519_fields_are_malformed,
                   case_forged_acquire_held, case_forged_release_ends_request, case_log_gap,
                   case_wait_after_deleted_history, case_wait_after_the_excuse, case_deletion_of_nothing_live,
                   case_joiner_trusts_early, case_lagging_holder_trusts_early, case_joiner_waits_the_window, case_joiner_never_held, case_topic_refused,
@@ -708,6 +726,67 @@ def cluster_id_checks():
     return bad
 
 
+def proof_checks():
+    """-> [what failed]: the replay's commitment is SHA-256 (a known answer, as in
+    src/protocol/record.rs), its release check takes exactly the secret of the request's
+    commitment, and its decoder takes proof fields only as exact lowercase hex of their length,
+    on their op, and refuses the Ed25519 format's fields (`pub`, `sig`)."""
+    bad = []
+    # SHA-256 of 32 zero bytes (FIPS 180-4; `head -c 32 /dev/zero | sha256sum`).
+    zero = "66687aadf862bd776c8fc18b8e9f8e20089714856ee233b3902a591d0d5f2925"
+    if replay.commitment_of(bytes(32)).hex() != zero:
+        bad.append("commitment_of(32 zero bytes) = %s, not %s" % (replay.commitment_of(bytes(32)).hex(), zero))
+
+    def released(secret_field):
+        r = replay.Replay(effects=True)
+        r.handle(0, 1000, b"k", sacq("o", 0, SECRET1))
+        rel_value = {"v": 1, "op": "release", "owner": "o", "ref": 0}
+        if secret_field is not None:
+            rel_value["secret"] = secret_field
+        r.handle(1, 1001, b"k", json.dumps(rel_value).encode())
+        return r.effects.get(1)
+
+    for what, field, want in [("its own secret", SECRET1.hex(), "released"),
+                              ("another request's secret", SECRET2.hex(), "release bad secret"),
+                              ("the commitment itself", commit(SECRET1), "release bad secret"),
+                              ("no secret", None, "release bad secret")]:
+        got = released(field)
+        if got != want:
+            bad.append("a release of a committed request with %s: %r, not %r" % (what, got, want))
+
+    def decodes(value):
+        try:
+            replay.decode(b"k", json.dumps(value).encode())
+            return True
+        except replay.Reject:
+            return False
+
+    acquire = {"v": 1, "op": "acquire", "owner": "o", "seq": 0, "ttl": 5}
+    renew = {"v": 1, "op": "renew", "owner": "o", "ref": 0, "prev": 0, "ttl": 5}
+    release = {"v": 1, "op": "release", "owner": "o", "ref": 0}
+    c = commit(SECRET1)
+    for what, value, want in [
+        ("an acquire with commit and nonce", {**acquire, "commit": c, "nonce": "0f" * 16}, True),
+        ("a renew with commit", {**renew, "commit": c}, True),
+        ("a release with secret", {**release, "secret": SECRET1.hex()}, True),
+        ("a record of the first format (no proofs)", release, True),
+        ("an upper-case commit", {**renew, "commit": c.upper()}, False),
+        ("a short commit", {**renew, "commit": c[:-2]}, False),
+        ("a long secret", {**release, "secret": SECRET1.hex() + "00"}, False),
+        ("a non-hex secret", {**release, "secret": "g" + SECRET1.hex()[1:]}, False),
+        ("a numeric commit", {**renew, "commit": 123}, False),
+        ("a secret on an acquire", {**acquire, "secret": SECRET1.hex()}, False),
+        ("a commit on a release", {**release, "commit": c}, False),
+        ("a nonce on a renew", {**renew, "nonce": "0f" * 16}, False),
+        ("an Ed25519 pub on an acquire", {**acquire, "pub": c, "nonce": "0f" * 16}, False),
+        ("an Ed25519 pub on a renew", {**renew, "pub": c}, False),
+        ("an Ed25519 sig on a release", {**release, "sig": "00" * 64}, False),
+    ]:
+        if decodes(value) != want:
+            bad.append("%s: %s" % (what, "refused" if want else "accepted"))
+    return bad
+
+
 def run_case(case):
     """-> (passed, the checker's result) for one planted history."""
     h, ok = case()
@@ -729,10 +808,10 @@ def main():
             bad += 1
             print("checker self-test FAILED: %s -> %s" % (case.__name__, json.dumps(r, default=str)[:2000]))
     other = [("suite verdict", x) for x in verdict_checks()] + [("cluster id", x) for x in cluster_id_checks()]
-    other += [("ed25519 (the replay's signature check)", x) for x in ed25519.self_check()]
+    other += [("owner proofs (the replay's decoding and commitment check)", x) for x in proof_checks()]
     for what, x in other:
         print("checker self-test FAILED: %s: %s" % (what, x))
-    print("checker self-test: %d planted histories passed, %d failed; suite verdict, cluster-id and ed25519 checks: %d failed"
+    print("checker self-test: %d planted histories passed, %d failed; suite verdict, cluster-id and owner-proof checks: %d failed"
           % (len(CASES) - bad, bad, len(other)))
     return 1 if bad or other else 0
 

@@ -1,5 +1,5 @@
 --TEST--
-Safety: records another writer forges from a holder's own records (a release in its name, a 1 ms renew, a copied release signature, a replayed acquire) never hand the held lock to a waiter
+Safety: records another writer forges from a holder's own records (a release in its name, a 1 ms renew, a release secret copied from another release, a replayed acquire) never hand the held lock to a waiter
 --FILE--
 <?php
 require __DIR__ . '/helpers/kafka_tools.php';
@@ -18,25 +18,31 @@ foreach (kafka_read_records($topic) as [$offset, $key, $value]) {
         $acquire = json_decode($value, true);
     }
 }
-echo 'acquire carries a key and a nonce: ', var_export(isset($acquire['pub'], $acquire['nonce']), true), "\n";
+echo 'acquire carries a commitment and a nonce: ', var_export(isset($acquire['commit'], $acquire['nonce']), true), "\n";
 $owner = $acquire['owner'];
 
-// A release of another lock by the holder, so there is a real signature to copy.
+// A release of another lock by the holder, so there is a real release secret to copy: it opens
+// the commitment of that other request (SHA-256), not the held one's.
 var_dump($holder->acquireLock('other', 5.0), $holder->releaseLock('other'));
 $copied = null;
-foreach (kafka_read_records($topic) as [, , $value]) {
+$commitments = [];
+foreach (kafka_read_records($topic) as [, $key, $value]) {
     $record = json_decode($value, true);
+    if (($record['op'] ?? '') === 'acquire') {
+        $commitments[$key] = $record['commit'];
+    }
     if (($record['op'] ?? '') === 'release') {
-        $copied = $record['sig'];
+        $copied = $record['secret'];
     }
 }
-echo 'a signature to copy: ', var_export(is_string($copied) && strlen($copied) === 128, true), "\n";
+echo 'a secret to copy, opening the released request\'s commitment only: ', var_export(is_string($copied) && strlen($copied) === 64
+    && hash('sha256', hex2bin($copied)) === $commitments['other'] && hash('sha256', hex2bin($copied)) !== $commitments['x'], true), "\n";
 
 $forgeries = [
     'release in its name' => ['v' => 1, 'op' => 'release', 'owner' => $owner, 'ref' => $token],
-    'release with a copied signature' => ['v' => 1, 'op' => 'release', 'owner' => $owner, 'ref' => $token, 'sig' => $copied],
+    'release with a copied secret' => ['v' => 1, 'op' => 'release', 'owner' => $owner, 'ref' => $token, 'secret' => $copied],
     '1 ms renew, prev in the future' => ['v' => 1, 'op' => 'renew', 'owner' => $owner, 'ref' => $token,
-        'prev' => (int)(microtime(true) * 1000) + 60000, 'ttl' => 1, 'pub' => $acquire['pub']],
+        'prev' => (int)(microtime(true) * 1000) + 60000, 'ttl' => 1, 'commit' => $acquire['commit']],
 ];
 $waiter = new DistributedLock($topic, ['client.id' => 'waiter']);
 foreach ($forgeries as $name => $record) {
@@ -63,12 +69,12 @@ var_dump($waiter->releaseLock('x'));
 ?>
 --EXPECT--
 bool(true)
-acquire carries a key and a nonce: true
+acquire carries a commitment and a nonce: true
 bool(true)
 bool(true)
-a signature to copy: true
+a secret to copy, opening the released request's commitment only: true
 release in its name: waiter granted false, holder holds true
-release with a copied signature: waiter granted false, holder holds true
+release with a copied secret: waiter granted false, holder holds true
 1 ms renew, prev in the future: waiter granted false, holder holds true
 bool(true)
 bool(true)

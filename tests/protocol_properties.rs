@@ -27,9 +27,8 @@
 
 use std::collections::BTreeMap;
 
-use ed25519_dalek::{Signer, SigningKey};
 use kafka_lock::protocol::{
-    decode_record, encode_value, encode_value_with, release_message, AcquireLookup, Client, Event, Ignored,
+    commitment_of, decode_record, encode_value, encode_value_with, AcquireLookup, Client, Event, Ignored,
     Lease, LocalTime, LogTime, Machine, Offset, Op, PartitionId, Placement, Proof, Purpose, Request,
     RequestId, Status, Transmit, TransmitId, JOIN_MARGIN_MS, JOIN_WINDOW_MS, MAX_TTL_MS,
 };
@@ -38,6 +37,8 @@ use proptest::strategy::ValueTree;
 use std::time::Duration;
 
 const LOCKS: [&str; 3] = ["alpha", "beta", "gamma"];
+/// The release secret a forger uses for commitments of its own.
+const FORGER_SECRET: [u8; 32] = [0x66; 32];
 /// The processes' `max_clock_step` in stepped-clock runs, and the most the broker clock steps
 /// forward there within any [`STEPPED_TTL_MAX_MS`] of real time (the longest lease there).
 const CLOCK_STEP_BUDGET_MS: i64 = 800;
@@ -298,15 +299,13 @@ struct Coverage {
     trust_lapses: u64,
     /// Deletions of the log's prefix.
     truncations: u64,
-    /// Forged releases and renews the full replay refused (bad signature, another key).
+    /// Forged releases and renews the full replay refused (no secret or the wrong one, another
+    /// commitment).
     forgeries_refused: u64,
     /// Views reset because a consumer's position fell below the log start.
     resets: u64,
     /// Forward steps of the broker clock (stepped-clock runs).
     clock_steps: u64,
-    /// View checks of a queue where a process kept released requests alive, their releases
-    /// left unchecked (it has no request there).
-    claims_pending: u64,
     /// Acquires a process read for requests it learnt of from renews.
     acquire_lookups: u64,
     /// View checks of a queue where a process kept a request longer than the full replay, its
@@ -429,7 +428,7 @@ impl Sim {
         self.in_flight.insert((arrival, self.send_seq), InFlight { key, value, sender, report });
     }
 
-    fn send_signed(&mut self, lock: Option<&str>, op: &Op, proof: Proof) {
+    fn send_with_proof(&mut self, lock: Option<&str>, op: &Op, proof: Proof) {
         let value = encode_value_with(op, &proof);
         self.send(None, lock.map(|l| l.as_bytes().to_vec()), Some(value), None, 2_000);
     }
@@ -515,7 +514,7 @@ impl Sim {
     fn count_handoffs(&mut self, events: &[Event]) {
         for event in events {
             if let Event::Ignored {
-                reason: Ignored::ReleaseBadSignature | Ignored::RenewWrongSigner, ..
+                reason: Ignored::ReleaseBadSecret | Ignored::RenewWrongCommitment, ..
             } = event
             {
                 self.coverage.forgeries_refused += 1;
@@ -747,13 +746,10 @@ impl Sim {
                             }
                         }
                     }
-                    // Exact in every queue that holds one of the process's own requests; elsewhere
-                    // it may keep requests whose releases it left unchecked (Machine::for_owner),
-                    // never fewer than the full replay. A request learnt of from renews whose
-                    // acquire was deleted keeps the longest lease (its own is unknowable): there
-                    // the view may keep it longer, never drop it earlier.
+                    // Exact in every queue. A request learnt of from renews whose acquire was
+                    // deleted keeps the longest lease (its own is unknowable): there the view may
+                    // keep it longer, never drop it earlier.
                     _ => {
-                        let owner = process.client.owner();
                         let deleted = self.log_start as Offset;
                         let known = |r: &&Request| r.token >= deleted;
                         let keys: std::collections::BTreeSet<&String> =
@@ -764,17 +760,13 @@ impl Sim {
                                 continue;
                             }
                             let (v, f) = (v.map_or(&[][..], Vec::as_slice), f.map_or(&[][..], Vec::as_slice));
-                            let own = v.iter().chain(f).any(|r| r.owner == owner);
                             let kept_all = f.iter().all(|r| {
                                 v.contains(r) || (!known(&r) && v.iter().any(|k| k.token == r.token))
                             });
-                            let exact_where_own = !own || v.iter().filter(known).eq(f.iter().filter(known));
-                            if kept_all && exact_where_own {
-                                if v.iter().chain(f).any(|r| !known(&r)) {
-                                    self.coverage.deleted_acquires_kept += 1;
-                                } else {
-                                    self.coverage.claims_pending += 1;
-                                }
+                            let exact = v.iter().filter(known).eq(f.iter().filter(known));
+                            if kept_all && exact {
+                                // They differ, so on a request whose acquire was deleted.
+                                self.coverage.deleted_acquires_kept += 1;
                             } else {
                                 let differing: Vec<Offset> = v
                                     .iter()
@@ -1110,25 +1102,25 @@ impl Sim {
                         prev: self.broker_now() + 1_000,
                         ttl: 1,
                     };
-                    let proof = Proof { public_key: v.public_key, ..Proof::default() };
-                    self.send_signed(Some(if kind == 11 { key } else { other }), &op, proof);
+                    let proof = Proof { commitment: v.commitment, ..Proof::default() };
+                    self.send_with_proof(Some(if kind == 11 { key } else { other }), &op, proof);
                 }
             }
             12 if hostile => {
-                // A release copying a live request's owner, with a signature copied from another
-                // release in the log (valid for that one, not for this).
+                // A release copying a live request's owner, with a secret copied from another
+                // release in the log (it opens that one's commitment, not this one's).
                 if let (Some(v), Some(key)) = (&victim, &victim_key) {
-                    let signature = self.log.iter().rev().find_map(|r| {
+                    let secret = self.log.iter().rev().find_map(|r| {
                         let record = decode_record(r.key.as_deref(), r.value.as_deref()).ok()?;
-                        record.proof.signature
+                        record.proof.secret
                     });
                     let op = Op::Release { owner: v.owner.clone(), r#ref: v.token };
-                    self.send_signed(Some(key), &op, Proof { signature, ..Proof::default() });
+                    self.send_with_proof(Some(key), &op, Proof { secret, ..Proof::default() });
                 }
             }
             13 if hostile => {
                 // A well-timed acquire in the name of a process whose own acquire is on its way:
-                // same owner, seq and key, the forger's own key, a 1 ms lease and a guessed
+                // same owner, seq and key, the forger's own commitment, a 1 ms lease and a guessed
                 // nonce. Taken for its own, the process would trust a hold the log ends at once.
                 let pending = self.processes.iter().find_map(|p| {
                     let want = p.want.as_ref()?;
@@ -1138,26 +1130,21 @@ impl Sim {
                 });
                 if let Some((owner, seq, key)) = pending {
                     let op = Op::Acquire { owner, seq, ttl: 1 };
-                    let forged_key = Some(SigningKey::from_bytes(&[0x66; 32]).verifying_key().to_bytes());
+                    let forged = Some(commitment_of(&FORGER_SECRET));
                     let nonce = Some(self.rng.next().to_le_bytes().repeat(2).try_into().expect("16 bytes"));
                     self.send(
                         None,
                         Some(key.as_bytes().to_vec()),
-                        Some(encode_value_with(
-                            &op,
-                            &Proof { public_key: forged_key, nonce, signature: None },
-                        )),
+                        Some(encode_value_with(&op, &Proof { commitment: forged, nonce, secret: None })),
                         None,
                         5,
                     );
                 }
             }
             14 | 15 if hostile => {
-                // The forger's own key: a renew claiming a live request for it, then (15) a
-                // release signed by it, which verifies under that claim.
+                // The forger's own commitment: a renew claiming a live request for it, then (15)
+                // a release with its secret, which opens that claim's commitment.
                 if let (Some(v), Some(key)) = (&victim, &victim_key) {
-                    let forger = SigningKey::from_bytes(&[0x66; 32]);
-                    let forged_key = Some(forger.verifying_key().to_bytes());
                     let op = if kind == 14 {
                         Op::Renew {
                             owner: v.owner.clone(),
@@ -1169,13 +1156,10 @@ impl Sim {
                         Op::Release { owner: v.owner.clone(), r#ref: v.token }
                     };
                     let proof = match op {
-                        Op::Release { .. } => {
-                            let message = release_message(key, v.token, &v.owner);
-                            Proof { signature: Some(forger.sign(&message).to_bytes()), ..Proof::default() }
-                        }
-                        _ => Proof { public_key: forged_key, ..Proof::default() },
+                        Op::Release { .. } => Proof { secret: Some(FORGER_SECRET), ..Proof::default() },
+                        _ => Proof { commitment: Some(commitment_of(&FORGER_SECRET)), ..Proof::default() },
                     };
-                    self.send_signed(Some(key), &op, proof);
+                    self.send_with_proof(Some(key), &op, proof);
                 }
             }
             _ => self.send(None, raw(lock), raw("[]"), None, 2_000),
@@ -1337,7 +1321,7 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 800, failure_persistence: None, ..ProptestConfig::default() })]
 
     /// Writers that copy, replay and forge records (releases and 1 ms renews in a live
-    /// holder's name, copied signatures, acquires with a guessed nonce, claims under their own
+    /// holder's name, copied release secrets, acquires with a guessed nonce, claims under their own
     /// key): the full replay keeps its invariants, no process is granted a lock another still
     /// trusts, and a joiner's view keeps every request the full replay has (it may keep more).
     #[test]
@@ -1531,7 +1515,6 @@ fn coverage_of(mode: Mode, n: usize) -> (Coverage, Vec<u64>) {
         total.forgeries_refused += c.forgeries_refused;
         total.resets += c.resets;
         total.clock_steps += c.clock_steps;
-        total.claims_pending += c.claims_pending;
         total.acquire_lookups += c.acquire_lookups;
         total.deleted_acquires_kept += c.deleted_acquires_kept;
         let s = sim.machine.stats();
@@ -1560,7 +1543,6 @@ fn simulation_exercises_the_interesting_paths() {
     assert!(c.release_handoffs > 50, "holder released, then the next waiter granted: {c:?}");
     assert!(c.mid_log_joins > 20 && c.view_checks > 10_000, "{c:?}");
     assert!(c.trusted_quanta > 1_000 && c.trusted_handoffs > 100, "{c:?}");
-    assert!(c.claims_pending > 1_000, "releases left unchecked where they do not matter: {c:?}");
     assert!(c.acquire_lookups > 10, "joiners read the acquires of requests learnt of from renews: {c:?}");
 }
 

@@ -27,11 +27,10 @@ use std::ops::Add;
 use std::sync::Arc;
 use std::time::Duration;
 
-use ed25519_dalek::{Signer, SigningKey};
 use sha2::{Digest, Sha256};
 
 use super::machine::{AcquireLookup, Event, Machine};
-use super::record::{encode_signed, release_message, Op, Proof};
+use super::record::{commitment_of, encode_with_proof, Op, Proof};
 use super::{LogTime, Offset, JOIN_WINDOW_MS};
 
 /// A holder renews its request every `ttl / RENEW_DIVISOR`, while queued or holding: two
@@ -373,10 +372,7 @@ struct PendingRelease {
 #[derive(Debug, Clone)]
 pub struct Client {
     owner: String,
-    /// Signs this client's releases; its public half goes into every acquire and renew.
-    signing_key: SigningKey,
-    public_key: [u8; 32],
-    /// Derives each request's nonce (never leaves the process).
+    /// Derives each request's nonce and release secret (never leaves the process).
     secret: [u8; 32],
     /// How long an acquire may take to be read back, and a join's first record to be
     /// acknowledged.
@@ -388,9 +384,6 @@ pub struct Client {
     /// Set by [`Client::fail_all`]: every request, present and future, fails with it.
     failure_all: Option<Failure>,
     releases: BTreeMap<RequestId, PendingRelease>,
-    /// Release signatures made ahead, on the thread that reads the acquire back, so that a
-    /// release costs the caller no signing: (partition, token) -> signature.
-    release_signatures: HashMap<(PartitionId, Offset), [u8; 64]>,
     transmits: VecDeque<Transmit>,
     /// Partitions given up since the last [`Client::take_dropped_partitions`]: the session
     /// stops consuming them, and the next request on one joins it anew.
@@ -403,14 +396,10 @@ pub struct Client {
 impl Client {
     /// A client whose records carry `owner` (unique per process and session). `secret` must be
     /// 32 bytes nobody else can know (the session reads them from the OS): it is the seed of
-    /// the client's signing key and of its requests' nonces.
+    /// its requests' nonces and release secrets.
     pub fn new(owner: String, secret: [u8; 32], operation_timeout: Duration) -> Client {
-        let signing_key = SigningKey::from_bytes(&secret);
-        let public_key = signing_key.verifying_key().to_bytes();
         Client {
             owner,
-            signing_key,
-            public_key,
             secret,
             operation_timeout,
             partitions: BTreeMap::new(),
@@ -419,7 +408,6 @@ impl Client {
             topic_failures: HashMap::new(),
             failure_all: None,
             releases: BTreeMap::new(),
-            release_signatures: HashMap::new(),
             transmits: VecDeque::new(),
             dropped: Vec::new(),
             next_request: 0,
@@ -433,11 +421,6 @@ impl Client {
         &self.owner
     }
 
-    /// The public key in this client's acquires and renews.
-    pub fn public_key(&self) -> [u8; 32] {
-        self.public_key
-    }
-
     /// The nonce of request `id`: SHA-256 of the secret and the id, so no other writer can
     /// predict it, and this client can recompute it.
     fn nonce(&self, id: RequestId) -> [u8; 16] {
@@ -449,6 +432,18 @@ impl Client {
         let mut nonce = [0u8; 16];
         nonce.copy_from_slice(&digest[..16]);
         nonce
+    }
+
+    /// The release secret of request `id`: SHA-256 of the secret and the id, like the nonce
+    /// but under another label. Its commitment goes into the request's acquire and renews; the
+    /// secret itself only into its release, so no other writer can end the request early.
+    fn release_secret(&self, id: RequestId) -> [u8; 32] {
+        Sha256::new()
+            .chain_update(b"kafka_lock release secret v1\0")
+            .chain_update(self.secret)
+            .chain_update(id.to_be_bytes())
+            .finalize()
+            .into()
     }
 
     /// Counters since the client started.
@@ -631,7 +626,7 @@ impl Client {
             // The first record delivered lies above the one asked for: the ones between were
             // deleted after the lookup. Start at what was delivered, and trust no grant until
             // a full window has passed.
-            *machine = Machine::for_owner(offset, self.owner.clone());
+            *machine = Machine::new(offset);
             state.complete_after = Some(state.joined_at.max(time) + JOIN_WINDOW_MS);
         }
         machine.handle_record(offset, time, key, value);
@@ -811,7 +806,7 @@ impl Client {
         let Join::LookingUp { placement, placed_at, .. } = state.join else { return None };
         let start = found.map_or(placement, |o| o.min(placement));
         let complete = log_start == 0 || log_start < start;
-        state.machine = Some(Machine::for_owner(start, self.owner.clone()));
+        state.machine = Some(Machine::new(start));
         state.trusted_from = placement;
         state.joined_at = placed_at;
         state.complete_after = (!complete).then_some(placed_at + JOIN_WINDOW_MS);
@@ -896,13 +891,6 @@ impl Client {
     /// run out by the estimate of broker time, releases to send again, and fail joins whose
     /// first record was not acknowledged in time.
     pub fn handle_timeout(&mut self, now: LocalTime) {
-        // Signatures made ahead are kept while their request or its release is on its way.
-        let requests = &self.requests;
-        let releases = &self.releases;
-        self.release_signatures.retain(|(partition, token), _| {
-            requests.values().any(|r| r.token == Some(*token) && r.partition == *partition)
-                || releases.values().any(|r| r.token == *token && r.partition == *partition)
-        });
         let overdue: Vec<PartitionId> = self
             .partitions
             .iter()
@@ -1034,28 +1022,6 @@ impl Client {
         self.requests[&id].trusted_until().map(|u| u.saturating_since(now))
     }
 
-    /// Releases worth signing ahead: requests with a token whose release is not signed yet.
-    /// A caller signs them with [`Client::release_signer`] outside any lock it holds around
-    /// the client, then hands them back with [`Client::add_release_signature`], so a release
-    /// costs the thread that asks for it no signing.
-    pub fn releases_to_sign(&self) -> Vec<(PartitionId, String, Offset)> {
-        self.requests
-            .values()
-            .filter_map(|r| r.token.map(|t| (r.partition.clone(), r.key.clone(), t)))
-            .filter(|(p, _, t)| !self.release_signatures.contains_key(&(p.clone(), *t)))
-            .collect()
-    }
-
-    /// Signs this client's releases (a copy of its key, usable without the client).
-    pub fn release_signer(&self) -> ReleaseSigner {
-        ReleaseSigner { key: self.signing_key.clone(), owner: self.owner.clone() }
-    }
-
-    /// A release signature made ahead by [`ReleaseSigner::sign`].
-    pub fn add_release_signature(&mut self, partition: PartitionId, token: Offset, signature: [u8; 64]) {
-        self.release_signatures.insert((partition, token), signature);
-    }
-
     /// Whether `partition`'s join waits for its first record's delivery report.
     pub fn awaits_placement(&self, partition: &PartitionId) -> bool {
         self.partitions.get(partition).is_some_and(|s| matches!(s.join, Join::Placing { .. }))
@@ -1145,27 +1111,24 @@ impl Client {
     ) -> TransmitId {
         let id = self.next_transmit;
         self.next_transmit += 1;
-        let proof = match (&op, purpose) {
-            (Op::Acquire { .. }, Purpose::Acquire(request)) => {
-                Proof { public_key: Some(self.public_key), nonce: Some(self.nonce(request)), signature: None }
+        let proof = match purpose {
+            Purpose::Acquire(request) => Proof {
+                commitment: Some(commitment_of(&self.release_secret(request))),
+                nonce: Some(self.nonce(request)),
+                secret: None,
+            },
+            Purpose::Renew(request) => {
+                Proof { commitment: Some(commitment_of(&self.release_secret(request))), ..Proof::default() }
             }
-            (Op::Renew { .. }, _) => Proof { public_key: Some(self.public_key), ..Proof::default() },
-            (Op::Release { owner, r#ref }, _) => {
-                let message = release_message(key.as_deref().unwrap_or_default(), *r#ref, owner);
-                let signature = match self.release_signatures.get(&(partition.clone(), *r#ref)) {
-                    Some(signature) => *signature,
-                    None => self.signing_key.sign(&message).to_bytes(),
-                };
-                if let Some(machine) = self.partitions.get_mut(&partition).and_then(|p| p.machine.as_mut()) {
-                    machine.note_own_signature(self.public_key, message, signature);
-                }
-                Proof { signature: Some(signature), ..Proof::default() }
+            Purpose::Release(request) => {
+                Proof { secret: Some(self.release_secret(request)), ..Proof::default() }
             }
-            _ => Proof::default(),
+            Purpose::Tick => Proof::default(),
         };
         // Our own records are valid by construction (the caller validated identifiers and
         // ttls); a failure here is a bug in this module.
-        let value = encode_signed(key.as_deref(), &op, &proof).expect("the client builds only valid records");
+        let value =
+            encode_with_proof(key.as_deref(), &op, &proof).expect("the client builds only valid records");
         self.transmits.push_back(Transmit { id, partition, key, value, purpose, report });
         id
     }
@@ -1204,26 +1167,6 @@ impl Client {
             .filter(|(p, s)| self.tick_due(p, s).is_some_and(|t| now >= t))
             .map(|(p, _)| p.clone())
             .collect()
-    }
-}
-
-/// Signs releases for one client, away from it (see [`Client::releases_to_sign`]).
-#[derive(Clone)]
-pub struct ReleaseSigner {
-    key: SigningKey,
-    owner: String,
-}
-
-impl ReleaseSigner {
-    /// The signature of the release of request `token` of lock `key`.
-    pub fn sign(&self, key: &str, token: Offset) -> [u8; 64] {
-        self.key.sign(&release_message(key, token, &self.owner)).to_bytes()
-    }
-}
-
-impl std::fmt::Debug for ReleaseSigner {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ReleaseSigner").field("owner", &self.owner).finish_non_exhaustive()
     }
 }
 

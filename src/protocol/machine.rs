@@ -4,12 +4,10 @@
 //! seen), no I/O, no randomness, no global state. Two machines fed the same records produce
 //! the same events.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::fmt;
 
-use ed25519_dalek::{Signature, VerifyingKey};
-
-use super::record::{decode_record, release_message, validate_record, Op, Proof, Record, Reject};
+use super::record::{commitment_of, decode_record, validate_record, Op, Proof, Record, Reject};
 use super::{LogTime, Offset, MAX_LIVE_REQUESTS, MAX_TOMBSTONES, MAX_TTL_MS};
 
 /// A live request in a lock's queue.
@@ -23,9 +21,9 @@ pub struct Request {
     pub ttl: u64,
     /// Log clock when its last alive record (acquire or renew) was accepted.
     pub last_alive: LogTime,
-    /// The key that must sign its release (from its acquire, or for a request a joiner learnt
-    /// of from a renew, that renew's); `None` for an unsigned request of the first format.
-    pub public_key: Option<[u8; 32]>,
+    /// The commitment its release must open (from its acquire, or for a request a joiner
+    /// learnt of from a renew, that renew's); `None` for a request of the first format.
+    pub commitment: Option<[u8; 32]>,
 }
 
 impl Request {
@@ -127,10 +125,10 @@ pub enum Ignored {
     ReleaseWrongKey,
     /// A release of a request this replayer does not know (it is tombstoned all the same).
     ReleaseUnknown,
-    /// A renew of a request under a key other than the one its acquire named (a forgery).
-    RenewWrongSigner,
-    /// A release of a signed request without a valid signature by the request's key.
-    ReleaseBadSignature,
+    /// A renew of a request naming another commitment than its acquire's (a forgery).
+    RenewWrongCommitment,
+    /// A release of a committed request without the secret that opens its commitment.
+    ReleaseBadSecret,
     /// A release of a request a joiner learnt of from renews naming different keys: it cannot
     /// tell the owner's key, so the request ends only when its lease does.
     ReleaseUnverifiable,
@@ -157,9 +155,9 @@ impl fmt::Display for Ignored {
             Ignored::ReleaseWrongKey => write!(f, "release under another lock's key"),
             Ignored::ReleaseUnknown => write!(f, "release of an unknown request"),
             Ignored::OffsetNotIncreasing => write!(f, "offset not above the previous record's"),
-            Ignored::RenewWrongSigner => write!(f, "renew naming another key than the request's"),
-            Ignored::ReleaseBadSignature => write!(f, "release without a valid signature"),
-            Ignored::ReleaseUnverifiable => write!(f, "release of a request whose key is unknown"),
+            Ignored::RenewWrongCommitment => write!(f, "renew naming another commitment than the request's"),
+            Ignored::ReleaseBadSecret => write!(f, "release without the secret of the request's commitment"),
+            Ignored::ReleaseUnverifiable => write!(f, "release of a request whose commitment is unknown"),
             Ignored::PartitionFull => write!(f, "acquire refused: the partition has too many live requests"),
             Ignored::ClaimWithoutAcquire => write!(f, "renews named a record that is no acquire"),
         }
@@ -193,8 +191,6 @@ pub struct Stats {
     pub refused_full: u64,
     /// Tombstones dropped early because there were `MAX_TOMBSTONES`.
     pub tombstones_evicted: u64,
-    /// Signed releases kept unchecked as claims ([`Machine::for_owner`]).
-    pub claims_kept: u64,
     /// Requests learnt of from renews whose acquire was looked up and read
     /// ([`Machine::handle_acquire_lookup`]).
     pub acquires_looked_up: u64,
@@ -253,12 +249,6 @@ pub struct Machine {
     unconfirmed: BTreeMap<Offset, u64>,
     /// Tokens of `unconfirmed` whose acquire the session has not been asked to read yet.
     lookups: Vec<Offset>,
-    verifier: Verifier,
-    /// The owner this replayer acts for ([`Machine::for_owner`]); `None`: a full replay that
-    /// checks every release at once.
-    owner: Option<String>,
-    /// Signed releases of live requests left unchecked ([`Machine::for_owner`]), by token.
-    claims: BTreeMap<Offset, Vec<ReleaseClaim>>,
     /// Tombstones ordered by removal time, for dropping old ones.
     tombstones_by_age: BTreeSet<(LogTime, Offset)>,
     events: VecDeque<Event>,
@@ -269,11 +259,12 @@ pub struct Machine {
 #[derive(Debug, Clone)]
 struct Tombstone {
     removed_at: LogTime,
-    /// The key the request had when removed (`None` for an unsigned or unknown request).
-    public_key: Option<[u8; 32]>,
-    /// For a release of a request this replayer did not know: its signature and message, to
-    /// check against the key a later renew names.
-    release: Option<([u8; 64], Vec<u8>)>,
+    /// The commitment the request had when removed (`None` for a request of the first format
+    /// or an unknown one).
+    commitment: Option<[u8; 32]>,
+    /// For a release of a request this replayer did not know: its secret, to check against
+    /// the commitment a later renew names.
+    release: Option<[u8; 32]>,
     /// Blocks nothing: the expiry of a request learnt of from renews (see `remove`).
     weak: bool,
     /// Blocks every renew: the token's record is no acquire.
@@ -287,47 +278,6 @@ enum Removal {
     Release,
     /// Learnt of from renews only, and its token's record is no acquire.
     Forged,
-}
-
-/// Whether `signature` is `key`'s signature of `message` (strict Ed25519: no malleable forms).
-fn verify(key: &[u8; 32], message: &[u8], signature: &[u8; 64]) -> bool {
-    let Ok(key) = VerifyingKey::from_bytes(key) else { return false };
-    key.verify_strict(message, &Signature::from_bytes(signature)).is_ok()
-}
-
-/// Signature checks, made cheaper without changing a single answer: signatures this
-/// replayer's own client made are valid by construction (it says so beforehand, with the exact
-/// key and message, so a copy under another message still gets checked).
-#[derive(Debug, Clone, Default)]
-struct Verifier {
-    own: HashMap<[u8; 64], ([u8; 32], Vec<u8>)>,
-}
-
-/// A signed release left unchecked ([`Machine::for_owner`]): the signature and the message it
-/// must sign.
-#[derive(Debug, Clone)]
-struct ReleaseClaim {
-    signature: [u8; 64],
-    message: Vec<u8>,
-}
-
-/// Release claims kept unchecked per request ([`Machine::for_owner`]); further ones are checked
-/// at once, so a writer flooding claims costs checks, not memory.
-pub const MAX_CLAIMS_PER_REQUEST: usize = 4;
-
-/// Own signatures remembered at most; a client has a handful in flight.
-const MAX_OWN_SIGNATURES: usize = 4096;
-
-impl Verifier {
-    fn verify(&mut self, key: &[u8; 32], message: &[u8], signature: &[u8; 64]) -> bool {
-        if let Some((own_key, own_message)) = self.own.get(signature) {
-            if own_key == key && own_message == message {
-                self.own.remove(signature);
-                return true;
-            }
-        }
-        verify(key, message, signature)
-    }
 }
 
 fn deadline(last_alive: LogTime, ttl: u64) -> LogTime {
@@ -352,9 +302,6 @@ impl Machine {
             resurrected: BTreeSet::new(),
             unconfirmed: BTreeMap::new(),
             lookups: Vec::new(),
-            verifier: Verifier::default(),
-            owner: None,
-            claims: BTreeMap::new(),
             tombstones_by_age: BTreeSet::new(),
             events: VecDeque::new(),
             stats: Stats::default(),
@@ -418,31 +365,6 @@ impl Machine {
         touched.sort_unstable();
         touched.dedup();
         self.grant_heads(offset, &touched);
-    }
-
-    /// A replayer acting for `owner`: it checks a release's signature only where the answer
-    /// matters to `owner`, in the queue of a lock where `owner` has a live request; elsewhere
-    /// it keeps the release as a claim and the request alive, and checks the claims of a
-    /// lock's queue when `owner`'s acquire joins it. A signature check is the costliest step
-    /// of a hand-off, and otherwise every process replaying the partition would make it.
-    ///
-    /// Safe because a view that keeps others' requests alive longer never grants earlier:
-    /// `owner` is granted only when every request ahead of its own is gone in this view, and
-    /// in a queue holding its own request every release is judged at once, exactly as a full
-    /// replay judges it. A claim is dropped with its request (expiry); at most
-    /// [`MAX_CLAIMS_PER_REQUEST`] are kept per request, beyond that they are checked at once.
-    pub fn for_owner(first_offset: Offset, owner: String) -> Self {
-        Machine { owner: Some(owner), ..Machine::new(first_offset) }
-    }
-
-    /// Tells the machine that `signature` is `key`'s signature of `message`, made by this
-    /// replayer's own client: when the record carrying it is read back, it need not be checked
-    /// again (a release's signature check is the costliest step of a hand-off).
-    pub fn note_own_signature(&mut self, key: [u8; 32], message: Vec<u8>, signature: [u8; 64]) {
-        if self.verifier.own.len() >= MAX_OWN_SIGNATURES {
-            self.verifier.own.clear();
-        }
-        self.verifier.own.insert(signature, (key, message));
     }
 
     /// The next event, oldest first. Per record: expiries (by deadline, then token), then the
@@ -573,7 +495,7 @@ impl Machine {
                 self.deadlines.remove(&(claimed.deadline(), token));
                 let last_alive = if key == claimed_key { claimed.last_alive } else { clock };
                 let ttl = ttl.max(asked_ttl);
-                let request = Request { token, owner, ttl, last_alive, public_key: proof.public_key };
+                let request = Request { token, owner, ttl, last_alive, commitment: proof.commitment };
                 self.insert(&key, request);
                 touched.push(key);
             }
@@ -586,30 +508,6 @@ impl Machine {
         touched.sort_unstable();
         touched.dedup();
         self.grant_heads(self.last_offset.unwrap_or(self.first_offset), &touched);
-    }
-
-    /// Whether a release of a request of `key` may be left unchecked: this replayer acts for
-    /// an owner with no live request in the lock's queue.
-    fn defers_releases_of(&self, key: &str) -> bool {
-        let Some(owner) = &self.owner else { return false };
-        !self.queue(key).any(|r| r.owner == *owner)
-    }
-
-    /// Checks the claims left on `key`'s queue (its owner's acquire just joined it): a request
-    /// with a valid release claim is removed as released now.
-    fn settle_claims(&mut self, key: &str, clock: LogTime, touched: &mut Vec<String>) {
-        let claimed: Vec<(Offset, Option<[u8; 32]>)> = self
-            .queue(key)
-            .filter(|r| self.claims.contains_key(&r.token))
-            .map(|r| (r.token, r.public_key))
-            .collect();
-        for (token, public_key) in claimed {
-            let claims = self.claims.remove(&token).unwrap_or_default();
-            let Some(public_key) = public_key else { continue };
-            if claims.iter().any(|c| self.verifier.verify(&public_key, &c.message, &c.signature)) {
-                self.remove_released(token, clock, touched);
-            }
-        }
     }
 
     fn remove_released(&mut self, token: Offset, clock: LogTime, touched: &mut Vec<String>) {
@@ -686,11 +584,11 @@ impl Machine {
         }
     }
 
-    /// Whether a tombstone of `token` stops a renew naming `public_key` from bringing it back:
-    /// the request was removed under that key, or a release of it verifies under that key.
-    /// A renew naming another key may be the real owner's after a forged release or expiry
-    /// of a forged claim, so it is not stopped (keeping a request alive is always safe).
-    fn tombstone_blocks(&self, token: Offset, public_key: Option<[u8; 32]>) -> bool {
+    /// Whether a tombstone of `token` stops a renew naming `commitment` from bringing it back:
+    /// the request was removed under that commitment, or a release of it opens it. A renew
+    /// naming another commitment may be the real owner's after a forged release or expiry of
+    /// a forged claim, so it is not stopped (keeping a request alive is always safe).
+    fn tombstone_blocks(&self, token: Offset, commitment: Option<[u8; 32]>) -> bool {
         let Some(tombstone) = self.tombstones.get(&token) else { return false };
         if tombstone.forged {
             return true;
@@ -698,11 +596,11 @@ impl Machine {
         if tombstone.weak {
             return false;
         }
-        if tombstone.public_key == public_key {
+        if tombstone.commitment == commitment {
             return true;
         }
-        match (&tombstone.release, public_key) {
-            (Some((signature, message)), Some(key)) => verify(&key, message, signature),
+        match (&tombstone.release, commitment) {
+            (Some(secret), Some(commitment)) => commitment_of(secret) == commitment,
             _ => false,
         }
     }
@@ -721,7 +619,7 @@ impl Machine {
             token,
             Tombstone {
                 removed_at: clock,
-                public_key: request.public_key,
+                commitment: request.commitment,
                 release: None,
                 weak,
                 forged: how == Removal::Forged,
@@ -730,7 +628,6 @@ impl Machine {
         self.conflicted.remove(&token);
         self.resurrected.remove(&token);
         self.unconfirmed.remove(&token);
-        self.claims.remove(&token);
         Some((key, request))
     }
 
@@ -759,15 +656,9 @@ impl Machine {
             }
             Op::Acquire { owner, seq, ttl } => {
                 self.stats.acquires += 1;
-                let public_key = proof.public_key;
-                let own = self.owner.as_ref().is_some_and(|o| *o == owner);
-                if own {
-                    // From here on this queue's releases matter to the owner: judge the ones
-                    // left unchecked, as a full replay did when they came.
-                    self.settle_claims(&key, clock, touched);
-                }
+                let commitment = proof.commitment;
                 let request =
-                    Request { token: offset, owner: owner.clone(), ttl, last_alive: clock, public_key };
+                    Request { token: offset, owner: owner.clone(), ttl, last_alive: clock, commitment };
                 self.insert(&key, request);
                 self.events.push_back(Event::Enqueued {
                     key: key.clone(),
@@ -780,11 +671,11 @@ impl Machine {
                 touch(touched, key);
             }
             Op::Renew { owner, r#ref: token, prev, ttl } => {
-                let renew = RenewOp { owner, token, prev, ttl, public_key: proof.public_key };
+                let renew = RenewOp { owner, token, prev, ttl, commitment: proof.commitment };
                 self.renew(offset, clock, key, renew, touched)
             }
             Op::Release { owner, r#ref: token } => {
-                self.release(offset, clock, key, owner, token, proof.signature, touched)
+                self.release(offset, clock, key, owner, token, proof.secret, touched)
             }
             Op::Tick => self.stats.ticks += 1,
         }
@@ -798,7 +689,7 @@ impl Machine {
         renew: RenewOp,
         touched: &mut Vec<String>,
     ) {
-        let RenewOp { owner, token, prev, ttl, public_key } = renew;
+        let RenewOp { owner, token, prev, ttl, commitment } = renew;
         // Validity first: an invalid renew changes nothing, whatever the state.
         if clock > deadline(prev, ttl) {
             return self.ignore_op(offset, Ignored::RenewInvalid);
@@ -834,13 +725,13 @@ impl Machine {
                 else {
                     return self.ignore_op(offset, Ignored::RenewUnknown);
                 };
-                if request.owner != owner || request.public_key != public_key {
+                if request.owner != owner || request.commitment != commitment {
                     if !self.resurrected.contains(&token) {
                         // The acquire named owner and key: a renew naming others is a forgery.
                         let reason = if request.owner != owner {
                             Ignored::RenewWrongOwner
                         } else {
-                            Ignored::RenewWrongSigner
+                            Ignored::RenewWrongCommitment
                         };
                         return self.ignore_op(offset, reason);
                     }
@@ -863,7 +754,7 @@ impl Machine {
                 self.deadlines.insert((new_deadline, token));
             }
             None => {
-                if self.tombstone_blocks(token, public_key) {
+                if self.tombstone_blocks(token, commitment) {
                     return self.ignore_op(offset, Ignored::RenewTombstoned);
                 }
                 if token >= self.first_offset {
@@ -880,7 +771,7 @@ impl Machine {
                 self.unconfirmed.insert(token, ttl);
                 self.lookups.push(token);
                 let request =
-                    Request { token, owner: owner.clone(), ttl: MAX_TTL_MS, last_alive: clock, public_key };
+                    Request { token, owner: owner.clone(), ttl: MAX_TTL_MS, last_alive: clock, commitment };
                 self.insert(&key, request);
                 touch(touched, key.clone());
             }
@@ -897,23 +788,21 @@ impl Machine {
         key: String,
         owner: String,
         token: Offset,
-        signature: Option<[u8; 64]>,
+        secret: Option<[u8; 32]>,
         touched: &mut Vec<String>,
     ) {
         let Some(live_key) = self.keys_by_token.get(&token) else {
             // Unknown here (not yet seen, or already gone): it must not come back, unless a
-            // renew names a key this release does not verify under (see `tombstone_blocks`).
-            // A tombstone already there keeps what it knew (the key, the first release proof).
+            // renew names a commitment this release does not open (see `tombstone_blocks`).
+            // A tombstone already there keeps what it knew (the commitment, the first secret).
             let known = self.tombstones.get(&token);
-            let public_key = known.and_then(|t| t.public_key);
-            let release = known
-                .and_then(|t| t.release.clone())
-                .or_else(|| signature.map(|sig| (sig, release_message(&key, token, &owner))));
-            // A weak tombstone (a claim's expiry) stays weak: an unsigned or unverifiable
-            // release proves nothing about the owner's key.
+            let commitment = known.and_then(|t| t.commitment);
+            let release = known.and_then(|t| t.release).or(secret);
+            // A weak tombstone (a claim's expiry) stays weak: a release without a secret, or
+            // with one that opens nothing known, proves nothing about the owner's commitment.
             let weak = known.is_some_and(|t| t.weak);
             let forged = known.is_some_and(|t| t.forged);
-            self.tombstone_with(token, Tombstone { removed_at: clock, public_key, release, weak, forged });
+            self.tombstone_with(token, Tombstone { removed_at: clock, commitment, release, weak, forged });
             return self.ignore_op(offset, Ignored::ReleaseUnknown);
         };
         if *live_key != key {
@@ -928,21 +817,12 @@ impl Machine {
         if self.conflicted.contains(&token) {
             return self.ignore_op(offset, Ignored::ReleaseUnverifiable);
         }
-        if let Some(public_key) = request.public_key {
-            // A signed request ends early only by its owner's signature; a copy of any record
-            // cannot produce one (a replayed release names a request already gone).
-            let Some(signature) = signature else {
-                return self.ignore_op(offset, Ignored::ReleaseBadSignature);
-            };
-            let message = release_message(&key, token, &owner);
-            let kept = self.claims.get(&token).map_or(0, Vec::len);
-            if kept < MAX_CLAIMS_PER_REQUEST && self.defers_releases_of(&key) {
-                self.stats.claims_kept += 1;
-                self.claims.entry(token).or_default().push(ReleaseClaim { signature, message });
-                return;
-            }
-            if !self.verifier.verify(&public_key, &message, &signature) {
-                return self.ignore_op(offset, Ignored::ReleaseBadSignature);
+        if let Some(commitment) = request.commitment {
+            // A committed request ends early only by its owner's secret, which nobody else
+            // knows before the owner's release is in the log (and a copy of that release
+            // names a request already gone).
+            if secret.is_none_or(|secret| commitment_of(&secret) != commitment) {
+                return self.ignore_op(offset, Ignored::ReleaseBadSecret);
             }
         }
         self.remove_released(token, clock, touched);
@@ -973,7 +853,7 @@ struct RenewOp {
     token: Offset,
     prev: LogTime,
     ttl: u64,
-    public_key: Option<[u8; 32]>,
+    commitment: Option<[u8; 32]>,
 }
 
 /// Remembers that a lock's queue changed during this record (duplicates are removed before

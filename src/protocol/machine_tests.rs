@@ -1,6 +1,7 @@
 //! Unit tests of the state machine's rules, one corner case each.
 
 use super::*;
+use crate::protocol::commitment_of;
 
 const K: &str = "lock";
 
@@ -522,64 +523,41 @@ fn a_flood_of_acquires_and_releases_stays_bounded() {
 }
 
 /// Feeds a record carrying `proof`.
-fn feed_signed(m: &mut Machine, offset: Offset, ts: LogTime, op: &Op, proof: &Proof) -> Vec<Event> {
+fn feed_with_proof(m: &mut Machine, offset: Offset, ts: LogTime, op: &Op, proof: &Proof) -> Vec<Event> {
     m.handle_record(offset, ts, Some(K.as_bytes()), Some(&encode_value_with(op, proof)));
     drain(m)
 }
 
-/// A replayer acting for an owner leaves releases in queues it has no request in unchecked
-/// (the request stays alive), and judges them when its own acquire joins the queue: a valid
-/// claim ends the request there, a forged one does not.
+/// A committed request ends early only by a release carrying the secret that opens its
+/// commitment: none, or another one (a forger's, or a copy of another request's), changes
+/// nothing. A release of a request this replayer never saw keeps its secret in the tombstone:
+/// a later renew naming the commitment it opens cannot bring the request back, a renew naming
+/// another can (it may be the real owner's after a forged release).
 #[test]
-fn releases_are_checked_only_where_they_matter_to_the_owner() {
-    use ed25519_dalek::{Signer, SigningKey};
-    let a = SigningKey::from_bytes(&[1; 32]);
-    let signed_by =
-        |key: &SigningKey| Proof { public_key: Some(key.verifying_key().to_bytes()), ..Proof::default() };
-    let release_proof = |key: &SigningKey, token: Offset, owner: &str| Proof {
-        signature: Some(key.sign(&release_message(K, token, owner)).to_bytes()),
-        ..Proof::default()
-    };
-    for honest in [true, false] {
-        let mut lazy = Machine::for_owner(0, "me".into());
-        let mut full = Machine::new(0);
-        for m in [&mut lazy, &mut full] {
-            feed_signed(m, 0, 100, &acquire("a", 1, 10_000), &signed_by(&a));
-            feed_signed(m, 1, 101, &acquire("b", 1, 10_000), &signed_by(&SigningKey::from_bytes(&[2; 32])));
-            let signer = if honest { &a } else { &SigningKey::from_bytes(&[9; 32]) };
-            feed_signed(m, 2, 102, &release("a", 0), &release_proof(signer, 0, "a"));
-        }
-        // The full replay judged the release at once; the lazy one kept it as a claim.
-        assert_eq!(holder(&full, K), Some(if honest { 1 } else { 0 }));
-        assert_eq!(holder(&lazy, K), Some(0));
-        assert_eq!(lazy.stats().claims_kept, 1);
-        // Its owner's acquire joins the queue: the claim is judged, and the views agree.
-        feed_signed(
-            &mut lazy,
-            3,
-            103,
-            &acquire("me", 1, 10_000),
-            &signed_by(&SigningKey::from_bytes(&[3; 32])),
-        );
-        feed_signed(
-            &mut full,
-            3,
-            103,
-            &acquire("me", 1, 10_000),
-            &signed_by(&SigningKey::from_bytes(&[3; 32])),
-        );
-        assert_eq!(holder(&lazy, K), holder(&full, K), "honest: {honest}");
-        assert_eq!(lazy.queue(K).cloned().collect::<Vec<_>>(), full.queue(K).cloned().collect::<Vec<_>>());
-        // In a queue holding its own request, a release is judged at once.
-        let token = holder(&lazy, K).unwrap();
-        let owner = lazy.holder(K).unwrap().owner.clone();
-        if owner == "b" {
-            let b = SigningKey::from_bytes(&[2; 32]);
-            feed_signed(&mut lazy, 4, 104, &release("b", token), &release_proof(&b, token, "b"));
-            assert_eq!(holder(&lazy, K), Some(3));
-            assert_eq!(lazy.stats().claims_kept, 1);
-        }
-    }
+fn a_committed_request_ends_early_only_by_the_secret_of_its_commitment() {
+    let (secret, other) = ([1; 32], [2; 32]);
+    let committed = |secret: &[u8; 32]| Proof { commitment: Some(commitment_of(secret)), ..Proof::default() };
+    let revealing = |secret: [u8; 32]| Proof { secret: Some(secret), ..Proof::default() };
+    let mut m = Machine::new(0);
+    feed_with_proof(&mut m, 0, 100, &acquire("a", 1, 10_000), &committed(&secret));
+    feed_with_proof(&mut m, 1, 101, &acquire("b", 1, 10_000), &committed(&other));
+    let events = feed_with_proof(&mut m, 2, 102, &release("a", 0), &Proof::default());
+    assert_eq!(events, vec![ignored(2, Ignored::ReleaseBadSecret)]);
+    let events = feed_with_proof(&mut m, 3, 103, &release("a", 0), &revealing(other));
+    assert_eq!(events, vec![ignored(3, Ignored::ReleaseBadSecret)]);
+    assert_eq!(holder(&m, K), Some(0));
+    let events = feed_with_proof(&mut m, 4, 104, &release("a", 0), &revealing(secret));
+    assert_eq!(
+        events,
+        vec![Event::Released { key: K.into(), token: 0, owner: "a".into() }, granted(K, 1, "b", 4)]
+    );
+
+    let mut joiner = Machine::new(100);
+    feed_with_proof(&mut joiner, 100, 1_000, &release("a", 40), &revealing(secret));
+    let events = feed_with_proof(&mut joiner, 101, 1_001, &renew("a", 40, 1_001, 5_000), &committed(&secret));
+    assert_eq!(events, vec![ignored(101, Ignored::RenewTombstoned)]);
+    let events = feed_with_proof(&mut joiner, 102, 1_002, &renew("a", 40, 1_002, 5_000), &committed(&other));
+    assert!(matches!(events[..], [Event::Renewed { token: 40, .. }, ..]), "{events:?}");
 }
 
 /// A joiner's request brought back by a renew after a claim expired keeps its marks when that
@@ -589,26 +567,26 @@ fn releases_are_checked_only_where_they_matter_to_the_owner() {
 /// acquire was deleted, and so keeps the longest lease, shows it).
 #[test]
 fn a_request_brought_back_keeps_its_marks_when_the_old_tombstone_ages_out() {
-    let with_key = |seed: u8| Proof { public_key: Some([seed; 32]), ..Proof::default() };
+    let with_key = |seed: u8| Proof { commitment: Some([seed; 32]), ..Proof::default() };
     let (owner, forger) = (with_key(1), with_key(2));
     let max = MAX_TTL_MS as i64;
     let mut m = Machine::new(100);
-    feed_signed(&mut m, 100, 1_000, &Op::Tick, &Proof::default());
+    feed_with_proof(&mut m, 100, 1_000, &Op::Tick, &Proof::default());
     // A claim copying the owner's key; its acquire is gone, so it keeps the longest lease.
-    feed_signed(&mut m, 101, 1_001, &renew("a", 40, 1_500, 1), &owner);
+    feed_with_proof(&mut m, 101, 1_001, &renew("a", 40, 1_500, 1), &owner);
     assert_eq!(m.take_acquire_lookups(), vec![40]);
     m.handle_acquire_lookup(40, AcquireLookup::Gone);
-    let events = feed_signed(&mut m, 102, 1_002 + max, &Op::Tick, &Proof::default());
+    let events = feed_with_proof(&mut m, 102, 1_002 + max, &Op::Tick, &Proof::default());
     assert!(matches!(events[..], [Event::Expired { token: 40, .. }, ..]), "{events:?}");
     // Another claim under the forger's own key brings it back; the owner's renew follows.
-    feed_signed(&mut m, 103, 2_000 + max, &renew("a", 40, 2_000 + max, MAX_TTL_MS), &forger);
+    feed_with_proof(&mut m, 103, 2_000 + max, &renew("a", 40, 2_000 + max, MAX_TTL_MS), &forger);
     m.handle_acquire_lookup(40, AcquireLookup::Gone);
-    let events = feed_signed(&mut m, 104, 30_000 + max, &renew("a", 40, 2_000 + max, MAX_TTL_MS), &owner);
+    let events = feed_with_proof(&mut m, 104, 30_000 + max, &renew("a", 40, 2_000 + max, MAX_TTL_MS), &owner);
     assert!(matches!(events[..], [Event::Renewed { token: 40, .. }]), "{events:?}");
     // The expiry's tombstone ages out; the owner's next renew must still count.
-    feed_signed(&mut m, 105, 1_003 + 2 * max, &Op::Tick, &Proof::default());
+    feed_with_proof(&mut m, 105, 1_003 + 2 * max, &Op::Tick, &Proof::default());
     assert!(!m.is_tombstoned(40));
-    let events = feed_signed(&mut m, 106, 140_000, &renew("a", 40, 30_000 + max, MAX_TTL_MS), &owner);
+    let events = feed_with_proof(&mut m, 106, 140_000, &renew("a", 40, 30_000 + max, MAX_TTL_MS), &owner);
     assert!(matches!(events[..], [Event::Renewed { token: 40, .. }]), "{events:?}");
     assert_eq!(holder(&m, K), Some(40));
 }
@@ -620,10 +598,10 @@ fn a_request_brought_back_keeps_its_marks_when_the_old_tombstone_ages_out() {
 /// (`forging_writers_never_give_two_holders` with `PROPTEST_RNG_SEED=2`: two holders).
 #[test]
 fn a_forged_short_renew_seen_first_does_not_end_a_request_early() {
-    let owner = Proof { public_key: Some([1; 32]), ..Proof::default() };
+    let owner = Proof { commitment: Some([1; 32]), ..Proof::default() };
     let mut m = Machine::new(100);
     feed(&mut m, 100, 1_000, Some(K), &acquire("me", 1, 60_000));
-    feed_signed(&mut m, 101, 1_001, &renew("a", 40, 1_500, 1), &owner);
+    feed_with_proof(&mut m, 101, 1_001, &renew("a", 40, 1_500, 1), &owner);
     assert_eq!(holder(&m, K), Some(40));
     assert!(m.awaits_acquires());
     // Broker time passes the forged lease: the request stays.
@@ -635,9 +613,9 @@ fn a_forged_short_renew_seen_first_does_not_end_a_request_early() {
     assert!(!m.awaits_acquires());
     assert_eq!(m.deadline_of(K, 40), Some(1_001 + 30_000));
     // From here on a renew naming another key is a forgery, as in a full replay.
-    let forger = Proof { public_key: Some([2; 32]), ..Proof::default() };
-    let events = feed_signed(&mut m, 103, 1_600, &renew("a", 40, 1_600, 60_000), &forger);
-    assert_eq!(events, vec![ignored(103, Ignored::RenewWrongSigner)]);
+    let forger = Proof { commitment: Some([2; 32]), ..Proof::default() };
+    let events = feed_with_proof(&mut m, 103, 1_600, &renew("a", 40, 1_600, 60_000), &forger);
+    assert_eq!(events, vec![ignored(103, Ignored::RenewWrongCommitment)]);
     let events = feed(&mut m, 104, 31_002, None, &Op::Tick);
     assert!(
         matches!(events[..], [Event::Expired { token: 40, .. }, Event::Granted { token: 100, .. }]),
@@ -692,8 +670,8 @@ fn a_claim_whose_token_is_no_acquire_is_dropped_for_good() {
     assert_eq!(holder(&m, K), Some(40));
     let events = look_up(&mut m, 40, K, &Op::Tick, &Proof::default());
     assert_eq!(events, vec![ignored(40, Ignored::ClaimWithoutAcquire), granted(K, 100, "me", 101)]);
-    let with_key = Proof { public_key: Some([5; 32]), ..Proof::default() };
-    let events = feed_signed(&mut m, 102, 1_002, &renew("a", 40, 1_002, 60_000), &with_key);
+    let with_key = Proof { commitment: Some([5; 32]), ..Proof::default() };
+    let events = feed_with_proof(&mut m, 102, 1_002, &renew("a", 40, 1_002, 60_000), &with_key);
     assert_eq!(events, vec![ignored(102, Ignored::RenewTombstoned)]);
     assert!(m.take_acquire_lookups().is_empty());
     // A lookup that lands on a later offset (the token's record is gone from a compacted or

@@ -95,12 +95,12 @@ pub const JOIN_WINDOW_MS: i64 = MAX_TTL_MS as i64 + JOIN_MARGIN_MS;
 
 pub use client::{
     Client, ClientStats, Failure, Lease, LocalTime, OwnRequestInfo, PartitionId, Placement, Purpose,
-    ReleaseSigner, RequestId, Status, Transmit, TransmitId, Withdrawn, MIN_TICK_INTERVAL, MIN_TRUST_DIVISOR,
+    RequestId, Status, Transmit, TransmitId, Withdrawn, MIN_TICK_INTERVAL, MIN_TRUST_DIVISOR,
     RELEASE_RETRY_BACKOFF, RENEW_DIVISOR, TRUST_MARGIN_DIVISOR,
 };
 pub use machine::{AcquireLookup, Event, Ignored, Machine, Request, Stats};
 pub use partition::{murmur2, partition_for};
 pub use record::{
-    decode_record, encode_record, encode_signed, encode_value, encode_value_with, release_message,
+    commitment_of, decode_record, encode_record, encode_value, encode_value_with, encode_with_proof,
     validate_identifier, validate_op, validate_record, Op, Proof, Record, Reject,
 };

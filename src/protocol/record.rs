@@ -10,6 +10,7 @@ use std::fmt;
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::Serialize;
 use serde_json::Value;
+use sha2::{Digest, Sha256};
 
 use super::{LogTime, Offset, MAX_IDENTIFIER_BYTES, MAX_OWNER_BYTES, MAX_TTL_MS, MAX_VALUE_BYTES};
 
@@ -76,27 +77,21 @@ pub struct Record {
 /// wire: a request whose acquire carries no key is an unsigned request of the first format.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Proof {
-    /// `pub` (acquire, renew): the sender's Ed25519 public key. In an acquire it binds the
-    /// request to that key; in a renew it lets a joiner that never saw the acquire learn it.
-    pub public_key: Option<[u8; 32]>,
+    /// `commit` (acquire, renew): SHA-256 of the request's release secret. In an acquire it
+    /// binds the request to that secret; in a renew it lets a joiner that never saw the
+    /// acquire learn it.
+    pub commitment: Option<[u8; 32]>,
     /// `nonce` (acquire): a value only the sender can compute, so it recognises its own acquire
     /// whatever other writers copy or predict.
     pub nonce: Option<[u8; 16]>,
-    /// `sig` (release): the request key's signature over [`release_message`].
-    pub signature: Option<[u8; 64]>,
+    /// `secret` (release): the value whose SHA-256 is the request's commitment. Random per
+    /// request and known only to its owner until this release reveals it.
+    pub secret: Option<[u8; 32]>,
 }
 
-/// What a release's signature covers: everything that decides its effect (the lock, the
-/// request, the owner), length-prefixed and domain-separated so no two releases share bytes.
-pub fn release_message(key: &str, token: Offset, owner: &str) -> Vec<u8> {
-    let mut message = Vec::with_capacity(32 + key.len() + owner.len());
-    message.extend_from_slice(b"kafka_lock release v1\0");
-    message.extend_from_slice(&(key.len() as u32).to_be_bytes());
-    message.extend_from_slice(key.as_bytes());
-    message.extend_from_slice(&token.to_be_bytes());
-    message.extend_from_slice(&(owner.len() as u32).to_be_bytes());
-    message.extend_from_slice(owner.as_bytes());
-    message
+/// The commitment a release `secret` opens: its SHA-256.
+pub fn commitment_of(secret: &[u8; 32]) -> [u8; 32] {
+    Sha256::digest(secret).into()
 }
 
 /// Why a record was rejected as malformed. Every replayer rejects the same records for the
@@ -209,9 +204,9 @@ pub fn validate_record(record: &Record) -> Result<(), Reject> {
     validate_op(&record.op)?;
     let p = &record.proof;
     let misplaced = match record.op {
-        Op::Acquire { .. } => p.signature.is_some(),
-        Op::Renew { .. } => p.nonce.is_some() || p.signature.is_some(),
-        Op::Release { .. } => p.public_key.is_some() || p.nonce.is_some(),
+        Op::Acquire { .. } => p.secret.is_some(),
+        Op::Renew { .. } => p.nonce.is_some() || p.secret.is_some(),
+        Op::Release { .. } => p.commitment.is_some() || p.nonce.is_some(),
         Op::Tick => *p != Proof::default(),
     };
     if misplaced {
@@ -242,12 +237,12 @@ struct WireValue<'a> {
     prev: Option<LogTime>,
     #[serde(skip_serializing_if = "Option::is_none")]
     ttl: Option<u64>,
-    #[serde(rename = "pub", skip_serializing_if = "Option::is_none")]
-    public_key: Option<String>,
+    #[serde(rename = "commit", skip_serializing_if = "Option::is_none")]
+    commitment: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     nonce: Option<String>,
-    #[serde(rename = "sig", skip_serializing_if = "Option::is_none")]
-    signature: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    secret: Option<String>,
 }
 
 fn hex<const N: usize>(bytes: [u8; N]) -> String {
@@ -271,9 +266,9 @@ pub fn encode_value_with(op: &Op, proof: &Proof) -> Vec<u8> {
         reference: None,
         prev: None,
         ttl: None,
-        public_key: proof.public_key.map(hex),
+        commitment: proof.commitment.map(hex),
         nonce: proof.nonce.map(hex),
-        signature: proof.signature.map(hex),
+        secret: proof.secret.map(hex),
     };
     match op {
         Op::Acquire { owner, seq, ttl } => {
@@ -301,12 +296,12 @@ pub fn encode_value_with(op: &Op, proof: &Proof) -> Vec<u8> {
 /// Encodes a record's value after checking everything a decoder checks (key, owner, ttl,
 /// ref, value size), so a client never produces a record that replayers would skip.
 pub fn encode_record(key: Option<&str>, op: &Op) -> Result<Vec<u8>, Reject> {
-    encode_signed(key, op, &Proof::default())
+    encode_with_proof(key, op, &Proof::default())
 }
 
 /// [`encode_record`] with owner proofs. A proof field the op does not carry is an error
 /// (`UnknownField`), as decoding would reject it.
-pub fn encode_signed(key: Option<&str>, op: &Op, proof: &Proof) -> Result<Vec<u8>, Reject> {
+pub fn encode_with_proof(key: Option<&str>, op: &Op, proof: &Proof) -> Result<Vec<u8>, Reject> {
     let record = Record { key: key.map(str::to_owned), op: op.clone(), proof: *proof };
     validate_record(&record)?;
     let value = encode_value_with(op, proof);
@@ -332,9 +327,9 @@ pub fn decode_record(key: Option<&[u8]>, value: Option<&[u8]>) -> Result<Record,
     let fields = Fields::collect(fields)?;
     let op = fields.op()?;
     let proof = Proof {
-        public_key: fields.hex_field("pub")?,
+        commitment: fields.hex_field("commit")?,
         nonce: fields.hex_field("nonce")?,
-        signature: fields.hex_field("sig")?,
+        secret: fields.hex_field("secret")?,
     };
     if op == Op::Tick {
         return Ok(Record { key: None, op, proof });
@@ -346,7 +341,8 @@ pub fn decode_record(key: Option<&[u8]>, value: Option<&[u8]>) -> Result<Record,
 }
 
 /// Every field name any op has; a name outside this list is rejected before anything else.
-const KNOWN_FIELDS: [&str; 10] = ["v", "op", "owner", "seq", "ref", "prev", "ttl", "pub", "nonce", "sig"];
+const KNOWN_FIELDS: [&str; 10] =
+    ["v", "op", "owner", "seq", "ref", "prev", "ttl", "commit", "nonce", "secret"];
 
 /// The fields of a value, by name, with duplicates already refused.
 struct Fields {
@@ -381,9 +377,9 @@ impl Fields {
         }
         let name = self.get("op")?.as_str().ok_or(Reject::WrongType("op"))?;
         let allowed: &[&str] = match name {
-            "acquire" => &["owner", "seq", "ttl", "pub", "nonce"],
-            "renew" => &["owner", "ref", "prev", "ttl", "pub"],
-            "release" => &["owner", "ref", "sig"],
+            "acquire" => &["owner", "seq", "ttl", "commit", "nonce"],
+            "renew" => &["owner", "ref", "prev", "ttl", "commit"],
+            "release" => &["owner", "ref", "secret"],
             "tick" => &[],
             _ => return Err(Reject::UnknownOp),
         };
@@ -688,30 +684,33 @@ mod tests {
 
     #[test]
     fn proofs_round_trip_where_their_op_has_them() {
-        let proof = Proof { public_key: Some([0xab; 32]), nonce: Some([0x01; 16]), signature: None };
-        let value = encode_signed(Some("k"), &acquire("a", 1, 5), &proof).unwrap();
+        let proof = Proof { commitment: Some([0xab; 32]), nonce: Some([0x01; 16]), secret: None };
+        let value = encode_with_proof(Some("k"), &acquire("a", 1, 5), &proof).unwrap();
         let text = String::from_utf8(value.clone()).unwrap();
         assert!(
-            text.ends_with(&format!(r#""pub":"{}","nonce":"{}"}}"#, "ab".repeat(32), "01".repeat(16))),
+            text.ends_with(&format!(r#""commit":"{}","nonce":"{}"}}"#, "ab".repeat(32), "01".repeat(16))),
             "{text}"
         );
         assert_eq!(decode(Some("k"), &text).unwrap().proof, proof);
-        let signature = Proof { signature: Some([0xfe; 64]), ..Proof::default() };
+        let secret = Proof { secret: Some([0xfe; 32]), ..Proof::default() };
         let release = Op::Release { owner: "a".into(), r#ref: 3 };
-        let value = encode_signed(Some("k"), &release, &signature).unwrap();
-        assert_eq!(decode_record(Some(b"k"), Some(&value)).unwrap().proof, signature);
+        let value = encode_with_proof(Some("k"), &release, &secret).unwrap();
+        assert_eq!(decode_record(Some(b"k"), Some(&value)).unwrap().proof, secret);
         // A proof on an op that has no such field is refused on both sides.
-        assert_eq!(encode_signed(Some("k"), &release, &proof), Err(Reject::UnknownField));
-        assert_eq!(encode_signed(None, &Op::Tick, &signature), Err(Reject::UnknownField));
-        let sig_on_acquire =
-            format!(r#"{{"v":1,"op":"acquire","owner":"a","seq":1,"ttl":5,"sig":"{}"}}"#, "00".repeat(64));
-        assert_eq!(decode(Some("k"), &sig_on_acquire), Err(Reject::UnknownField));
+        assert_eq!(encode_with_proof(Some("k"), &release, &proof), Err(Reject::UnknownField));
+        assert_eq!(encode_with_proof(None, &Op::Tick, &secret), Err(Reject::UnknownField));
+        let secret_on_acquire =
+            format!(r#"{{"v":1,"op":"acquire","owner":"a","seq":1,"ttl":5,"secret":"{}"}}"#, "00".repeat(32));
+        assert_eq!(decode(Some("k"), &secret_on_acquire), Err(Reject::UnknownField));
+        // The Ed25519 fields of builds before commitments are refused, not ignored.
+        let old = format!(r#"{{"v":1,"op":"release","owner":"a","ref":1,"sig":"{}"}}"#, "00".repeat(64));
+        assert_eq!(decode(Some("k"), &old), Err(Reject::UnknownField));
     }
 
     #[test]
     fn proof_fields_must_be_exact_lowercase_hex() {
-        let with_pub =
-            |pk: &str| format!(r#"{{"v":1,"op":"renew","owner":"a","ref":1,"prev":2,"ttl":5,"pub":{pk}}}"#);
+        let with_commit =
+            |c: &str| format!(r#"{{"v":1,"op":"renew","owner":"a","ref":1,"prev":2,"ttl":5,"commit":{c}}}"#);
         for bad in [
             format!("\"{}\"", "AB".repeat(32)),  // upper case
             format!("\"{}\"", "ab".repeat(31)),  // too short
@@ -719,18 +718,16 @@ mod tests {
             format!("\"{}g\"", "ab".repeat(31)), // not hex
             "123".to_owned(),                    // not a string
         ] {
-            assert_eq!(decode(Some("k"), &with_pub(&bad)), Err(Reject::WrongType("pub")), "{bad}");
+            assert_eq!(decode(Some("k"), &with_commit(&bad)), Err(Reject::WrongType("commit")), "{bad}");
         }
-        assert!(decode(Some("k"), &with_pub(&format!("\"{}\"", "0f".repeat(32)))).is_ok());
+        assert!(decode(Some("k"), &with_commit(&format!("\"{}\"", "0f".repeat(32)))).is_ok());
     }
 
     #[test]
-    fn release_messages_differ_in_every_field() {
-        let base = release_message("a", 1, "o");
-        assert_ne!(base, release_message("b", 1, "o"));
-        assert_ne!(base, release_message("a", 2, "o"));
-        assert_ne!(base, release_message("a", 1, "p"));
-        // Length prefixes: moving bytes between key and owner changes the message.
-        assert_ne!(release_message("ab", 1, "c"), release_message("a", 1, "bc"));
+    fn a_commitment_is_the_sha256_of_its_secret() {
+        // SHA-256 of 32 zero bytes (FIPS 180-4; e.g. `head -c 32 /dev/zero | sha256sum`).
+        let expected = "66687aadf862bd776c8fc18b8e9f8e20089714856ee233b3902a591d0d5f2925";
+        assert_eq!(hex(commitment_of(&[0; 32])), expected);
+        assert_ne!(commitment_of(&[0; 32]), commitment_of(&[1; 32]));
     }
 }

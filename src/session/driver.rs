@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use crate::protocol::{AcquireLookup, Failure, PartitionId, ReleaseSigner};
+use crate::protocol::{AcquireLookup, Failure, PartitionId};
 use crate::session::clock;
 use crate::session::kafka::{Clients, ConsumerError, TopicState};
 use crate::session::session::{sync, Shared};
@@ -136,7 +136,6 @@ fn look_up(clients: &Clients, shared: &Shared, timeout: Duration) {
 }
 
 fn drive(clients: &Clients, shared: &Shared) {
-    let signer = shared.lock().release_signer();
     let mut producer_failed = false;
     while !shared.stop.load(Ordering::SeqCst) {
         let now = clock::now();
@@ -218,23 +217,6 @@ fn drive(clients: &Clients, shared: &Shared) {
         if changed || reports {
             shared.changed.notify_all();
         }
-        sign_releases_ahead(shared, &signer);
-    }
-}
-
-/// Signs the releases of requests that got their token, after the waiting PHP threads were
-/// woken and outside the core's lock: a release then costs its caller no signing, and a grant
-/// waits for none.
-fn sign_releases_ahead(shared: &Shared, signer: &ReleaseSigner) {
-    let todo = shared.lock().releases_to_sign();
-    if todo.is_empty() {
-        return;
-    }
-    let signed: Vec<_> =
-        todo.into_iter().map(|(p, key, token)| (p, token, signer.sign(&key, token))).collect();
-    let mut core = shared.lock();
-    for (partition, token, signature) in signed {
-        core.add_release_signature(partition, token, signature);
     }
 }
 

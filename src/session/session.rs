@@ -154,7 +154,7 @@ fn new_owner(pid: u32) -> String {
     format!("{host}/{pid}/{nanos:x}/{}", COUNTER.fetch_add(1, Ordering::Relaxed))
 }
 
-/// 32 bytes from the OS's random source: the seed of the session's signing key and nonces.
+/// 32 bytes from the OS's random source: the seed of the session's nonces and release secrets.
 fn session_secret() -> LockResult<[u8; 32]> {
     use std::io::Read;
     let mut secret = [0u8; 32];
