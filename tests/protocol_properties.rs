@@ -1142,24 +1142,25 @@ impl Sim {
                 }
             }
             14 | 15 if hostile => {
-                // The forger's own commitment: a renew claiming a live request for it, then (15)
-                // a release with its secret, which opens that claim's commitment.
+                // The forger's own commitment: a renew claiming a live request for it, and (15)
+                // right behind it a release with its secret, which opens that claim's
+                // commitment: a joiner that meets the claim first gets the release before its
+                // read of the acquire is back.
                 if let (Some(v), Some(key)) = (&victim, &victim_key) {
-                    let op = if kind == 14 {
-                        Op::Renew {
-                            owner: v.owner.clone(),
-                            r#ref: v.token,
-                            prev: self.max_timestamp,
-                            ttl: MAX_TTL_MS,
-                        }
-                    } else {
-                        Op::Release { owner: v.owner.clone(), r#ref: v.token }
+                    let renew = Op::Renew {
+                        owner: v.owner.clone(),
+                        r#ref: v.token,
+                        prev: self.max_timestamp,
+                        ttl: MAX_TTL_MS,
                     };
-                    let proof = match op {
-                        Op::Release { .. } => Proof { secret: Some(FORGER_SECRET), ..Proof::default() },
-                        _ => Proof { commitment: Some(commitment_of(&FORGER_SECRET)), ..Proof::default() },
-                    };
-                    self.send_with_proof(Some(key), &op, proof);
+                    let commitment =
+                        Proof { commitment: Some(commitment_of(&FORGER_SECRET)), ..Proof::default() };
+                    self.send_with_proof(Some(key), &renew, commitment);
+                    if kind == 15 {
+                        let release = Op::Release { owner: v.owner.clone(), r#ref: v.token };
+                        let secret = Proof { secret: Some(FORGER_SECRET), ..Proof::default() };
+                        self.send_with_proof(Some(key), &release, secret);
+                    }
                 }
             }
             _ => self.send(None, raw(lock), raw("[]"), None, 2_000),

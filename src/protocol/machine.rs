@@ -196,6 +196,8 @@ pub struct Stats {
     pub acquires_looked_up: u64,
     /// ... whose acquire was deleted from the log: they keep the longest lease.
     pub acquires_gone: u64,
+    /// Releases of such requests kept until the acquire is read (see `DeferredRelease`).
+    pub releases_deferred: u64,
 }
 
 /// What the session found at a token's offset ([`Machine::handle_acquire_lookup`]).
@@ -247,6 +249,8 @@ pub struct Machine {
     /// ttl their renews asked for. They keep the longest lease until it is read
     /// ([`Machine::handle_acquire_lookup`]).
     unconfirmed: BTreeMap<Offset, u64>,
+    /// Releases of `unconfirmed` requests, judged when the acquire is read.
+    deferred_releases: BTreeMap<Offset, Vec<DeferredRelease>>,
     /// Tokens of `unconfirmed` whose acquire the session has not been asked to read yet.
     lookups: Vec<Offset>,
     /// Tombstones ordered by removal time, for dropping old ones.
@@ -270,6 +274,21 @@ struct Tombstone {
     /// Blocks every renew: the token's record is no acquire.
     forged: bool,
 }
+
+/// A release of a request whose acquire is not read yet. The claim's owner, lock and
+/// commitment came from renews, which anyone can write: a forger's claim carrying its own
+/// commitment, then a release opening it, would otherwise end a request its owner holds. So the
+/// release is judged against the acquire, once read.
+#[derive(Debug, Clone)]
+struct DeferredRelease {
+    key: String,
+    owner: String,
+    secret: Option<[u8; 32]>,
+}
+
+/// Releases kept per unconfirmed request; further ones are refused (`ReleaseUnverifiable`),
+/// so a writer flooding them costs nothing but their refusal.
+const MAX_DEFERRED_RELEASES: usize = 4;
 
 /// How a request left its queue.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -299,6 +318,7 @@ impl Machine {
             deadlines: BTreeSet::new(),
             tombstones: BTreeMap::new(),
             conflicted: BTreeSet::new(),
+            deferred_releases: BTreeMap::new(),
             resurrected: BTreeSet::new(),
             unconfirmed: BTreeMap::new(),
             lookups: Vec::new(),
@@ -473,6 +493,7 @@ impl Machine {
     /// An answer for a request that ended meanwhile changes nothing.
     pub fn handle_acquire_lookup(&mut self, token: Offset, found: AcquireLookup<'_>) {
         let Some(asked_ttl) = self.unconfirmed.remove(&token) else { return };
+        let deferred = self.deferred_releases.remove(&token).unwrap_or_default();
         let (Some(claimed_key), Some(clock)) = (self.keys_by_token.get(&token).cloned(), self.clock) else {
             return;
         };
@@ -495,8 +516,18 @@ impl Machine {
                 self.deadlines.remove(&(claimed.deadline(), token));
                 let last_alive = if key == claimed_key { claimed.last_alive } else { clock };
                 let ttl = ttl.max(asked_ttl);
+                // Releases that came while the acquire was unread, judged as a full replay
+                // judged them when they came (a request of the first format by owner alone).
+                let released = deferred.iter().any(|d| {
+                    d.key == key
+                        && d.owner == owner
+                        && proof.commitment.is_none_or(|c| d.secret.is_some_and(|s| commitment_of(&s) == c))
+                });
                 let request = Request { token, owner, ttl, last_alive, commitment: proof.commitment };
                 self.insert(&key, request);
+                if released {
+                    self.remove_released(token, clock, &mut touched);
+                }
                 touched.push(key);
             }
             _ => {
@@ -628,6 +659,7 @@ impl Machine {
         self.conflicted.remove(&token);
         self.resurrected.remove(&token);
         self.unconfirmed.remove(&token);
+        self.deferred_releases.remove(&token);
         Some((key, request))
     }
 
@@ -805,6 +837,16 @@ impl Machine {
             self.tombstone_with(token, Tombstone { removed_at: clock, commitment, release, weak, forged });
             return self.ignore_op(offset, Ignored::ReleaseUnknown);
         };
+        if self.unconfirmed.contains_key(&token) {
+            // Its lock, owner and commitment are claims until the acquire is read.
+            let kept = self.deferred_releases.entry(token).or_default();
+            if kept.len() < MAX_DEFERRED_RELEASES {
+                kept.push(DeferredRelease { key, owner, secret });
+                self.stats.releases_deferred += 1;
+                return;
+            }
+            return self.ignore_op(offset, Ignored::ReleaseUnverifiable);
+        }
         if *live_key != key {
             return self.ignore_op(offset, Ignored::ReleaseWrongKey);
         }

@@ -560,6 +560,36 @@ fn a_committed_request_ends_early_only_by_the_secret_of_its_commitment() {
     assert!(matches!(events[..], [Event::Renewed { token: 40, .. }, ..]), "{events:?}");
 }
 
+/// A forger's claim carrying its own commitment, then a release opening it, before the joiner
+/// has read the acquire: the release waits for the acquire and, opening another commitment,
+/// ends nothing (before, it ended the request while its owner held it, and the view no longer
+/// waited for the acquire: two holders). The owner's own release in that time ends the request
+/// once the acquire is read.
+#[test]
+fn a_release_of_a_claim_waits_for_its_acquire() {
+    let (owner_secret, forger_secret) = ([1; 32], [6; 32]);
+    let committed = |s: &[u8; 32]| Proof { commitment: Some(commitment_of(s)), ..Proof::default() };
+    let revealing = |s: [u8; 32]| Proof { secret: Some(s), ..Proof::default() };
+    for owners_release in [false, true] {
+        let mut m = Machine::new(100);
+        feed_with_proof(&mut m, 100, 1_000, &renew("a", 40, 1_000, 30_000), &committed(&forger_secret));
+        let secret = if owners_release { owner_secret } else { forger_secret };
+        let events = feed_with_proof(&mut m, 101, 1_001, &release("a", 40), &revealing(secret));
+        assert_eq!(events, vec![], "kept until the acquire is read");
+        assert_eq!(holder(&m, K), Some(40));
+        assert!(m.awaits_acquires());
+        assert_eq!(m.stats().releases_deferred, 1);
+        let events = look_up(&mut m, 40, K, &acquire("a", 7, 30_000), &committed(&owner_secret));
+        if owners_release {
+            assert_eq!(events, vec![Event::Released { key: K.into(), token: 40, owner: "a".into() }]);
+            assert_eq!(holder(&m, K), None);
+        } else {
+            assert_eq!(events, vec![]);
+            assert_eq!(holder(&m, K), Some(40));
+        }
+    }
+}
+
 /// A joiner's request brought back by a renew after a claim expired keeps its marks when that
 /// expiry's tombstone ages out: the owner's renews, naming another key than the claim that
 /// brought it back, still keep it alive (found by `forging_writers_never_give_two_holders`
