@@ -472,9 +472,10 @@ impl Machine {
         self.unconfirmed.contains_key(&token)
     }
 
-    /// Whether a request learnt of from renews waits for its acquire to be read. Until then a
-    /// lock's queue may lack a request (a forged renew may have put it under another lock's
-    /// key, where its owner's renews are refused), so no grant of this view can be trusted.
+    /// Whether a request learnt of from renews waits for its acquire to be read, or lives on
+    /// with its acquire deleted. Until then a lock's queue may lack a request (a forged renew
+    /// may have put it under another lock's key, where its owner's renews are refused), so no
+    /// grant of this view can be trusted.
     pub fn awaits_acquires(&self) -> bool {
         !self.unconfirmed.is_empty()
     }
@@ -488,12 +489,16 @@ impl Machine {
     ///   (its owner's renews were refused while it sat in the wrong queue);
     /// - no acquire (another op, a malformed record, no record at that offset): the renews
     ///   were forged; the request is dropped and its token refuses every renew;
-    /// - deleted: the claim stands, with the longest lease.
+    /// - deleted: the claim can never be checked, so it stays unconfirmed until it ends: the
+    ///   longest lease, alive on renews naming any lock, its releases never judged, and no
+    ///   grant on the partition trusted while it lives. Its lock and commitment came from
+    ///   renews anyone can write: before, a forged claim under another lock hid its owner's
+    ///   request from the real lock's queue (two holders), and a forged commitment let a
+    ///   forged release end it.
     ///
     /// An answer for a request that ended meanwhile changes nothing.
     pub fn handle_acquire_lookup(&mut self, token: Offset, found: AcquireLookup<'_>) {
-        let Some(asked_ttl) = self.unconfirmed.remove(&token) else { return };
-        let deferred = self.deferred_releases.remove(&token).unwrap_or_default();
+        let Some(&asked_ttl) = self.unconfirmed.get(&token) else { return };
         let (Some(claimed_key), Some(clock)) = (self.keys_by_token.get(&token).cloned(), self.clock) else {
             return;
         };
@@ -504,6 +509,8 @@ impl Machine {
             }
             AcquireLookup::Found { offset, key, value } => (offset, key, value),
         };
+        self.unconfirmed.remove(&token);
+        let deferred = self.deferred_releases.remove(&token).unwrap_or_default();
         self.stats.acquires_looked_up += 1;
         let record = (offset == token).then(|| decode_record(key, value)).and_then(Result::ok);
         let mut touched = vec![claimed_key.clone()];

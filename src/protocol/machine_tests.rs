@@ -717,18 +717,36 @@ fn a_claim_whose_token_is_no_acquire_is_dropped_for_good() {
     assert_eq!(holder(&m, K), None);
 }
 
-/// A claim whose acquire was deleted keeps the longest lease for good: its real one is
-/// unknowable, and a shorter one could end it before its owner's next renew.
+/// A claim whose acquire was deleted can never be checked: it keeps the longest lease, stays
+/// alive on renews naming any lock, no release ends it, and no grant on the partition is
+/// trusted while it lives. Before, it counted as checked: a forged renew under another lock,
+/// seen first, hid the owner's request from its lock's queue for good (two holders), and a
+/// release opening a forged commitment ended it.
 #[test]
-fn a_claim_whose_acquire_was_deleted_keeps_the_longest_lease() {
+fn a_claim_whose_acquire_was_deleted_is_never_trusted_and_ends_only_by_expiry() {
+    let (owner_secret, forger_secret) = ([1; 32], [6; 32]);
+    let committed = |s: &[u8; 32]| Proof { commitment: Some(commitment_of(s)), ..Proof::default() };
+    let revealing = |s: [u8; 32]| Proof { secret: Some(s), ..Proof::default() };
+    let under = |m: &mut Machine, offset: Offset, ts: LogTime, key: &str, op: &Op, proof: &Proof| {
+        m.handle_record(offset, ts, Some(key.as_bytes()), Some(&encode_value_with(op, proof)));
+        drain(m)
+    };
     let mut m = Machine::new(100);
-    feed(&mut m, 100, 1_000, Some(K), &renew("a", 40, 1_000, 2_000));
+    under(&mut m, 100, 1_000, "other", &renew("a", 40, 1_500, 1), &committed(&forger_secret));
     assert_eq!(m.take_acquire_lookups(), vec![40]);
     m.handle_acquire_lookup(40, AcquireLookup::Gone);
+    assert!(m.awaits_acquires(), "no grant is trusted while the claim lives");
+    assert_eq!(m.deadline_of("other", 40), Some(1_000 + MAX_TTL_MS as i64));
+    // The owner's renews under its real lock are refused there, and keep the claim alive.
+    let events = under(&mut m, 101, 30_000, K, &renew("a", 40, 29_000, 30_000), &committed(&owner_secret));
+    assert_eq!(events, vec![ignored(101, Ignored::RenewWrongKey)]);
+    assert_eq!(m.deadline_of("other", 40), Some(30_000 + MAX_TTL_MS as i64));
+    // A release opening the forged commitment ends nothing.
+    under(&mut m, 102, 30_001, "other", &release("a", 40), &revealing(forger_secret));
+    assert_eq!(holder(&m, "other"), Some(40));
+    // It ends by expiry, and then the view is trusted again.
+    let events = feed(&mut m, 103, 30_001 + MAX_TTL_MS as i64, Some(K), &Op::Tick);
+    assert!(matches!(events[..], [Event::Expired { token: 40, .. }, ..]), "{events:?}");
     assert!(!m.awaits_acquires());
-    assert_eq!(m.deadline_of(K, 40), Some(1_000 + MAX_TTL_MS as i64));
     assert_eq!(m.stats().acquires_gone, 1);
-    // An answer for a request that is no longer waiting changes nothing.
-    m.handle_acquire_lookup(40, AcquireLookup::Found { offset: 40, key: Some(K.as_bytes()), value: None });
-    assert_eq!(holder(&m, K), Some(40));
 }
