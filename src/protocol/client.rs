@@ -209,6 +209,9 @@ pub enum Failure {
     /// The producer failed for good (librdkafka's fatal error, e.g. an idempotent producer's
     /// sequence refused): nothing this client writes is sent any more, renewals included.
     ProducerFailed(String),
+    /// This client's view of the partition refused an acquire because it held
+    /// `MAX_LIVE_REQUESTS` live requests: it may lack a request that other views hold.
+    PartitionFull,
 }
 
 /// A request as its waiter sees it.
@@ -629,12 +632,21 @@ impl Client {
             *machine = Machine::new(offset);
             state.complete_after = Some(state.joined_at.max(time) + JOIN_WINDOW_MS);
         }
+        let refused_before = machine.stats().refused_full;
         machine.handle_record(offset, time, key, value);
+        let refused = machine.stats().refused_full > refused_before;
         self.stats.records += 1;
         if let Some(clock) = machine.clock() {
             if state.clock_seen.is_none_or(|(seen, _)| clock > seen) {
                 state.clock_seen = Some((clock, now));
             }
+        }
+        if refused {
+            // A view that refused an acquire lacks a request another view (one that knows
+            // fewer claims) may have granted: no grant of it can be trusted. The partition is
+            // given up, so a later request joins it again from a fresh window.
+            self.drop_partition(now, partition, Phase::Failed(Failure::PartitionFull));
+            return;
         }
         self.apply_machine_events(now, partition);
     }

@@ -68,6 +68,42 @@ fn a_record_without_broker_time_fails_the_partition_and_a_later_request_joins_ag
     assert_joins_again(&mut client, &partition, "c", 3, now);
 }
 
+/// A view that refuses an acquire because it already holds `MAX_LIVE_REQUESTS` live requests
+/// lacks a request that a view knowing fewer of them (a full replay, where a writer's claims
+/// from old tokens are tombstoned or unknown) may grant: the partition fails with that cause
+/// and is given up, so the next request joins it again. Before, the view went on trusting
+/// grants without the refused request: two holders.
+#[test]
+fn a_view_that_refuses_an_acquire_for_fullness_fails_the_partition() {
+    use crate::protocol::{encode_value, Op, MAX_LIVE_REQUESTS};
+    let partition = PartitionId::new("locks", 1);
+    let now = LocalTime::ZERO;
+    let (mut client, id) = holding(&partition, "a", now);
+    // Other owners' requests fill the view (the client's own is one of them).
+    for i in 1..MAX_LIVE_REQUESTS as i64 {
+        let op = Op::Acquire { owner: format!("w{i}"), seq: 0, ttl: 60_000 };
+        let key = format!("k{i}");
+        client.handle_record(
+            now,
+            &partition,
+            i,
+            Some(LOG_START),
+            Some(key.as_bytes()),
+            Some(&encode_value(&op)),
+        );
+    }
+    assert!(client.is_held(id, now), "full, nothing refused yet");
+    let op = Op::Acquire { owner: "late".into(), seq: 0, ttl: 60_000 };
+    let offset = MAX_LIVE_REQUESTS as i64;
+    client.handle_record(now, &partition, offset, Some(LOG_START), Some(b"a"), Some(&encode_value(&op)));
+    assert_eq!(client.status(id, now), Status::Failed(Failure::PartitionFull));
+    assert!(!client.is_held(id, now));
+    assert_eq!(client.take_dropped_partitions(), vec![partition.clone()]);
+    let release = client.poll_transmit().expect("the hold is released");
+    assert!(matches!(release.purpose, Purpose::Release(r) if r == id), "{release:?}");
+    assert_joins_again(&mut client, &partition, "b", offset + 1, now);
+}
+
 /// A position that fell below the log start (history deleted under it) loses every request
 /// of the partition and gives it up the same way.
 #[test]

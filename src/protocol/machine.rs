@@ -688,8 +688,10 @@ impl Machine {
         match op {
             Op::Acquire { .. } if self.keys_by_token.len() >= MAX_LIVE_REQUESTS => {
                 // A writer filling the partition with requests nobody renews: refuse more, so
-                // a replayer's memory stays bounded (every replayer with the same view refuses
-                // the same ones; one that knows fewer requests keeps more alive, never fewer).
+                // a replayer's memory stays bounded. Views that know different requests (a
+                // joiner's claims) refuse different acquires, so a view that refused one may
+                // lack a request another view grants: the client gives such a partition up
+                // (`Failure::PartitionFull`).
                 self.stats.refused_full += 1;
                 self.ignore_op(offset, Ignored::PartitionFull);
             }

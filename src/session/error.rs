@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use crate::protocol::{Failure, PartitionId};
+use crate::protocol::{Failure, PartitionId, MAX_LIVE_REQUESTS};
 use crate::session::kafka::create_time_error;
 
 /// Why a lock operation failed.
@@ -82,6 +82,13 @@ impl LockError {
                 "{e}; no renewal or release of this process's session reaches topic '{topic}' \
                  any more, so its holds are lost. Release them (releaseLock() returns false); \
                  the next lock operation starts a new session"
+            )),
+            Failure::PartitionFull => LockError::Topic(format!(
+                "partition {p} of topic '{topic}' holds {MAX_LIVE_REQUESTS} live lock requests in \
+                 this process's view, and an acquire beyond that was refused, so this process \
+                 can no longer tell who holds its locks; its holds and requests there are lost. \
+                 A writer flooding the topic, or far more waiters than one partition is made \
+                 for: spread the locks over more partitions (lock.partitions)"
             )),
             Failure::Stopped(e) => LockError::Connection(format!(
                 "the lock's background thread stopped ({e}); the holds of its session are lost. \
