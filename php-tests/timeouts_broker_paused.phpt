@@ -53,9 +53,26 @@ echo "acquireLock(null) while joining, SIGALRM after 1 s: $r, handled ", var_exp
 
 exec("kill -CONT $pid");
 echo "-- broker resumed\n";
-var_dump($fresh->acquireLock('x', 30));
-var_dump($joined->acquireLock('y', 30));
-var_dump($interrupted->acquireLock('w', 30));
+// Each lock is taken again within 30 s. The client may take a few seconds to reach the broker
+// again: calls in that time can end in a DistributedLockConnectionException ("the acquire
+// record was not seen back ... within lock.operation_timeout", "cannot look up offsets ...
+// AllBrokersDown"; 2 runs in 13 here, on the lock whose join the pause interrupted). They are
+// tried again until 30 s have passed; docs/reliability.md (issue 11, item 5) states this limit.
+$again = function (DistributedLock $lock, string $id): bool {
+    $deadline = microtime(true) + 30;
+    while (true) {
+        try {
+            return $lock->acquireLock($id, max(0.0, $deadline - microtime(true)));
+        } catch (DistributedLockConnectionException $e) {
+            if (microtime(true) >= $deadline) {
+                throw $e;
+            }
+        }
+    }
+};
+var_dump($again($fresh, 'x'));
+var_dump($again($joined, 'y'));
+var_dump($again($interrupted, 'w'));
 var_dump($fresh->releaseLock('x'), $joined->releaseLock('y'), $interrupted->releaseLock('w'));
 ?>
 --EXPECT--
