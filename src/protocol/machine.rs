@@ -129,8 +129,8 @@ pub enum Ignored {
     RenewWrongCommitment,
     /// A release of a committed request without the secret that opens its commitment.
     ReleaseBadSecret,
-    /// A release of a request a joiner learnt of from renews naming different keys: it cannot
-    /// tell the owner's key, so the request ends only when its lease does.
+    /// A release of a request a joiner learnt of from renews, beyond the
+    /// `MAX_DEFERRED_RELEASES` kept until its acquire is read: refused.
     ReleaseUnverifiable,
     /// An acquire while the partition already had `MAX_LIVE_REQUESTS` live requests.
     PartitionFull,
@@ -157,7 +157,9 @@ impl fmt::Display for Ignored {
             Ignored::OffsetNotIncreasing => write!(f, "offset not above the previous record's"),
             Ignored::RenewWrongCommitment => write!(f, "renew naming another commitment than the request's"),
             Ignored::ReleaseBadSecret => write!(f, "release without the secret of the request's commitment"),
-            Ignored::ReleaseUnverifiable => write!(f, "release of a request whose commitment is unknown"),
+            Ignored::ReleaseUnverifiable => {
+                write!(f, "release of a request whose acquire is unread, beyond those kept")
+            }
             Ignored::PartitionFull => write!(f, "acquire refused: the partition has too many live requests"),
             Ignored::ClaimWithoutAcquire => write!(f, "renews named a record that is no acquire"),
         }
@@ -240,13 +242,9 @@ pub struct Machine {
     deadlines: BTreeSet<(LogTime, Offset)>,
     /// Removed token -> when and under which key it was removed.
     tombstones: BTreeMap<Offset, Tombstone>,
-    /// Requests learnt of from renews (acquire not seen) whose renews named different keys:
-    /// their releases cannot be verified, so they end only by expiry.
-    conflicted: BTreeSet<Offset>,
-    /// Requests learnt of from renews: their key is a claim, not the acquire's.
-    resurrected: BTreeSet<Offset>,
-    /// Requests learnt of from renews whose acquire has not been read yet, with the largest
-    /// ttl their renews asked for. They keep the longest lease until it is read
+    /// Requests learnt of from renews whose acquire has not been read yet (or was deleted),
+    /// with the largest ttl their renews asked for: their lock, owner and commitment are
+    /// claims. They keep the longest lease until it is read
     /// ([`Machine::handle_acquire_lookup`]).
     unconfirmed: BTreeMap<Offset, u64>,
     /// Releases of `unconfirmed` requests, judged when the acquire is read.
@@ -317,9 +315,7 @@ impl Machine {
             keys_by_token: BTreeMap::new(),
             deadlines: BTreeSet::new(),
             tombstones: BTreeMap::new(),
-            conflicted: BTreeSet::new(),
             deferred_releases: BTreeMap::new(),
-            resurrected: BTreeSet::new(),
             unconfirmed: BTreeMap::new(),
             lookups: Vec::new(),
             tombstones_by_age: BTreeSet::new(),
@@ -516,8 +512,6 @@ impl Machine {
         let mut touched = vec![claimed_key.clone()];
         match record.filter(|r| validate_record(r).is_ok()) {
             Some(Record { key: Some(key), op: Op::Acquire { owner, ttl, .. }, proof }) => {
-                self.resurrected.remove(&token);
-                self.conflicted.remove(&token);
                 let claimed = self.queues.get_mut(&claimed_key).and_then(|q| q.requests.remove(&token));
                 let Some(claimed) = claimed else { return };
                 self.deadlines.remove(&(claimed.deadline(), token));
@@ -593,16 +587,12 @@ impl Machine {
                 break;
             }
             self.tombstones_by_age.pop_first();
+            // A weak tombstone may outlive its request's return (a request learnt again from
+            // a renew after a forged claim expired): the live request's marks are its own
+            // (`unconfirmed`), and go only with it. Before, they went with the old tombstone,
+            // the owner's next renews were refused as forged, and the joiner dropped a request
+            // its owner kept renewing.
             self.tombstones.remove(&token);
-            // A weak tombstone outlives its request's return: a request learnt again from a
-            // renew after a forged claim expired is live under the same token, and its marks
-            // (how a renew naming another key is judged) must stay. Before, they went with
-            // the old tombstone, the owner's next renews were refused as forged, and the
-            // joiner dropped a request its owner kept renewing.
-            if !self.keys_by_token.contains_key(&token) {
-                self.conflicted.remove(&token);
-                self.resurrected.remove(&token);
-            }
         }
     }
 
@@ -652,7 +642,7 @@ impl Machine {
         // A request learnt of from a renew may have expired by a forged claim's lease (a copy
         // of the owner's key asking for 1 ms): the owner's next renew must bring it back. An
         // honest renew after a real expiry is invalid anyway (its `prev` is too old).
-        let weak = how == Removal::Expiry && self.resurrected.contains(&token);
+        let weak = how == Removal::Expiry && self.unconfirmed.contains_key(&token);
         self.tombstone_with(
             token,
             Tombstone {
@@ -663,8 +653,6 @@ impl Machine {
                 forged: how == Removal::Forged,
             },
         );
-        self.conflicted.remove(&token);
-        self.resurrected.remove(&token);
         self.unconfirmed.remove(&token);
         self.deferred_releases.remove(&token);
         Some((key, request))
@@ -767,7 +755,7 @@ impl Machine {
                     return self.ignore_op(offset, Ignored::RenewUnknown);
                 };
                 if request.owner != owner || request.commitment != commitment {
-                    if !self.resurrected.contains(&token) {
+                    if !self.unconfirmed.contains_key(&token) {
                         // The acquire named owner and key: a renew naming others is a forgery.
                         let reason = if request.owner != owner {
                             Ignored::RenewWrongOwner
@@ -777,10 +765,9 @@ impl Machine {
                         return self.ignore_op(offset, reason);
                     }
                     // Learnt from renews that disagree: one of them is forged, and this
-                    // replayer cannot tell which. Every claim keeps the request alive (the real
-                    // owner's must, a forger's may), and no release of it is accepted: it ends
-                    // only when no claim renews it any more.
-                    self.conflicted.insert(token);
+                    // replayer cannot tell which until it reads the acquire. Every claim keeps
+                    // the request alive (the real owner's must, a forger's may); its releases
+                    // wait for the acquire (see `release`).
                 }
                 let old_deadline = request.deadline();
                 request.last_alive = clock;
@@ -808,7 +795,6 @@ impl Machine {
                 // before the full replay does. Before, a forged short renew seen first let
                 // the request expire here until its owner's next renew: two holders.
                 self.stats.resurrections += 1;
-                self.resurrected.insert(token);
                 self.unconfirmed.insert(token, ttl);
                 self.lookups.push(token);
                 let request =
@@ -864,9 +850,6 @@ impl Machine {
         };
         if request.owner != owner {
             return self.ignore_op(offset, Ignored::ReleaseWrongOwner);
-        }
-        if self.conflicted.contains(&token) {
-            return self.ignore_op(offset, Ignored::ReleaseUnverifiable);
         }
         if let Some(commitment) = request.commitment {
             // A committed request ends early only by its owner's secret, which nobody else
