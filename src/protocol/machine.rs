@@ -754,20 +754,19 @@ impl Machine {
                 else {
                     return self.ignore_op(offset, Ignored::RenewUnknown);
                 };
-                if request.owner != owner || request.commitment != commitment {
-                    if !self.unconfirmed.contains_key(&token) {
-                        // The acquire named owner and key: a renew naming others is a forgery.
-                        let reason = if request.owner != owner {
-                            Ignored::RenewWrongOwner
-                        } else {
-                            Ignored::RenewWrongCommitment
-                        };
-                        return self.ignore_op(offset, reason);
-                    }
-                    // Learnt from renews that disagree: one of them is forged, and this
-                    // replayer cannot tell which until it reads the acquire. Every claim keeps
-                    // the request alive (the real owner's must, a forger's may); its releases
-                    // wait for the acquire (see `release`).
+                // A claim (acquire unread) that disagrees with an earlier one keeps the request
+                // alive all the same: one of them is forged, and this replayer cannot tell which
+                // until it reads the acquire (the real owner's must count, a forger's may); its
+                // releases wait for the acquire (see `release`). Once the acquire is read, it
+                // named owner and commitment: a renew naming others is a forgery.
+                let disagrees = request.owner != owner || request.commitment != commitment;
+                if disagrees && !self.unconfirmed.contains_key(&token) {
+                    let reason = if request.owner != owner {
+                        Ignored::RenewWrongOwner
+                    } else {
+                        Ignored::RenewWrongCommitment
+                    };
+                    return self.ignore_op(offset, reason);
                 }
                 let old_deadline = request.deadline();
                 request.last_alive = clock;
