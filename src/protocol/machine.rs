@@ -732,17 +732,7 @@ impl Machine {
                 // the wrong lock when a forger's came first, and a slow lookup found the
                 // request already expired here: a lost request, and two holders.
                 let live_key = live_key.clone();
-                if let Some(request) = self.queues.get_mut(&live_key).and_then(|q| q.requests.get_mut(&token))
-                {
-                    let old_deadline = request.deadline();
-                    request.last_alive = request.last_alive.max(clock);
-                    let new_deadline = request.deadline();
-                    self.deadlines.remove(&(old_deadline, token));
-                    self.deadlines.insert((new_deadline, token));
-                }
-                if let Some(asked) = self.unconfirmed.get_mut(&token) {
-                    *asked = (*asked).max(ttl);
-                }
+                self.keep_alive(&live_key, token, clock, ttl);
                 return self.ignore_op(offset, Ignored::RenewWrongKey);
             }
             Some(live_key) if *live_key != key => {
@@ -768,17 +758,7 @@ impl Machine {
                     };
                     return self.ignore_op(offset, reason);
                 }
-                let old_deadline = request.deadline();
-                request.last_alive = clock;
-                // A renew never shortens a lease: only its owner may end it early, by a signed
-                // release. Honest clients keep one ttl per request, so this is their ttl.
-                request.ttl = request.ttl.max(ttl);
-                if let Some(asked) = self.unconfirmed.get_mut(&token) {
-                    *asked = (*asked).max(ttl);
-                }
-                let new_deadline = request.deadline();
-                self.deadlines.remove(&(old_deadline, token));
-                self.deadlines.insert((new_deadline, token));
+                self.keep_alive(&key, token, clock, ttl);
             }
             None => {
                 if self.tombstone_blocks(token, commitment) {
@@ -804,6 +784,23 @@ impl Machine {
         }
         self.stats.renews += 1;
         self.events.push_back(Event::Renewed { key, token, owner, alive_at: clock });
+    }
+
+    /// A valid renew of live request `token` of `key`'s queue: alive from `clock` on, its ttl
+    /// raised to `ttl` (a renew never shortens a lease: only its owner may end it early, by
+    /// its release; honest clients keep one ttl per request), and `ttl` noted as asked for
+    /// while its acquire is unread.
+    fn keep_alive(&mut self, key: &str, token: Offset, clock: LogTime, ttl: u64) {
+        let Some(request) = self.queues.get_mut(key).and_then(|q| q.requests.get_mut(&token)) else { return };
+        let old_deadline = request.deadline();
+        request.last_alive = clock;
+        request.ttl = request.ttl.max(ttl);
+        let new_deadline = request.deadline();
+        self.deadlines.remove(&(old_deadline, token));
+        self.deadlines.insert((new_deadline, token));
+        if let Some(asked) = self.unconfirmed.get_mut(&token) {
+            *asked = (*asked).max(ttl);
+        }
     }
 
     #[allow(clippy::too_many_arguments)]
