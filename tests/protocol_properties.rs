@@ -824,7 +824,7 @@ impl Sim {
                 process.client.forget(want.id);
                 process.want = None;
             }
-            Status::NotSeen => {
+            Status::NotSeen { .. } => {
                 process.client.withdraw(local, want.id);
                 process.want = None;
             }

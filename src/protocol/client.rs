@@ -220,8 +220,12 @@ pub enum Status {
     /// The acquire has not been read back yet.
     Pending,
     /// The acquire was not read back within the operation time-out: the request is withdrawn
-    /// (released as soon as it shows up).
-    NotSeen,
+    /// (released as soon as it shows up). `joining`: the partition's join lookups had not been
+    /// answered yet (its records are not read until they are).
+    NotSeen {
+        /// Whether the partition was still waiting for its join lookups.
+        joining: bool,
+    },
     /// In the queue, behind another request.
     Waiting {
         /// The request's token.
@@ -1015,7 +1019,11 @@ impl Client {
             (Phase::Waiting, None)
                 if request.produced_at.is_some_and(|t| now >= t + self.operation_timeout) =>
             {
-                Status::NotSeen
+                let joining = self
+                    .partitions
+                    .get(&request.partition)
+                    .is_some_and(|p| matches!(p.join, Join::LookingUp { .. }));
+                Status::NotSeen { joining }
             }
             (_, None) => Status::Pending,
         }

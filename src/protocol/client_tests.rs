@@ -187,3 +187,23 @@ fn no_grant_is_trusted_while_a_claims_acquire_is_unread() {
         assert_eq!(client.status(id, now), expected, "acquire of {acquire_key}");
     }
 }
+
+/// A request whose acquire is not read back within the operation time-out says whether the
+/// partition was still waiting for its join lookups (a broker whose partitions are moving
+/// answers them late; the caller's error names that, not a lost record) or was being read.
+#[test]
+fn a_request_not_seen_in_time_says_whether_its_join_was_answered() {
+    let partition = PartitionId::new("locks", 0);
+    let now = LocalTime::ZERO;
+    let late = now + Duration::from_secs(5);
+    let mut client = new_client();
+    let id = client.acquire(now, &partition, "a", LEASE).expect("acquire");
+    let acquire = client.poll_transmit().expect("the acquire");
+    client.handle_report(now, acquire.id, Ok(Placement { offset: 7, log_time: Some(LOG_START) }));
+    client.take_join_lookup(&partition).expect("a join lookup");
+    assert_eq!(client.status(id, late.saturating_sub(Duration::from_millis(1))), Status::Pending);
+    assert_eq!(client.status(id, late), Status::NotSeen { joining: true });
+    // Once the lookups are answered, the same wait is one for reading the record back.
+    assert_eq!(client.handle_join_start(late, &partition, Some(7), 0), Some(7));
+    assert_eq!(client.status(id, late), Status::NotSeen { joining: false });
+}

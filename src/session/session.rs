@@ -336,7 +336,20 @@ impl Session {
                     core.forget(id);
                     return Ok(Outcome::Lost);
                 }
-                Status::NotSeen => {
+                Status::NotSeen { joining: true } => {
+                    // Withdrawn: if the record does land later, the core releases it.
+                    core.withdraw(now, id);
+                    return Err(LockError::Connection(format!(
+                        "the brokers at {} did not answer the offset lookups that join topic '{}' \
+                         partition {} within {:.1} s (lock.operation_timeout); a partition whose \
+                         leader is changing answers them once it has settled",
+                        self.settings.brokers(),
+                        partition.topic,
+                        partition.partition,
+                        self.operation_timeout.as_secs_f64()
+                    )));
+                }
+                Status::NotSeen { joining: false } => {
                     // Withdrawn: if the record does land later, the core releases it.
                     core.withdraw(now, id);
                     return Err(LockError::Connection(format!(
