@@ -180,6 +180,61 @@ pub struct Placement {
     pub log_time: Option<LogTime>,
 }
 
+/// Identifies an inspection: the id of the tick it placed ([`Client::inspect`]).
+pub type InspectionId = TransmitId;
+
+/// One live request of a lock in an inspection's snapshot.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueuedRequest {
+    /// Who sent it (the owner field of its records).
+    pub owner: String,
+    /// Its fencing token (its acquire's offset).
+    pub token: Offset,
+    /// Log time left of its lease after the last record the view read.
+    pub expires_in: Duration,
+}
+
+/// A lock as this client's view of its partition shows it at an inspection's point of the log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Snapshot {
+    /// The live requests, the holder first.
+    pub queue: Vec<QueuedRequest>,
+    /// Whether the view was complete: no deleted history within the join window and no claim
+    /// learnt from a renew still unchecked could hide a request from it.
+    pub complete: bool,
+}
+
+/// Where an inspection stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Inspected {
+    /// Its tick has not been read back yet.
+    Pending,
+    /// Its tick was not read back within the operation time-out; `joining` as in
+    /// [`Status::NotSeen`].
+    NotSeen {
+        /// Whether the partition was still waiting for its join lookups.
+        joining: bool,
+    },
+    /// It cannot be answered.
+    Failed(Failure),
+    /// The partition's view was reset under it: inspect again.
+    Lost,
+    /// The view has read past its tick.
+    Ready(Snapshot),
+}
+
+/// An inspection on its way: a tick produced with a delivery report. Once the view has read
+/// past the tick, it shows every record written before the inspection began.
+#[derive(Debug, Clone)]
+struct Inspection {
+    partition: PartitionId,
+    since: LocalTime,
+    /// Where the tick landed.
+    placed: Option<Offset>,
+    /// Set when the tick's delivery failed or its partition was given up.
+    ended: Option<Phase>,
+}
+
 /// Why a request or a partition cannot go on. The session turns it into an error message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Failure {
@@ -360,6 +415,21 @@ struct PartitionState {
     last_tick: Option<LocalTime>,
 }
 
+impl PartitionState {
+    /// A partition whose join record (`record`, sent at `now`) is on its way.
+    fn placing(record: TransmitId, now: LocalTime) -> PartitionState {
+        PartitionState {
+            join: Join::Placing { record, since: now },
+            machine: None,
+            trusted_from: 0,
+            complete_after: None,
+            joined_at: 0,
+            clock_seen: None,
+            last_tick: None,
+        }
+    }
+}
+
 /// A release on its way: a release lost to a broker outage would leave the lock taken for a
 /// whole lease (found by the chaos suite's restart scenario), so it is sent again until it is
 /// acknowledged or the lease is over anyway.
@@ -391,6 +461,7 @@ pub struct Client {
     /// Set by [`Client::fail_all`]: every request, present and future, fails with it.
     failure_all: Option<Failure>,
     releases: BTreeMap<RequestId, PendingRelease>,
+    inspections: BTreeMap<InspectionId, Inspection>,
     transmits: VecDeque<Transmit>,
     /// Partitions given up since the last [`Client::take_dropped_partitions`]: the session
     /// stops consuming them, and the next request on one joins it anew.
@@ -415,6 +486,7 @@ impl Client {
             topic_failures: HashMap::new(),
             failure_all: None,
             releases: BTreeMap::new(),
+            inspections: BTreeMap::new(),
             transmits: VecDeque::new(),
             dropped: Vec::new(),
             next_request: 0,
@@ -511,19 +583,76 @@ impl Client {
             Some(_) => {} // sent when the join is done
             None => {
                 let record = self.send_acquire(now, id, true);
-                let state = PartitionState {
-                    join: Join::Placing { record, since: now },
-                    machine: None,
-                    trusted_from: 0,
-                    complete_after: None,
-                    joined_at: 0,
-                    clock_seen: None,
-                    last_tick: None,
-                };
-                self.partitions.insert(partition.clone(), state);
+                self.partitions.insert(partition.clone(), PartitionState::placing(record, now));
             }
         }
         Ok(id)
+    }
+
+    /// Starts an inspection of `partition`: a tick is produced with a delivery report (it
+    /// joins the partition if this client does not follow it yet). Once the view has read
+    /// past it, [`Client::inspection`] gives the state of a lock at that point.
+    pub fn inspect(&mut self, now: LocalTime, partition: &PartitionId) -> Result<InspectionId, Failure> {
+        if let Some(failure) = self.failure_of(partition) {
+            return Err(failure);
+        }
+        let id = self.push_transmit(partition.clone(), None, Op::Tick, Purpose::Tick, true);
+        if !self.partitions.contains_key(partition) {
+            self.partitions.insert(partition.clone(), PartitionState::placing(id, now));
+        }
+        let inspection = Inspection { partition: partition.clone(), since: now, placed: None, ended: None };
+        self.inspections.insert(id, inspection);
+        Ok(id)
+    }
+
+    /// Where inspection `id` stands at `now`, and the snapshot of lock `key` once ready. An
+    /// unchecked claim (a request learnt from a renew) is waited for up to the operation
+    /// time-out; after that the snapshot says the view is incomplete.
+    pub fn inspection(&self, id: InspectionId, key: &str, now: LocalTime) -> Inspected {
+        let Some(inspection) = self.inspections.get(&id) else { return Inspected::Lost };
+        if let Some(failure) = self.failure_of(&inspection.partition) {
+            return Inspected::Failed(failure);
+        }
+        match &inspection.ended {
+            Some(Phase::Failed(failure)) => return Inspected::Failed(failure.clone()),
+            Some(_) => return Inspected::Lost,
+            None => {}
+        }
+        let state = self.partitions.get(&inspection.partition);
+        let timed_out = now >= inspection.since + self.operation_timeout;
+        let machine = state.and_then(|s| s.machine.as_ref());
+        let Some(machine) = machine.filter(|m| inspection.placed.is_some_and(|at| m.next_offset() > at))
+        else {
+            if timed_out {
+                let joining = state.is_some_and(|s| matches!(s.join, Join::LookingUp { .. }));
+                return Inspected::NotSeen { joining };
+            }
+            return Inspected::Pending;
+        };
+        if machine.awaits_acquires() && !timed_out {
+            return Inspected::Pending;
+        }
+        let clock = machine.clock().unwrap_or(LogTime::MIN);
+        let queue = machine
+            .queue(key)
+            .map(|r| QueuedRequest {
+                owner: r.owner.clone(),
+                token: r.token,
+                expires_in: Duration::from_millis(r.deadline().saturating_sub(clock).max(0) as u64),
+            })
+            .collect();
+        Inspected::Ready(Snapshot { queue, complete: self.view_complete(&inspection.partition) })
+    }
+
+    /// Forgets inspection `id` (answered or given up).
+    pub fn forget_inspection(&mut self, id: InspectionId) {
+        self.inspections.remove(&id);
+    }
+
+    /// Whether inspection `id` still waits for its tick's delivery report (which comes through
+    /// the producer: the waiting thread polls it).
+    pub fn inspection_awaits_placement(&self, id: InspectionId) -> bool {
+        self.inspections.get(&id).is_some_and(|i| i.placed.is_none() && i.ended.is_none())
     }
 
     /// The caller stops waiting for, or releases, a request. A request whose token is known
@@ -745,6 +874,15 @@ impl Client {
             }
             return;
         }
+        if let Some(inspection) = self.inspections.get_mut(&record) {
+            match &result {
+                Ok(Placement { offset, log_time: Some(_) }) => inspection.placed = Some(*offset),
+                Ok(Placement { log_time: None, .. }) => {
+                    inspection.ended = Some(Phase::Failed(Failure::CreateTime))
+                }
+                Err(e) => inspection.ended = Some(Phase::Failed(Failure::NotSent(e.clone()))),
+            }
+        }
         let joining = self.partitions.iter().find_map(|(p, s)| match s.join {
             Join::Placing { record: r, .. } if r == record => Some(p.clone()),
             _ => None,
@@ -767,11 +905,7 @@ impl Client {
     pub fn handle_send_error(&mut self, now: LocalTime, transmit: &Transmit, error: String) {
         match transmit.purpose {
             Purpose::Acquire(id) => {
-                let joining = self
-                    .partitions
-                    .get(&transmit.partition)
-                    .is_some_and(|s| matches!(s.join, Join::Placing { record, .. } if record == transmit.id));
-                if joining {
+                if self.is_join_record(transmit) {
                     self.fail_join(&transmit.partition, Failure::JoinNotWritten(error));
                 } else if let Some(request) = self.requests.get_mut(&id) {
                     request.phase = Phase::Failed(Failure::NotSent(error));
@@ -785,7 +919,14 @@ impl Client {
                 }
             }
             Purpose::Release(id) => self.release_failed(now, id),
-            Purpose::Tick => {}
+            Purpose::Tick => {
+                if self.is_join_record(transmit) {
+                    self.fail_join(&transmit.partition, Failure::JoinNotWritten(error.clone()));
+                }
+                if let Some(inspection) = self.inspections.get_mut(&transmit.id) {
+                    inspection.ended.get_or_insert(Phase::Failed(Failure::NotSent(error)));
+                }
+            }
         }
     }
 
@@ -870,6 +1011,7 @@ impl Client {
         if self.partitions.remove(partition).is_none() {
             return;
         }
+        self.end_inspections(partition, phase.clone());
         self.dropped.push(partition.clone());
         let ids: Vec<RequestId> =
             self.requests.iter().filter(|(_, r)| r.partition == *partition).map(|(id, _)| *id).collect();
@@ -1158,9 +1300,25 @@ impl Client {
     fn fail_join(&mut self, partition: &PartitionId, failure: Failure) {
         if self.partitions.get(partition).is_some_and(|s| !matches!(s.join, Join::Joined)) {
             self.partitions.remove(partition);
+            self.end_inspections(partition, Phase::Failed(failure.clone()));
             for request in self.requests.values_mut().filter(|r| r.partition == *partition) {
                 request.phase = Phase::Failed(failure.clone());
             }
+        }
+    }
+
+    /// Whether `transmit` is the first record of its partition's join, still on its way.
+    fn is_join_record(&self, transmit: &Transmit) -> bool {
+        self.partitions
+            .get(&transmit.partition)
+            .is_some_and(|s| matches!(s.join, Join::Placing { record, .. } if record == transmit.id))
+    }
+
+    /// The partition of some inspections was given up: they end with `phase` (`Lost`: the
+    /// view was reset, inspect again; `Failed`: the cause).
+    fn end_inspections(&mut self, partition: &PartitionId, phase: Phase) {
+        for inspection in self.inspections.values_mut().filter(|i| i.partition == *partition) {
+            inspection.ended.get_or_insert(phase.clone());
         }
     }
 

@@ -207,3 +207,72 @@ fn a_request_not_seen_in_time_says_whether_its_join_was_answered() {
     assert_eq!(client.handle_join_start(late, &partition, Some(7), 0), Some(7));
     assert_eq!(client.status(id, late), Status::NotSeen { joining: false });
 }
+
+/// An inspection of a partition this client does not follow joins it with a tick; the
+/// snapshot is ready only once the view has read past the tick, and lists the lock's live
+/// requests, holder first, with the log time left of each lease.
+#[test]
+fn an_inspection_joins_with_a_tick_and_shows_the_queue_once_read_past_it() {
+    use crate::protocol::{encode_value, Inspected, Op, QueuedRequest, Snapshot};
+    let partition = PartitionId::new("locks", 0);
+    let now = LocalTime::ZERO;
+    let mut client = new_client();
+    let id = client.inspect(now, &partition).expect("inspect");
+    let tick = client.poll_transmit().expect("the tick");
+    assert!(matches!(tick.purpose, Purpose::Tick) && tick.report && tick.key.is_none(), "{tick:?}");
+    assert!(client.inspection_awaits_placement(id));
+    client.handle_report(now, tick.id, Ok(Placement { offset: 12, log_time: Some(LOG_START + 5_000) }));
+    assert!(!client.inspection_awaits_placement(id));
+    client.take_join_lookup(&partition).expect("the tick joins the partition");
+    assert_eq!(client.handle_join_start(now, &partition, Some(10), 0), Some(10));
+    assert_eq!(client.inspection(id, "a", now), Inspected::Pending);
+    let acquire = |owner: &str| encode_value(&Op::Acquire { owner: owner.into(), seq: 0, ttl: 30_000 });
+    client.handle_record(now, &partition, 10, Some(LOG_START), Some(b"a"), Some(&acquire("p")));
+    client.handle_record(now, &partition, 11, Some(LOG_START + 1_000), Some(b"a"), Some(&acquire("q")));
+    assert_eq!(client.inspection(id, "a", now), Inspected::Pending, "the tick is not read yet");
+    client.handle_record(now, &partition, 12, Some(LOG_START + 5_000), None, Some(&tick.value));
+    let queued = |owner: &str, token, left_ms| QueuedRequest {
+        owner: owner.into(),
+        token,
+        expires_in: Duration::from_millis(left_ms),
+    };
+    let expected = Snapshot { queue: vec![queued("p", 10, 25_000), queued("q", 11, 26_000)], complete: true };
+    assert_eq!(client.inspection(id, "a", now), Inspected::Ready(expected));
+    assert_eq!(
+        client.inspection(id, "b", now),
+        Inspected::Ready(Snapshot { queue: vec![], complete: true }),
+        "a free lock"
+    );
+    client.forget_inspection(id);
+    assert_eq!(client.inspection(id, "a", now), Inspected::Lost);
+}
+
+/// An inspection whose tick is not read back in time says so, one whose tick cannot be
+/// sent fails with the cause (and so does the join it started), and one whose partition is
+/// reset under it is lost (the caller inspects again).
+#[test]
+fn an_inspection_ends_on_time_out_send_error_and_reset() {
+    use crate::protocol::Inspected;
+    let partition = PartitionId::new("locks", 0);
+    let now = LocalTime::ZERO;
+    let mut client = new_client();
+    let (_, _) = joined(&mut client, &partition, "a", 3, now);
+    let slow = client.inspect(now, &partition).expect("inspect");
+    let tick = client.poll_transmit().expect("the tick");
+    client.handle_report(now, tick.id, Ok(Placement { offset: 4, log_time: Some(LOG_START) }));
+    let late = now + Duration::from_secs(5);
+    assert_eq!(client.inspection(slow, "a", late), Inspected::NotSeen { joining: false });
+    let reset = client.inspect(now, &partition).expect("inspect");
+    client.handle_partition_reset(now, &partition);
+    assert_eq!(client.inspection(reset, "a", now), Inspected::Lost);
+
+    let other = PartitionId::new("locks", 1);
+    let refused = client.inspect(now, &other).expect("inspect");
+    let tick = std::iter::from_fn(|| client.poll_transmit()).find(|t| t.id == refused).expect("its tick");
+    client.handle_send_error(now, &tick, "queue full".into());
+    assert_eq!(
+        client.inspection(refused, "a", now),
+        Inspected::Failed(Failure::JoinNotWritten("queue full".into()))
+    );
+    assert!(client.machine(&other).is_none() && !client.awaits_placement(&other), "the join is given up");
+}
