@@ -247,6 +247,33 @@ final class DistributedLock
      *                                        1024 bytes or not valid UTF-8.
      */
     public function getRemainingLifetime(string $identifier): ?float {}
+
+    /**
+     * The lock as the log has it now, whoever holds it: for operators and for "who holds
+     * this?" questions. Writes one record (a tick) to the lock's partition and waits until
+     * this process has read past it, so the answer includes every record written before the
+     * call; it is a snapshot, already old when it returns. Returns within about
+     * `lock.operation_timeout`.
+     *
+     * @param string $identifier The lock's name: non-empty UTF-8, at most 1024 bytes.
+     *
+     * @return array{mode: 'exclusive'|null, holders: list<array{owner: string, token: int, expires_in: float}>, waiting: int, limit: null, complete: bool}
+     *         `mode`: 'exclusive' while someone holds the lock, null when it is free.
+     *         `holders`: the holder (at most one for this class): the owner name its records
+     *         carry (host/pid/...), its fencing token, and the seconds of lease left by the
+     *         broker's clock at the last record read (renewed holds stay above 2/3 of
+     *         `lock.ttl`). `waiting`: requests queued behind it. `limit`: null (semaphores).
+     *         `complete`: false when this process joined the partition less than 70 s after
+     *         its history was deleted, or a request learnt from a renewal is not checked yet:
+     *         the view may then lack a live request (and shows the lock free while it is not).
+     *
+     * @throws DistributedLockConfigException if the identifier is empty, longer than
+     *                                        1024 bytes or not valid UTF-8.
+     * @throws DistributedLockConnectionException if the brokers do not answer within
+     *                                            `lock.operation_timeout`.
+     * @throws DistributedLockTopicException if the topic cannot be used (deleted, CreateTime).
+     */
+    public function inspect(string $identifier): array {}
 }
 
 /**

@@ -8,6 +8,7 @@
 //   try:ID              tryLock(ID), event 'try'
 //   release:ID          releaseLock(ID), event 'released'
 //   check:ID            event 'state': isAcquired, getFencingToken, getRemainingLifetime
+//   inspect:ID          event 'inspected': inspect(ID)
 //   wait[:LABEL]        event 'waiting', then block until a line arrives on stdin (or EOF)
 //   append:FILE:ID      append "NAME TOKEN" to DIR/FILE (a shared log written under the lock)
 //   sleep:MS            sleep (only to make a hold last; never to order events)
@@ -94,6 +95,9 @@ try {
                     'token' => $lock->getFencingToken($arg[1]),
                     'remaining' => $lock->getRemainingLifetime($arg[1]),
                 ]);
+                break;
+            case 'inspect':
+                emit('inspected', ['id' => $arg[1], 'snapshot' => $lock->inspect($arg[1])]);
                 break;
             case 'wait':
                 emit('waiting', ['label' => $arg[1] ?? '']);

@@ -1,11 +1,14 @@
 //! The PHP class `DistributedLock`: a thin wrapper over [`LockHandle`].
 
+use ext_php_rs::boxed::ZBox;
 use ext_php_rs::flags::ClassFlags;
 use ext_php_rs::prelude::*;
+use ext_php_rs::types::ZendHashTable;
 
 use crate::php::args::{take, OptionalSeconds, StringArg};
 use crate::php::config::{defaults, ConfigArray};
 use crate::php::exceptions::to_php;
+use crate::protocol::Snapshot;
 use crate::session::{LockError, LockHandle};
 
 /// A fair, fenced, lease-based lock whose state lives in a Kafka topic.
@@ -26,6 +29,25 @@ fn engine_interrupted() -> bool {
 
 fn php<T>(result: Result<T, LockError>) -> PhpResult<T> {
     result.map_err(to_php)
+}
+
+/// `inspect()`'s array. An exclusive lock has at most one holder: the head of its queue.
+fn snapshot_array(snapshot: &Snapshot) -> ext_php_rs::error::Result<ZBox<ZendHashTable>> {
+    let mut holders = ZendHashTable::new();
+    if let Some(head) = snapshot.queue.first() {
+        let mut holder = ZendHashTable::new();
+        holder.insert("owner", head.owner.as_str())?;
+        holder.insert("token", head.token)?;
+        holder.insert("expires_in", head.expires_in.as_secs_f64())?;
+        holders.push(holder)?;
+    }
+    let mut array = ZendHashTable::new();
+    array.insert("mode", snapshot.queue.first().map(|_| "exclusive"))?;
+    array.insert("holders", holders)?;
+    array.insert("waiting", snapshot.queue.len().saturating_sub(1) as i64)?;
+    array.insert("limit", Option::<i64>::None)?;
+    array.insert("complete", snapshot.complete)?;
+    Ok(array)
 }
 
 #[php_impl]
@@ -74,6 +96,14 @@ impl DistributedLock {
     pub fn get_fencing_token(&self, identifier: StringArg) -> PhpResult<Option<i64>> {
         let identifier = take(identifier.0, "getFencingToken", 1, "identifier", "string")?;
         php(self.handle.fencing_token(&identifier))
+    }
+
+    /// The lock as the log has it now, whoever holds it: mode, holders (owner, fencing token,
+    /// seconds of lease left), how many wait, and whether the view was complete.
+    pub fn inspect(&mut self, identifier: StringArg) -> PhpResult<ZBox<ZendHashTable>> {
+        let identifier = take(identifier.0, "inspect", 1, "identifier", "string")?;
+        let snapshot = php(self.handle.inspect(&identifier))?;
+        Ok(snapshot_array(&snapshot)?)
     }
 
     /// Seconds left of the lease by this holder's view (renewed automatically), null if not held.

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::protocol::{partition_for, validate_identifier, Offset, MAX_IDENTIFIER_BYTES};
+use crate::protocol::{partition_for, validate_identifier, Offset, Snapshot, MAX_IDENTIFIER_BYTES};
 use crate::session::error::{LockError, LockResult};
 use crate::session::options::{
     display_float, parse_options, validate_topic, ClientSettings, ConfigValue, Defaults, LockOptions,
@@ -182,6 +182,15 @@ impl LockHandle {
             return Ok(None);
         }
         Ok(self.holds.get(identifier).and_then(|h| self.session.remaining(h.grant.seq)))
+    }
+
+    /// Lock `identifier` as the log has it now (see [`Session::inspect`]): its live requests,
+    /// holder first, whoever made them.
+    pub fn inspect(&mut self, identifier: &str) -> LockResult<Snapshot> {
+        check_identifier(identifier)?;
+        self.own_session()?;
+        let partition = partition_for(identifier.as_bytes(), self.partitions as u32);
+        self.session.inspect(&self.topic, partition, identifier)
     }
 
     /// Fails this handle's session's producer for good (librdkafka's test hook). For tests only.

@@ -13,7 +13,10 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use crate::protocol::{Client, Failure, Lease, LocalTime, Offset, PartitionId, RequestId, Status};
+use crate::protocol::{
+    Client, Failure, Inspected, InspectionId, Lease, LocalTime, Offset, PartitionId, RequestId, Snapshot,
+    Status,
+};
 use crate::session::clock;
 use crate::session::error::{LockError, LockResult};
 use crate::session::kafka::Clients;
@@ -415,6 +418,79 @@ impl Session {
             core = shared
                 .changed
                 .wait_timeout(core, wake.max(Duration::from_micros(100)))
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+    }
+
+    /// The state of lock `key` as the log has it now: a tick is written to its partition (the
+    /// first one joins the partition), and once this process has read past it, the view's
+    /// queue for `key` is the answer. Returns within about the operation time-out.
+    pub fn inspect(&self, topic: &str, partition: i32, key: &str) -> LockResult<Snapshot> {
+        let partition = PartitionId::new(topic, partition);
+        // A view reset under the inspection (history deleted under the consumer) is inspected
+        // again; twice in a row is answered as the failure it is.
+        for _ in 0..2 {
+            let id = self
+                .with_core(|core, now| core.inspect(now, &partition))
+                .map_err(|failure| self.error(&partition, failure))?;
+            let answer = self.await_inspection(&partition, id, key);
+            self.inner.shared.lock().forget_inspection(id);
+            if let Some(answer) = answer {
+                return answer;
+            }
+        }
+        Err(LockError::Connection(format!(
+            "this process's view of topic '{}' partition {} was reset twice while inspecting it \
+             (its history was deleted under the reader)",
+            partition.topic, partition.partition
+        )))
+    }
+
+    /// Waits for inspection `id`; `None` if its view was reset under it.
+    fn await_inspection(
+        &self,
+        partition: &PartitionId,
+        id: InspectionId,
+        key: &str,
+    ) -> Option<LockResult<Snapshot>> {
+        let (shared, clients) = (&self.inner.shared, &self.inner.clients);
+        let mut core = shared.lock();
+        loop {
+            let now = clock::now();
+            sync(&mut core, clients, now);
+            match core.inspection(id, key, now) {
+                Inspected::Ready(snapshot) => return Some(Ok(snapshot)),
+                Inspected::Failed(failure) => return Some(Err(self.error(partition, failure))),
+                Inspected::Lost => return None,
+                Inspected::NotSeen { joining } => {
+                    let what = if joining { "its join lookups were" } else { "the tick record was" };
+                    return Some(Err(LockError::Connection(format!(
+                        "cannot inspect topic '{}' partition {}: {what} not answered by the brokers at \
+                         {} within {:.1} s (lock.operation_timeout)",
+                        partition.topic,
+                        partition.partition,
+                        self.settings.brokers(),
+                        self.operation_timeout.as_secs_f64()
+                    ))));
+                }
+                Inspected::Pending => {}
+            }
+            if let Some(window_start) = core.take_join_lookup(partition) {
+                self.start_join(partition, window_start);
+            }
+            if core.inspection_awaits_placement(id) {
+                // The tick's delivery report comes through the producer, which this thread
+                // polls itself (the driver does not wake for reports).
+                let seen = clients.producer_wake().generation();
+                drop(core);
+                clients.producer_wake().wait_change(seen, Duration::from_millis(1));
+                core = shared.lock();
+                continue;
+            }
+            core = shared
+                .changed
+                .wait_timeout(core, Duration::from_millis(100))
                 .unwrap_or_else(|e| e.into_inner())
                 .0;
         }
