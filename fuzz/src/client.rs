@@ -2,17 +2,18 @@
 //! any order: acquires and withdrawals, records it produced (some lost, some duplicated by a
 //! stranger) and foreign records in between, delivery reports (good, failed, CreateTime),
 //! send errors, join lookups answered anywhere before the join record, and time moving in
-//! steps. Invariants: it never panics; every record it hands out decodes; a hold it trusts is
+//! steps, inspections started and looked at. Invariants: it never panics; every record it hands out decodes; a hold it trusts is
 //! the head of its machine's queue under its own owner; a trusted lease never exceeds its ttl;
-//! and nothing of a request is produced after its release (renew and release serialised).
+//! nothing of a request is produced after its release (renew and release serialised); and a
+//! ready inspection shows its machine's queue, leases within the longest ttl.
 
 use std::collections::BTreeSet;
 use std::time::Duration;
 
 use crate::Bytes;
 use kafka_lock::protocol::{
-    decode_record, encode_value, Client, Lease, LocalTime, Op, PartitionId, Placement, Purpose, RequestId,
-    Status, Transmit,
+    decode_record, encode_value, Client, Inspected, InspectionId, Lease, LocalTime, Op, PartitionId,
+    Placement, Purpose, RequestId, Status, Transmit, MAX_TTL_MS,
 };
 
 const KEYS: [&str; 3] = ["a", "b", "c"];
@@ -30,6 +31,7 @@ struct World {
     read: Option<usize>,
     requests: Vec<RequestId>,
     released: BTreeSet<RequestId>,
+    inspections: Vec<InspectionId>,
 }
 
 impl World {
@@ -89,10 +91,18 @@ impl World {
     }
 }
 
-/// One run of the client target; returns how many trusted holds it checked (for the smoke
-/// test's coverage guard).
-pub fn run(data: &[u8]) -> usize {
-    let mut trusted_checks = 0;
+/// What one run reached, for the smoke test's coverage guards.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Coverage {
+    /// Trusted holds checked.
+    pub trusted_checks: usize,
+    /// Inspections looked at once ready.
+    pub ready_inspections: usize,
+}
+
+/// One run of the client target.
+pub fn run(data: &[u8]) -> Coverage {
+    let mut coverage = Coverage::default();
     let mut bytes = Bytes(data);
     let mut w = World {
         client: Client::new("me".into(), [9; 32], Duration::from_secs(10)),
@@ -104,10 +114,11 @@ pub fn run(data: &[u8]) -> usize {
         read: None,
         requests: Vec::new(),
         released: BTreeSet::new(),
+        inspections: Vec::new(),
     };
     while let Some(kind) = bytes.byte() {
         let arg = bytes.byte().unwrap_or(0);
-        match kind % 10 {
+        match kind % 11 {
             0 => {
                 let ttl = Duration::from_millis(100 + u64::from(arg) * 200);
                 let lease = Lease { ttl, max_clock_step: ttl / 4 * u32::from(arg % 2) };
@@ -183,10 +194,34 @@ pub fn run(data: &[u8]) -> usize {
                     }
                 }
             }
+            9 => {
+                // Inspections: started, looked at (a ready snapshot is the machine's queue), forgotten.
+                if arg % 4 == 0 {
+                    if let Ok(id) = w.client.inspect(w.now, &w.partition) {
+                        w.inspections.push(id);
+                    }
+                } else if let Some(&id) = w.inspections.get(usize::from(arg / 2) % w.inspections.len().max(1))
+                {
+                    let key = KEYS[usize::from(arg / 4 % 3)];
+                    if let Inspected::Ready(snapshot) = w.client.inspection(id, key, w.now) {
+                        let machine = w.client.machine(&w.partition).expect("a ready inspection has a view");
+                        let tokens: Vec<i64> = machine.queue(key).map(|r| r.token).collect();
+                        assert_eq!(snapshot.queue.iter().map(|r| r.token).collect::<Vec<_>>(), tokens);
+                        assert!(snapshot
+                            .queue
+                            .iter()
+                            .all(|r| r.expires_in <= Duration::from_millis(MAX_TTL_MS)));
+                        coverage.ready_inspections += 1;
+                    }
+                    if arg % 8 == 1 {
+                        w.client.forget_inspection(id);
+                    }
+                }
+            }
             _ => w.client.release_all(w.now),
         }
         w.drain();
-        trusted_checks += w.check();
+        coverage.trusted_checks += w.check();
     }
-    trusted_checks
+    coverage
 }
