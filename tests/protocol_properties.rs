@@ -25,7 +25,7 @@
 //!   full replay from its first own record on, for processes that serialise renew and
 //!   release; a machine-level check does the same for joiners at random points.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use kafka_lock::protocol::{
     commitment_of, decode_record, encode_value, encode_value_with, AcquireLookup, Client, Event, Ignored,
@@ -49,7 +49,7 @@ const TOPIC: &str = "locks";
 /// The harness advances real time in steps of this many ms.
 const QUANTUM_MS: i64 = 50;
 /// Kinds of junk record (see `Sim::junk`).
-const JUNK_KINDS: u8 = 17;
+const JUNK_KINDS: u8 = 21;
 /// How long a process's acquire may take to be read back before it gives up.
 const OPERATION_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -339,6 +339,8 @@ struct Sim {
     holders: BTreeMap<String, Offset>,
     /// Oracle: the last granted token per lock.
     last_granted: BTreeMap<String, Offset>,
+    /// Requests a revoke named (the oracle: none of them is renewed afterwards).
+    revoked: BTreeSet<Offset>,
     /// Oracle: live requests by token with their key, last accepted alive time and ttl.
     alive: BTreeMap<Offset, (String, LogTime, u64)>,
     /// Oracle: tokens whose owner sent their release.
@@ -369,6 +371,7 @@ impl Sim {
             events: Vec::new(),
             holders: BTreeMap::new(),
             last_granted: BTreeMap::new(),
+            revoked: BTreeSet::new(),
             alive: BTreeMap::new(),
             released: std::collections::BTreeSet::new(),
             coverage: Coverage::default(),
@@ -582,7 +585,16 @@ impl Sim {
                 assert_eq!(*alive_at, clock, "offset {offset}: accepted at the log clock");
                 self.alive.insert(*token, (key.clone(), *alive_at, ttl));
             }
+            Event::Revoked { key, token, .. } => {
+                let (k, _, _) = self.alive.get(token).expect("revoked a live request");
+                assert_eq!(k, key, "offset {offset}: revoked under another lock");
+                self.revoked.insert(*token);
+            }
             Event::Renewed { key, token, owner, alive_at } => {
+                assert!(
+                    !self.revoked.contains(token),
+                    "offset {offset}: {key}/{token} renewed after its revoke"
+                );
                 assert_eq!(record_owner().as_ref(), Some(owner));
                 let request = self.machine.request(key, *token).expect("renewed request is live");
                 assert_eq!(&request.owner, owner, "offset {offset}: renewed by a stranger");
@@ -1163,6 +1175,39 @@ impl Sim {
                     }
                 }
             }
+            17 => {
+                // An operator revokes a live request (honest in every mode): it must end at its
+                // current lease in every view, joiners' included, with its holder trusting it
+                // no longer than that.
+                if let (Some(v), Some(key)) = (&victim, &victim_key) {
+                    self.send_op(Some(key), &Op::Revoke { owner: "ops".into(), r#ref: v.token });
+                }
+            }
+            18 | 20 if hostile => {
+                // A revoke of a live request under another lock's key (same partition), and (20)
+                // first a renew copying it under that lock: a joiner that meets the copy first
+                // files the request under the wrong lock and sees the revoke name it there; once
+                // its acquire is read, the revoke must not count (a full replay ignored it).
+                if let (Some(v), Some(key)) = (&victim, &victim_key) {
+                    let other = LOCKS.iter().find(|k| **k != key.as_str()).expect("three locks");
+                    if kind == 20 {
+                        let op = Op::Renew {
+                            owner: v.owner.clone(),
+                            r#ref: v.token,
+                            prev: self.broker_now() + 1_000,
+                            ttl: MAX_TTL_MS,
+                        };
+                        let proof = Proof { commitment: v.commitment, ..Proof::default() };
+                        self.send_with_proof(Some(other), &op, proof);
+                    }
+                    self.send_op(Some(other), &Op::Revoke { owner: "mallory".into(), r#ref: v.token });
+                }
+            }
+            19 if hostile => {
+                // A revoke of any earlier offset under any lock (ended requests, ticks, junk).
+                let token = self.rng.below(next_offset.max(1) as u64) as Offset;
+                self.send_op(Some(lock), &Op::Revoke { owner: "mallory".into(), r#ref: token });
+            }
             _ => self.send(None, raw(lock), raw("[]"), None, 2_000),
         }
     }
@@ -1499,7 +1544,7 @@ proptest! {
 /// Runs `n` deterministic scenarios of `mode` and sums what they exercised.
 fn coverage_of(mode: Mode, n: usize) -> (Coverage, Vec<u64>) {
     let mut total = Coverage::default();
-    let mut stats = [0u64; 6];
+    let mut stats = [0u64; 7];
     let mut runner = proptest::test_runner::TestRunner::deterministic();
     for _ in 0..n {
         let scenario = scenario(mode, 400).new_tree(&mut runner).expect("strategy").current();
@@ -1519,9 +1564,15 @@ fn coverage_of(mode: Mode, n: usize) -> (Coverage, Vec<u64>) {
         total.acquire_lookups += c.acquire_lookups;
         total.deleted_acquires_kept += c.deleted_acquires_kept;
         let s = sim.machine.stats();
-        for (slot, value) in
-            stats.iter_mut().zip([s.grants, s.expiries, s.malformed, s.releases, s.renews, s.records])
-        {
+        for (slot, value) in stats.iter_mut().zip([
+            s.grants,
+            s.expiries,
+            s.malformed,
+            s.releases,
+            s.renews,
+            s.records,
+            s.revokes,
+        ]) {
             *slot += value;
         }
         let mut rng = Rng(scenario.seed);
@@ -1529,7 +1580,10 @@ fn coverage_of(mode: Mode, n: usize) -> (Coverage, Vec<u64>) {
             check_joiners(&sim.log, window(mode), &mut rng).expect("joiners agree");
         }
     }
-    eprintln!("{mode:?}, {n} scenarios: {total:?}; grants, expiries, malformed, releases, renews, records = {stats:?}");
+    eprintln!(
+        "{mode:?}, {n} scenarios: {total:?}; grants, expiries, malformed, releases, renews, records, revokes = \
+         {stats:?}"
+    );
     (total, stats.to_vec())
 }
 
@@ -1545,6 +1599,7 @@ fn simulation_exercises_the_interesting_paths() {
     assert!(c.mid_log_joins > 20 && c.view_checks > 10_000, "{c:?}");
     assert!(c.trusted_quanta > 1_000 && c.trusted_handoffs > 100, "{c:?}");
     assert!(c.acquire_lookups > 10, "joiners read the acquires of requests learnt of from renews: {c:?}");
+    assert!(stats[6] > 10, "an operator revoked live requests: {stats:?}");
 }
 
 #[test]

@@ -367,6 +367,8 @@ struct OwnRequest {
     last_alive_sent: LocalTime,
     produced_at: Option<LocalTime>,
     phase: Phase,
+    /// A revoke named it: no renewal of it counts any more, so none is sent.
+    revoked: bool,
     /// The view was complete while this request was its lock's head. Until then its grant
     /// decides nothing: a request learnt of late (an acquire read after the grant) may stand
     /// in front, and this one waits again; from then on, not being the head is a lost hold.
@@ -384,6 +386,11 @@ impl OwnRequest {
 
     fn live(&self) -> bool {
         matches!(self.phase, Phase::Waiting | Phase::Granted)
+    }
+
+    /// Whether its renewals are due on a timer: live, in the view, and not revoked.
+    fn renewing(&self) -> bool {
+        self.live() && !self.revoked && self.token.is_some() && self.prev.is_some()
     }
 }
 
@@ -573,6 +580,7 @@ impl Client {
             last_alive_sent: now,
             produced_at: None,
             phase: Phase::Unsent,
+            revoked: false,
             grant_decided: false,
         };
         self.requests.insert(id, request);
@@ -1088,7 +1096,7 @@ impl Client {
         let due: Vec<RequestId> = self
             .requests
             .iter()
-            .filter(|(_, r)| r.live() && r.token.is_some() && r.prev.is_some() && now >= r.renew_due())
+            .filter(|(_, r)| r.renewing() && now >= r.renew_due())
             .map(|(id, _)| *id)
             .collect();
         for id in due {
@@ -1114,7 +1122,7 @@ impl Client {
         let mut next: Option<LocalTime> = None;
         let mut consider = |t: LocalTime| next = Some(next.map_or(t, |n: LocalTime| n.min(t)));
         for request in self.requests.values() {
-            if request.live() && request.token.is_some() && request.prev.is_some() {
+            if request.renewing() {
                 consider(request.renew_due());
             }
         }
@@ -1387,6 +1395,7 @@ fn apply_event(
         | Event::Renewed { token, owner, .. }
         | Event::Granted { token, owner, .. }
         | Event::Released { token, owner, .. }
+        | Event::Revoked { token, owner, .. }
         | Event::Expired { token, owner, .. } => (*token, owner.as_str()),
     };
     if event_owner != owner {
@@ -1440,6 +1449,9 @@ fn apply_event(
                 request.phase = Phase::Lost;
             }
         }
+        // Every view refuses its renews from here on: sending them would only add records. The
+        // hold ends when the trust of its last accepted renewal runs out.
+        Event::Revoked { .. } => request.revoked = true,
         Event::Ignored { .. } => {}
     }
 }

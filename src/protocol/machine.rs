@@ -24,6 +24,8 @@ pub struct Request {
     /// The commitment its release must open (from its acquire, or for a request a joiner
     /// learnt of from a renew, that renew's); `None` for a request of the first format.
     pub commitment: Option<[u8; 32]>,
+    /// A revoke named it under its lock: its renews are refused, so it ends at its lease.
+    pub revoked: bool,
 }
 
 impl Request {
@@ -84,6 +86,15 @@ pub enum Event {
         /// Its owner.
         owner: String,
     },
+    /// A revoke named a live request: it ends at its current lease, no renew extends it.
+    Revoked {
+        /// The lock identifier.
+        key: String,
+        /// The revoked request's token.
+        token: Offset,
+        /// Its owner.
+        owner: String,
+    },
     /// A request's lease ran out: log time passed `last_alive + ttl`.
     Expired {
         /// The lock identifier.
@@ -140,6 +151,13 @@ pub enum Ignored {
     /// A request learnt of from renews whose token's record is no acquire (the offset the
     /// event names is the token's): the renews were forged, and the request is dropped.
     ClaimWithoutAcquire,
+    /// A renew of a request a revoke named under that lock.
+    RenewRevoked,
+    /// A revoke of a request this replayer does not hold live and cannot learn of later (or
+    /// naming its own offset or a later one).
+    RevokeUnknown,
+    /// A revoke whose key is not the key of the live request it names.
+    RevokeWrongKey,
 }
 
 impl fmt::Display for Ignored {
@@ -162,6 +180,9 @@ impl fmt::Display for Ignored {
             }
             Ignored::PartitionFull => write!(f, "acquire refused: the partition has too many live requests"),
             Ignored::ClaimWithoutAcquire => write!(f, "renews named a record that is no acquire"),
+            Ignored::RenewRevoked => write!(f, "renew of a revoked request"),
+            Ignored::RevokeUnknown => write!(f, "revoke of an unknown request"),
+            Ignored::RevokeWrongKey => write!(f, "revoke under another lock's key"),
         }
     }
 }
@@ -200,6 +221,8 @@ pub struct Stats {
     pub acquires_gone: u64,
     /// Releases of such requests kept until the acquire is read (see `DeferredRelease`).
     pub releases_deferred: u64,
+    /// Revokes that named a live request.
+    pub revokes: u64,
 }
 
 /// What the session found at a token's offset ([`Machine::handle_acquire_lookup`]).
@@ -253,6 +276,11 @@ pub struct Machine {
     lookups: Vec<Offset>,
     /// Tombstones ordered by removal time, for dropping old ones.
     tombstones_by_age: BTreeSet<(LogTime, Offset)>,
+    /// Revokes of requests acquired before `first_offset` that this replayer did not know when
+    /// the revoke came: a renew naming that token under that lock must not bring it in (a full
+    /// replay refused it). Kept `MAX_TTL_MS` of log time, at most `MAX_TOMBSTONES`.
+    early_revokes: BTreeMap<(Offset, String), LogTime>,
+    early_revokes_by_age: BTreeSet<(LogTime, Offset, String)>,
     events: VecDeque<Event>,
     stats: Stats,
 }
@@ -319,6 +347,8 @@ impl Machine {
             unconfirmed: BTreeMap::new(),
             lookups: Vec::new(),
             tombstones_by_age: BTreeSet::new(),
+            early_revokes: BTreeMap::new(),
+            early_revokes_by_age: BTreeSet::new(),
             events: VecDeque::new(),
             stats: Stats::default(),
         }
@@ -364,6 +394,7 @@ impl Machine {
         let mut touched: Vec<String> = Vec::new();
         self.expire(clock, &mut touched);
         self.drop_old_tombstones(clock);
+        self.drop_old_early_revokes(clock);
 
         // Step 3: the op.
         match record.and_then(|record| validate_record(&record).map(|()| record)) {
@@ -524,7 +555,11 @@ impl Machine {
                         && d.owner == owner
                         && proof.commitment.is_none_or(|c| d.secret.is_some_and(|s| commitment_of(&s) == c))
                 });
-                let request = Request { token, owner, ttl, last_alive, commitment: proof.commitment };
+                // A revoke named the claim's lock; it holds only if that is the acquire's lock
+                // (a full replay ignored a revoke under another key).
+                let revoked = claimed.revoked && key == claimed_key;
+                let request =
+                    Request { token, owner, ttl, last_alive, commitment: proof.commitment, revoked };
                 self.insert(&key, request);
                 if released {
                     self.remove_released(token, clock, &mut touched);
@@ -686,8 +721,14 @@ impl Machine {
             Op::Acquire { owner, seq, ttl } => {
                 self.stats.acquires += 1;
                 let commitment = proof.commitment;
-                let request =
-                    Request { token: offset, owner: owner.clone(), ttl, last_alive: clock, commitment };
+                let request = Request {
+                    token: offset,
+                    owner: owner.clone(),
+                    ttl,
+                    last_alive: clock,
+                    commitment,
+                    revoked: false,
+                };
                 self.insert(&key, request);
                 self.events.push_back(Event::Enqueued {
                     key: key.clone(),
@@ -706,6 +747,7 @@ impl Machine {
             Op::Release { owner, r#ref: token } => {
                 self.release(offset, clock, key, owner, token, proof.secret, touched)
             }
+            Op::Revoke { r#ref: token, .. } => self.revoke(offset, clock, key, token),
             Op::Tick => self.stats.ticks += 1,
         }
     }
@@ -744,6 +786,9 @@ impl Machine {
                 else {
                     return self.ignore_op(offset, Ignored::RenewUnknown);
                 };
+                if request.revoked {
+                    return self.ignore_op(offset, Ignored::RenewRevoked);
+                }
                 // A claim (acquire unread) that disagrees with an earlier one keeps the request
                 // alive all the same: one of them is forged, and this replayer cannot tell which
                 // until it reads the acquire (the real owner's must count, a forger's may); its
@@ -767,6 +812,9 @@ impl Machine {
                 if token >= self.first_offset {
                     return self.ignore_op(offset, Ignored::RenewUnknown);
                 }
+                if self.early_revokes.contains_key(&(token, key.clone())) {
+                    return self.ignore_op(offset, Ignored::RenewRevoked);
+                }
                 // A mid-log joiner learning of a request whose acquire lies before its window.
                 // The lease its acquire asked for is unknown here, and this renew may be a
                 // forger's asking for 1 ms: until the acquire is read, the request has the
@@ -776,8 +824,14 @@ impl Machine {
                 self.stats.resurrections += 1;
                 self.unconfirmed.insert(token, ttl);
                 self.lookups.push(token);
-                let request =
-                    Request { token, owner: owner.clone(), ttl: MAX_TTL_MS, last_alive: clock, commitment };
+                let request = Request {
+                    token,
+                    owner: owner.clone(),
+                    ttl: MAX_TTL_MS,
+                    last_alive: clock,
+                    commitment,
+                    revoked: false,
+                };
                 self.insert(&key, request);
                 touch(touched, key.clone());
             }
@@ -800,6 +854,63 @@ impl Machine {
         self.deadlines.insert((new_deadline, token));
         if let Some(asked) = self.unconfirmed.get_mut(&token) {
             *asked = (*asked).max(ttl);
+        }
+    }
+
+    /// A revoke of request `token` under `key`. A view applies it only where a full replay
+    /// certainly does too, since a view that applies a revoke the full replay ignored ends a
+    /// request early (two holders), while one that ignores a revoke the full replay applied
+    /// only keeps a request alive longer:
+    /// - live under `key` (a claim included: if the claim's lock is forged, the mark refuses
+    ///   only renews naming that lock, which a full replay refuses as naming the wrong lock;
+    ///   the lookup drops the mark if the acquire names another lock): its renews are refused
+    ///   from here on, so it ends at its current lease;
+    /// - unknown here and acquired before this replayer's first offset (a joiner that has not
+    ///   met a renew of it yet): remembered, so a later renew naming it under `key` does not
+    ///   bring it in; a full replay refuses that renew too (the request is revoked there, or
+    ///   ended, or lives under another lock);
+    /// - otherwise (another lock, ended, a token at or after the revoke): ignored.
+    fn revoke(&mut self, offset: Offset, clock: LogTime, key: String, token: Offset) {
+        match self.keys_by_token.get(&token) {
+            Some(live_key) if *live_key != key => self.ignore_op(offset, Ignored::RevokeWrongKey),
+            Some(_) => {
+                let Some(request) = self.queues.get_mut(&key).and_then(|q| q.requests.get_mut(&token)) else {
+                    return self.ignore_op(offset, Ignored::RevokeUnknown);
+                };
+                if !request.revoked {
+                    request.revoked = true;
+                    self.stats.revokes += 1;
+                    let owner = request.owner.clone();
+                    self.events.push_back(Event::Revoked { key, token, owner });
+                }
+            }
+            None if token < self.first_offset => {
+                if self.early_revokes.insert((token, key.clone()), clock).is_none() {
+                    self.early_revokes_by_age.insert((clock, token, key));
+                    if self.early_revokes.len() > MAX_TOMBSTONES {
+                        // Forgetting one only lets a renew bring a request in: alive longer.
+                        if let Some((_, oldest, oldest_key)) = self.early_revokes_by_age.pop_first() {
+                            self.early_revokes.remove(&(oldest, oldest_key));
+                        }
+                    }
+                }
+                self.ignore_op(offset, Ignored::RevokeUnknown);
+            }
+            None => self.ignore_op(offset, Ignored::RevokeUnknown),
+        }
+    }
+
+    /// Forgets early revokes no valid renew can answer any more: a request revoked before any
+    /// renew of it reached this view was last alive before the revoke, so by `MAX_TTL_MS` later
+    /// every honest renew of it is invalid.
+    fn drop_old_early_revokes(&mut self, clock: LogTime) {
+        let max_ttl = i64::try_from(MAX_TTL_MS).unwrap_or(i64::MAX);
+        while let Some((at, _, _)) = self.early_revokes_by_age.first() {
+            if clock <= at.saturating_add(max_ttl) {
+                break;
+            }
+            let (_, token, key) = self.early_revokes_by_age.pop_first().expect("first exists");
+            self.early_revokes.remove(&(token, key));
         }
     }
 

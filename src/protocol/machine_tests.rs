@@ -750,3 +750,82 @@ fn a_claim_whose_acquire_was_deleted_is_never_trusted_and_ends_only_by_expiry() 
     assert!(!m.awaits_acquires());
     assert_eq!(m.stats().acquires_gone, 1);
 }
+
+fn revoke(token: Offset) -> Op {
+    Op::Revoke { owner: "ops".into(), r#ref: token }
+}
+
+/// A revoke ends a request at its current lease: its renews are refused from then on, it
+/// expires at `last_alive + ttl`, and the next request is granted. A revoke under another
+/// lock's key, of an unknown request, of its own offset or later changes nothing.
+#[test]
+fn a_revoked_request_ends_at_its_current_lease() {
+    let mut m = Machine::new(0);
+    feed(&mut m, 0, 100, Some(K), &acquire("a", 1, 50));
+    feed(&mut m, 1, 110, Some(K), &acquire("b", 1, 500));
+    assert_eq!(feed(&mut m, 2, 120, Some("other"), &revoke(0)), vec![ignored(2, Ignored::RevokeWrongKey)]);
+    assert_eq!(feed(&mut m, 3, 121, Some(K), &revoke(9)), vec![ignored(3, Ignored::RevokeUnknown)]);
+    assert_eq!(feed(&mut m, 4, 122, Some(K), &revoke(4)), vec![ignored(4, Ignored::RevokeUnknown)]);
+    assert!(!m.request(K, 0).unwrap().revoked);
+    assert_eq!(
+        feed(&mut m, 5, 130, Some(K), &revoke(0)),
+        vec![Event::Revoked { key: K.into(), token: 0, owner: "a".into() }]
+    );
+    assert_eq!(feed(&mut m, 6, 131, Some(K), &revoke(0)), vec![], "once");
+    assert_eq!(
+        feed(&mut m, 7, 140, Some(K), &renew("a", 0, 100, 50)),
+        vec![ignored(7, Ignored::RenewRevoked)]
+    );
+    assert_eq!(m.deadline_of(K, 0), Some(150), "not extended");
+    assert_eq!(holder(&m, K), Some(0), "held until its lease ends");
+    let events = feed(&mut m, 8, 151, None, &Op::Tick);
+    assert_eq!(
+        events,
+        vec![Event::Expired { key: K.into(), token: 0, owner: "a".into() }, granted(K, 1, "b", 8)]
+    );
+    assert_eq!(m.stats().revokes, 1);
+}
+
+/// A joiner that meets the revoke of a request acquired before its window before any renew of
+/// it refuses the renews naming it under that lock afterwards, as the full replay does (it
+/// has the request revoked); under another lock they still bring it in (the full replay
+/// ignored a revoke under the wrong key).
+#[test]
+fn a_joiner_refuses_renews_of_a_request_revoked_before_it_knew_it() {
+    let mut full = Machine::new(0);
+    feed(&mut full, 0, 100, Some(K), &acquire("a", 1, 500));
+    feed(&mut full, 10, 200, Some(K), &revoke(0));
+    let mut joiner = Machine::new(10);
+    assert_eq!(feed(&mut joiner, 10, 200, Some(K), &revoke(0)), vec![ignored(10, Ignored::RevokeUnknown)]);
+    let refused = feed(&mut joiner, 11, 210, Some(K), &renew("a", 0, 100, 500));
+    assert_eq!(refused, vec![ignored(11, Ignored::RenewRevoked)]);
+    assert_eq!(
+        feed(&mut full, 11, 210, Some(K), &renew("a", 0, 100, 500)),
+        vec![ignored(11, Ignored::RenewRevoked)]
+    );
+    assert_eq!(holder(&joiner, K), None);
+    // Under another lock: a claim, as before.
+    feed(&mut joiner, 12, 220, Some("other"), &renew("a", 0, 100, 500));
+    assert_eq!(holder(&joiner, "other"), Some(0));
+    // Forgotten once no honest renew can name it: MAX_TTL_MS after the revoke.
+    let later = 220 + MAX_TTL_MS as i64 + 1; // the claim under "other" has expired too
+    feed(&mut joiner, 13, later, None, &Op::Tick);
+    feed(&mut joiner, 14, later, Some(K), &renew("a", 0, later, 500));
+    assert_eq!(holder(&joiner, K), Some(0));
+}
+
+/// A revoke of a claim (acquire unread) under the claim's lock holds if the acquire names that
+/// lock, and is dropped if the acquire names another (the claim's lock was forged, and a full
+/// replay ignored the revoke as naming the wrong lock).
+#[test]
+fn a_revoked_claim_stays_revoked_only_under_its_acquires_lock() {
+    for (acquire_key, revoked) in [(K, true), ("other", false)] {
+        let mut joiner = Machine::new(5);
+        feed(&mut joiner, 5, 200, Some(K), &renew("a", 0, 190, 500));
+        feed(&mut joiner, 6, 210, Some(K), &revoke(0));
+        assert!(joiner.request(K, 0).unwrap().revoked);
+        look_up(&mut joiner, 0, acquire_key, &acquire("a", 1, 500), &Proof::default());
+        let request = joiner.request(acquire_key, 0).expect("confirmed under its acquire's lock");
+        assert_eq!(request.revoked, revoked, "acquire under {acquire_key}");
+    }
+}

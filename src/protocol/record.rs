@@ -44,6 +44,15 @@ pub enum Op {
         /// Offset of the request's acquire (its token).
         r#ref: Offset,
     },
+    /// End request `ref` at its current lease: its renewals are refused from here on. Needs
+    /// no owner proof (anyone may write it): it can only shorten a hold to the lease already
+    /// granted, which every holder already allows for.
+    Revoke {
+        /// Who revokes (for the record; it need not be the request's owner).
+        owner: String,
+        /// Offset of the request's acquire (its token).
+        r#ref: Offset,
+    },
     /// No state change: a record whose only job is to move log time forward.
     Tick,
 }
@@ -55,6 +64,7 @@ impl Op {
             Op::Acquire { .. } => "acquire",
             Op::Renew { .. } => "renew",
             Op::Release { .. } => "release",
+            Op::Revoke { .. } => "revoke",
             Op::Tick => "tick",
         }
     }
@@ -181,7 +191,7 @@ pub fn validate_op(op: &Op) -> Result<(), Reject> {
     let (owner, ttl, reference) = match op {
         Op::Acquire { owner, ttl, .. } => (owner, Some(*ttl), None),
         Op::Renew { owner, r#ref, ttl, .. } => (owner, Some(*ttl), Some(*r#ref)),
-        Op::Release { owner, r#ref } => (owner, None, Some(*r#ref)),
+        Op::Release { owner, r#ref } | Op::Revoke { owner, r#ref } => (owner, None, Some(*r#ref)),
         Op::Tick => return Ok(()),
     };
     if owner.is_empty() || owner.len() > MAX_OWNER_BYTES {
@@ -207,7 +217,7 @@ pub fn validate_record(record: &Record) -> Result<(), Reject> {
         Op::Acquire { .. } => p.secret.is_some(),
         Op::Renew { .. } => p.nonce.is_some() || p.secret.is_some(),
         Op::Release { .. } => p.commitment.is_some() || p.nonce.is_some(),
-        Op::Tick => *p != Proof::default(),
+        Op::Revoke { .. } | Op::Tick => *p != Proof::default(),
     };
     if misplaced {
         return Err(Reject::UnknownField);
@@ -282,7 +292,7 @@ pub fn encode_value_with(op: &Op, proof: &Proof) -> Vec<u8> {
             wire.prev = Some(*prev);
             wire.ttl = Some(*ttl);
         }
-        Op::Release { owner, r#ref } => {
+        Op::Release { owner, r#ref } | Op::Revoke { owner, r#ref } => {
             wire.owner = Some(owner);
             wire.reference = Some(*r#ref);
         }
@@ -380,6 +390,7 @@ impl Fields {
             "acquire" => &["owner", "seq", "ttl", "commit", "nonce"],
             "renew" => &["owner", "ref", "prev", "ttl", "commit"],
             "release" => &["owner", "ref", "secret"],
+            "revoke" => &["owner", "ref"],
             "tick" => &[],
             _ => return Err(Reject::UnknownOp),
         };
@@ -401,6 +412,7 @@ impl Fields {
                 ttl: self.ttl()?,
             },
             "release" => Op::Release { owner: self.owner()?, r#ref: self.reference()? },
+            "revoke" => Op::Revoke { owner: self.owner()?, r#ref: self.reference()? },
             _ => Op::Tick,
         };
         Ok(op)
@@ -542,6 +554,10 @@ mod tests {
             (
                 Op::Release { owner: "c1".into(), r#ref: 17 },
                 r#"{"v":1,"op":"release","owner":"c1","ref":17}"#,
+            ),
+            (
+                Op::Revoke { owner: "ops".into(), r#ref: 17 },
+                r#"{"v":1,"op":"revoke","owner":"ops","ref":17}"#,
             ),
             (Op::Tick, r#"{"v":1,"op":"tick"}"#),
         ];
