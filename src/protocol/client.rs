@@ -22,7 +22,7 @@
 //! should have run out, a grant trusted only from the join point on, and when a request
 //! counts as lost.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::ops::Add;
 use std::sync::Arc;
 use std::time::Duration;
@@ -52,6 +52,10 @@ pub const RELEASE_RETRY_BACKOFF: Duration = Duration::from_millis(100);
 /// renews every `ttl / RENEW_DIVISOR` and its trust must outlast the renewal's round trip, or
 /// a steady holder would keep losing its hold.
 pub const MIN_TRUST_DIVISOR: u32 = 2;
+
+/// Acceptances of a request's renewals kept until a delivery report names their offset: a
+/// writer copying the request's renewals adds some that no report will name.
+const MAX_UNPAIRED_ACCEPTANCES: usize = 16;
 
 /// The terms of one request's lease.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -357,12 +361,21 @@ struct OwnRequest {
     token: Option<Offset>,
     /// Log time of the last alive record the machine *accepted*: the next renew's `prev`.
     prev: Option<LogTime>,
-    /// Send times of alive records not yet seen accepted, oldest first. One producer keeps
-    /// them in order, so the oldest is the send time of the next one accepted; if one is
-    /// lost, pairing with an older time only makes the holder's view more conservative.
-    unseen_alive: VecDeque<LocalTime>,
-    /// Send time of the last accepted alive record: the lease is trusted until this + ttl -
-    /// margin (every other client expires it later, by broker time, which stamped it later).
+    /// Renewals sent whose delivery report has not come: their send times. A renewal counts
+    /// for the holder's trust only once its report says where it landed and the view accepted
+    /// the record at that offset: anyone can write a copy of it (owner and commitment are in
+    /// the log), and pairing an accepted copy with the send time of a renewal still on its way
+    /// made the holder trust its lease one renewal longer per copy (two holders, found by the
+    /// forging writers' property test).
+    renews_in_flight: BTreeMap<TransmitId, LocalTime>,
+    /// Renewals whose report came, by offset, not yet seen accepted: their send times.
+    renews_placed: BTreeMap<Offset, LocalTime>,
+    /// Offsets of renewals of this request the view accepted before a report named them (the
+    /// record was read before its report was served, or it is someone else's copy).
+    accepted_unpaired: BTreeSet<Offset>,
+    /// Send time of the last accepted alive record of this client's own (its acquire, or a
+    /// renewal paired by offset): the lease is trusted until this + ttl - margin (every other
+    /// client expires it later, by broker time, which stamped it later).
     trusted_since: Option<LocalTime>,
     last_alive_sent: LocalTime,
     produced_at: Option<LocalTime>,
@@ -378,6 +391,26 @@ struct OwnRequest {
 impl OwnRequest {
     fn trusted_until(&self) -> Option<LocalTime> {
         self.trusted_since.map(|since| since + self.lease.trusted_for())
+    }
+
+    /// A renewal of ours sent at `sent` was accepted: the lease runs at least until its broker
+    /// time + ttl, and the broker stamped it after `sent`.
+    fn trust_from(&mut self, sent: LocalTime) {
+        self.trusted_since = Some(self.trusted_since.map_or(sent, |since| since.max(sent)));
+    }
+
+    /// The delivery report of renewal `record`: where it landed, or that it failed.
+    fn renew_reported(&mut self, record: TransmitId, placed: Option<Offset>) {
+        let Some(sent) = self.renews_in_flight.remove(&record) else { return };
+        let Some(offset) = placed else { return };
+        // One producer writes this client's renewals in order: an acceptance below this offset
+        // still unpaired was someone else's copy.
+        self.accepted_unpaired = self.accepted_unpaired.split_off(&offset);
+        if self.accepted_unpaired.remove(&offset) {
+            self.trust_from(sent);
+        } else {
+            self.renews_placed.insert(offset, sent);
+        }
     }
 
     fn renew_due(&self) -> LocalTime {
@@ -575,7 +608,9 @@ impl Client {
             lease,
             token: None,
             prev: None,
-            unseen_alive: VecDeque::new(),
+            renews_in_flight: BTreeMap::new(),
+            renews_placed: BTreeMap::new(),
+            accepted_unpaired: BTreeSet::new(),
             trusted_since: None,
             last_alive_sent: now,
             produced_at: None,
@@ -789,7 +824,7 @@ impl Client {
             self.drop_partition(now, partition, Phase::Failed(Failure::PartitionFull));
             return;
         }
-        self.apply_machine_events(now, partition);
+        self.apply_machine_events(now, partition, Some(offset));
     }
 
     /// The record at the offset of `token`, a request of `partition` that the view learnt of
@@ -805,7 +840,7 @@ impl Client {
             return;
         };
         machine.handle_acquire_lookup(token, found);
-        self.apply_machine_events(now, partition);
+        self.apply_machine_events(now, partition, None);
     }
 
     /// The acquires to read, by partition and token: requests the views learnt of from renews
@@ -823,7 +858,8 @@ impl Client {
 
     /// Hands the events of `partition`'s machine to the requests they concern, and releases
     /// cancelled requests that showed up.
-    fn apply_machine_events(&mut self, now: LocalTime, partition: &PartitionId) {
+    /// `offset`: the record whose events these are (none after a lookup).
+    fn apply_machine_events(&mut self, now: LocalTime, partition: &PartitionId, offset: Option<Offset>) {
         let Some(machine) = self.partitions.get_mut(partition).and_then(|s| s.machine.as_mut()) else {
             return;
         };
@@ -835,6 +871,7 @@ impl Client {
                 &mut self.stats,
                 partition,
                 now,
+                offset,
                 event,
             );
         }
@@ -882,6 +919,10 @@ impl Client {
             }
             return;
         }
+        if let Some(request) = self.requests.values_mut().find(|r| r.renews_in_flight.contains_key(&record)) {
+            request.renew_reported(record, result.as_ref().ok().map(|p| p.offset));
+            return;
+        }
         if let Some(inspection) = self.inspections.get_mut(&record) {
             match &result {
                 Ok(Placement { offset, log_time: Some(_) }) => inspection.placed = Some(*offset),
@@ -920,10 +961,10 @@ impl Client {
                 }
             }
             Purpose::Renew(id) => {
-                // Due again at once; the send time stays in `unseen_alive`, which can only
-                // make the holder's view more conservative.
+                // Due again at once.
                 if let Some(request) = self.requests.get_mut(&id) {
                     request.last_alive_sent = now.saturating_sub(request.lease.ttl);
+                    request.renew_reported(transmit.id, None);
                 }
             }
             Purpose::Release(id) => self.release_failed(now, id),
@@ -1227,7 +1268,6 @@ impl Client {
         request.phase = Phase::Waiting;
         request.produced_at = Some(now);
         request.last_alive_sent = now;
-        request.unseen_alive.push_back(now);
         let op = Op::Acquire { owner: self.owner.clone(), seq: id, ttl: millis(request.lease.ttl) };
         let (partition, key) = (request.partition.clone(), request.key.clone());
         self.push_transmit(partition, Some(key), op, Purpose::Acquire(id), report)
@@ -1236,12 +1276,12 @@ impl Client {
     fn send_renew(&mut self, now: LocalTime, id: RequestId) {
         let request = self.requests.get_mut(&id).expect("a request to renew");
         let (Some(token), Some(prev)) = (request.token, request.prev) else { return };
-        request.unseen_alive.push_back(now);
         request.last_alive_sent = now;
         let op = Op::Renew { owner: self.owner.clone(), r#ref: token, prev, ttl: millis(request.lease.ttl) };
         let (partition, key) = (request.partition.clone(), request.key.clone());
         self.stats.renews_sent += 1;
-        self.push_transmit(partition, Some(key), op, Purpose::Renew(id), false);
+        let record = self.push_transmit(partition, Some(key), op, Purpose::Renew(id), true);
+        self.requests.get_mut(&id).expect("a request to renew").renews_in_flight.insert(record, now);
     }
 
     fn queue_release(
@@ -1384,6 +1424,7 @@ fn apply_event(
     stats: &mut ClientStats,
     partition: &PartitionId,
     now: LocalTime,
+    offset: Option<Offset>,
     event: Event,
 ) {
     let (token, event_owner) = match &event {
@@ -1422,13 +1463,23 @@ fn apply_event(
             }
             request.token = Some(token);
             request.prev = Some(alive_at);
-            request.trusted_since = request.unseen_alive.pop_front();
+            request.trusted_since = request.produced_at;
             by_token.insert((partition.clone(), token), id);
         }
         Event::Renewed { alive_at, .. } => {
             request.prev = Some(alive_at);
-            if let Some(sent) = request.unseen_alive.pop_front() {
-                request.trusted_since = Some(sent);
+            if let Some(offset) = offset {
+                // Records are applied in order: a renewal placed below this one was refused.
+                request.renews_placed = request.renews_placed.split_off(&offset);
+                match request.renews_placed.remove(&offset) {
+                    Some(sent) => request.trust_from(sent),
+                    None => {
+                        request.accepted_unpaired.insert(offset);
+                        while request.accepted_unpaired.len() > MAX_UNPAIRED_ACCEPTANCES {
+                            request.accepted_unpaired.pop_first();
+                        }
+                    }
+                }
             }
         }
         Event::Granted { .. } => {

@@ -276,3 +276,40 @@ fn an_inspection_ends_on_time_out_send_error_and_reset() {
     );
     assert!(client.machine(&other).is_none() && !client.awaits_placement(&other), "the join is given up");
 }
+
+/// A copy of a holder's renewal (owner and commitment read from the log) that the view accepts
+/// while the holder's own renewals are on their way does not count for the holder's trust:
+/// only a renewal whose delivery report names the offset the view accepted does. Before, the
+/// copy took the send time of the renewal in flight, every later acceptance the next one's, and
+/// the holder trusted its lease one renewal interval too long (two holders, seed 8 of the
+/// forging writers' property test).
+#[test]
+fn a_copied_renewal_does_not_extend_the_holders_trust() {
+    use crate::protocol::{decode_record, encode_value_with, Op, Proof};
+    let partition = PartitionId::new("locks", 0);
+    let start = LocalTime::ZERO;
+    let (mut client, id) = holding(&partition, "a", start);
+    let at = |s: u64| start + Duration::from_secs(s);
+    // Two renewals in flight, sent at 4 s and 8 s (due every ttl/3).
+    client.handle_timeout(at(4));
+    let first = client.poll_transmit().expect("a renewal at 4 s");
+    client.handle_timeout(at(8));
+    let second = client.poll_transmit().expect("a renewal at 8 s");
+    assert!(matches!(first.purpose, Purpose::Renew(r) if r == id) && first.report);
+    assert!(matches!(second.purpose, Purpose::Renew(r) if r == id));
+    // A copy of the first lands before it (offset 1), then the first (offset 2).
+    let record = decode_record(Some(b"a"), Some(&first.value)).expect("our renewal decodes");
+    let Op::Renew { owner, r#ref, ttl, .. } = record.op else { panic!("a renew") };
+    let copy = Op::Renew { owner, r#ref, prev: LOG_START, ttl };
+    let copy = encode_value_with(&copy, &Proof { commitment: record.proof.commitment, ..Proof::default() });
+    client.handle_report(at(8), first.id, Ok(Placement { offset: 2, log_time: Some(LOG_START + 4_000) }));
+    client.handle_record(at(8), &partition, 1, Some(LOG_START + 3_000), Some(b"a"), Some(&copy));
+    client.handle_record(at(8), &partition, 2, Some(LOG_START + 4_000), Some(b"a"), Some(&first.value));
+    // Trusted from the first renewal's send time (4 s) + 9 s, not from the second's.
+    assert_eq!(client.remaining(id, at(12)), Some(Duration::from_secs(1)));
+    // The second, read before its report is served, counts once the report names its offset.
+    client.handle_record(at(9), &partition, 3, Some(LOG_START + 8_000), Some(b"a"), Some(&second.value));
+    assert_eq!(client.remaining(id, at(12)), Some(Duration::from_secs(1)));
+    client.handle_report(at(9), second.id, Ok(Placement { offset: 3, log_time: Some(LOG_START + 8_000) }));
+    assert_eq!(client.remaining(id, at(12)), Some(Duration::from_secs(5)));
+}

@@ -80,7 +80,7 @@ impl Clients {
         }
         let queue = ConsumerQueue(queue);
         let consumer_wake = Arc::new(Wakeup::default());
-        let producer_wake = Arc::new(Wakeup::default());
+        let producer_wake = Arc::new(Wakeup::chained_to(consumer_wake.clone()));
         // SAFETY: the wake-ups are kept in the same struct and dropped after both clients.
         unsafe {
             notify_on_queue(producer.client().native_ptr(), false, Arc::as_ptr(&producer_wake));

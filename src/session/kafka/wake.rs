@@ -1,7 +1,7 @@
 //! Wake-ups that librdkafka signals from its own threads.
 
 use std::ffi::c_void;
-use std::sync::{Condvar, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 /// Signalled by librdkafka (from its own thread) when a client's event queue goes from
@@ -12,9 +12,18 @@ use std::time::Duration;
 pub struct Wakeup {
     generation: Mutex<u64>,
     changed: Condvar,
+    /// Woken as well: the driver sleeps on the consumer's wake-up and must also see the
+    /// producer's delivery reports (a renewal counts for the holder's trust once its report
+    /// names the offset the view accepted).
+    also: Option<Arc<Wakeup>>,
 }
 
 impl Wakeup {
+    /// A wake-up that wakes `also`'s waiters too.
+    pub fn chained_to(also: Arc<Wakeup>) -> Wakeup {
+        Wakeup { also: Some(also), ..Wakeup::default() }
+    }
+
     /// The current generation: read it before polling, then [`Wakeup::wait_change`] from it.
     pub fn generation(&self) -> u64 {
         *self.generation.lock().unwrap_or_else(|e| e.into_inner())
@@ -24,6 +33,9 @@ impl Wakeup {
     pub fn notify(&self) {
         *self.generation.lock().unwrap_or_else(|e| e.into_inner()) += 1;
         self.changed.notify_all();
+        if let Some(also) = &self.also {
+            also.notify();
+        }
     }
 
     /// Sleeps until the generation differs from `seen`, at most `timeout`.
