@@ -274,6 +274,30 @@ final class DistributedLock
      * @throws DistributedLockTopicException if the topic cannot be used (deleted, CreateTime).
      */
     public function inspect(string $identifier): array {}
+
+    /**
+     * Ends whoever holds the lock at its current lease: for an operator facing a stuck holder
+     * (a worker hung inside its critical section, a cron job that never returns). Inspects the
+     * lock like inspect(), then writes a revoke record naming the holder's fencing token; from
+     * that record on, every process refuses the holder's renewals, so its hold ends when its
+     * current lease does (at most `lock.ttl` of the holder later), its `isAcquired()` turns
+     * false before that, and the next waiter is granted. Safe because it waits for the lease
+     * the holder already has: no writer can shorten a hold below it, so it needs no proof of
+     * ownership. A lock that looks free (also when inspect() would say `complete` false) gives
+     * false. Every process on the topic must run a version that knows revoke records (this one
+     * or later): an older holder would ignore the record and keep trusting its renewals.
+     *
+     * @param string $identifier The lock's name: non-empty UTF-8, at most 1024 bytes.
+     *
+     * @return bool true if a holder was revoked, false if nobody held the lock.
+     *
+     * @throws DistributedLockConfigException if the identifier is empty, longer than
+     *                                        1024 bytes or not valid UTF-8.
+     * @throws DistributedLockConnectionException if the brokers do not answer or acknowledge
+     *                                            within `lock.operation_timeout`.
+     * @throws DistributedLockTopicException if the topic cannot be used (deleted, CreateTime).
+     */
+    public function revoke(string $identifier): bool {}
 }
 
 /**

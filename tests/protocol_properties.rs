@@ -872,7 +872,7 @@ impl Sim {
                         self.processes[i].late.push((now + delay, renew));
                     }
                 }
-                Purpose::Acquire(_) | Purpose::Tick => {}
+                Purpose::Acquire(_) | Purpose::Tick | Purpose::Revoke => {}
             }
         }
     }

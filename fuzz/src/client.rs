@@ -46,7 +46,7 @@ impl World {
                 Purpose::Release(id) => {
                     self.released.insert(id);
                 }
-                Purpose::Tick => {}
+                Purpose::Tick | Purpose::Revoke => {}
             }
             self.outbox.push(t);
         }

@@ -106,6 +106,13 @@ impl DistributedLock {
         Ok(snapshot_array(&snapshot)?)
     }
 
+    /// Ends whoever holds the lock at its current lease (an operator's tool for a stuck
+    /// holder): its renewals are refused from now on. False if nobody held it.
+    pub fn revoke(&mut self, identifier: StringArg) -> PhpResult<bool> {
+        let identifier = take(identifier.0, "revoke", 1, "identifier", "string")?;
+        Ok(php(self.handle.revoke(&identifier))?.is_some())
+    }
+
     /// Seconds left of the lease by this holder's view (renewed automatically), null if not held.
     pub fn get_remaining_lifetime(&self, identifier: StringArg) -> PhpResult<Option<f64>> {
         let identifier = take(identifier.0, "getRemainingLifetime", 1, "identifier", "string")?;

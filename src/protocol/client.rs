@@ -155,6 +155,8 @@ pub enum Purpose {
     Release(RequestId),
     /// A tick: moves log time so that a dead holder expires now.
     Tick,
+    /// A revoke of another request (an operator's).
+    Revoke,
 }
 
 /// A record to produce to `partition`, exactly as given, in the order handed out.
@@ -502,6 +504,8 @@ pub struct Client {
     failure_all: Option<Failure>,
     releases: BTreeMap<RequestId, PendingRelease>,
     inspections: BTreeMap<InspectionId, Inspection>,
+    /// Revoke records on their way, by transmit: `None` until the delivery report comes.
+    revokes: BTreeMap<TransmitId, Option<Result<(), String>>>,
     transmits: VecDeque<Transmit>,
     /// Partitions given up since the last [`Client::take_dropped_partitions`]: the session
     /// stops consuming them, and the next request on one joins it anew.
@@ -527,6 +531,7 @@ impl Client {
             failure_all: None,
             releases: BTreeMap::new(),
             inspections: BTreeMap::new(),
+            revokes: BTreeMap::new(),
             transmits: VecDeque::new(),
             dropped: Vec::new(),
             next_request: 0,
@@ -685,6 +690,28 @@ impl Client {
             })
             .collect();
         Inspected::Ready(Snapshot { queue, complete: self.view_complete(&inspection.partition) })
+    }
+
+    /// Writes a revoke of request `token` of lock `key` (found by an inspection): from that
+    /// record on, every view refuses the request's renewals, so it ends at its current lease.
+    /// [`Client::revoke_outcome`] says when the brokers acknowledged it.
+    pub fn revoke(&mut self, partition: &PartitionId, key: &str, token: Offset) -> TransmitId {
+        let op = Op::Revoke { owner: self.owner.clone(), r#ref: token };
+        let id = self.push_transmit(partition.clone(), Some(key.to_owned()), op, Purpose::Revoke, true);
+        self.revokes.insert(id, None);
+        id
+    }
+
+    /// The delivery report of revoke `id`, once it came (the revoke is then forgotten).
+    pub fn revoke_outcome(&mut self, id: TransmitId) -> Option<Result<(), String>> {
+        let outcome = self.revokes.get(&id)?.clone()?;
+        self.revokes.remove(&id);
+        Some(outcome)
+    }
+
+    /// Forgets revoke `id` (its caller gave up waiting).
+    pub fn forget_revoke(&mut self, id: TransmitId) {
+        self.revokes.remove(&id);
     }
 
     /// Forgets inspection `id` (answered or given up).
@@ -923,6 +950,10 @@ impl Client {
             request.renew_reported(record, result.as_ref().ok().map(|p| p.offset));
             return;
         }
+        if let Some(revoke) = self.revokes.get_mut(&record) {
+            *revoke = Some(result.map(|_| ()));
+            return;
+        }
         if let Some(inspection) = self.inspections.get_mut(&record) {
             match &result {
                 Ok(Placement { offset, log_time: Some(_) }) => inspection.placed = Some(*offset),
@@ -968,6 +999,11 @@ impl Client {
                 }
             }
             Purpose::Release(id) => self.release_failed(now, id),
+            Purpose::Revoke => {
+                if let Some(revoke) = self.revokes.get_mut(&transmit.id) {
+                    *revoke = Some(Err(error));
+                }
+            }
             Purpose::Tick => {
                 if self.is_join_record(transmit) {
                     self.fail_join(&transmit.partition, Failure::JoinNotWritten(error.clone()));
@@ -1333,7 +1369,7 @@ impl Client {
             Purpose::Release(request) => {
                 Proof { secret: Some(self.release_secret(request)), ..Proof::default() }
             }
-            Purpose::Tick => Proof::default(),
+            Purpose::Tick | Purpose::Revoke => Proof::default(),
         };
         // Our own records are valid by construction (the caller validated identifiers and
         // ttls); a failure here is a bug in this module.

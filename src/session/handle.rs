@@ -193,6 +193,15 @@ impl LockHandle {
         self.session.inspect(&self.topic, partition, identifier)
     }
 
+    /// Revokes whoever holds lock `identifier` (see [`Session::revoke`]): the fencing token of
+    /// the hold that now ends at its current lease, `None` if the lock was free.
+    pub fn revoke(&mut self, identifier: &str) -> LockResult<Option<Offset>> {
+        check_identifier(identifier)?;
+        self.own_session()?;
+        let partition = partition_for(identifier.as_bytes(), self.partitions as u32);
+        self.session.revoke(&self.topic, partition, identifier)
+    }
+
     /// Fails this handle's session's producer for good (librdkafka's test hook). For tests only.
     #[doc(hidden)]
     pub fn fail_producer_for_test(&self) {

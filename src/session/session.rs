@@ -447,6 +447,51 @@ impl Session {
         )))
     }
 
+    /// Revokes the holder of lock `key`, if any: inspects the lock, writes a revoke of the
+    /// holder's request and waits for the brokers' acknowledgement. `Ok(Some(token))`: the
+    /// holder with that fencing token ends at its current lease (its renewals are refused);
+    /// `Ok(None)`: nobody held the lock.
+    pub fn revoke(&self, topic: &str, partition: i32, key: &str) -> LockResult<Option<Offset>> {
+        let snapshot = self.inspect(topic, partition, key)?;
+        let Some(holder) = snapshot.queue.first() else { return Ok(None) };
+        let partition = PartitionId::new(topic, partition);
+        let id = self.with_core(|core, _| core.revoke(&partition, key, holder.token));
+        let clients = &self.inner.clients;
+        let deadline = clock::now() + self.operation_timeout;
+        loop {
+            let seen = clients.producer_wake().generation();
+            let now = clock::now();
+            {
+                let mut core = self.inner.shared.lock();
+                sync(&mut core, clients, now);
+                match core.revoke_outcome(id) {
+                    Some(Ok(())) => return Ok(Some(holder.token)),
+                    Some(Err(e)) => {
+                        return Err(LockError::Connection(format!(
+                            "the revoke of lock '{key}' (fencing token {}) was not written to topic '{}' \
+                             at {}: {e}",
+                            holder.token,
+                            partition.topic,
+                            self.settings.brokers()
+                        )))
+                    }
+                    None if now >= deadline => {
+                        core.forget_revoke(id);
+                        return Err(LockError::Connection(format!(
+                            "the revoke of lock '{key}' (fencing token {}) was not acknowledged by the \
+                             brokers at {} within {:.1} s (lock.operation_timeout); it may still land",
+                            holder.token,
+                            self.settings.brokers(),
+                            self.operation_timeout.as_secs_f64()
+                        )));
+                    }
+                    None => {}
+                }
+            }
+            clients.producer_wake().wait_change(seen, Duration::from_millis(1));
+        }
+    }
+
     /// Waits for inspection `id`; `None` if its view was reset under it.
     fn await_inspection(
         &self,
