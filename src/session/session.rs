@@ -456,39 +456,24 @@ impl Session {
         let Some(holder) = snapshot.queue.first() else { return Ok(None) };
         let partition = PartitionId::new(topic, partition);
         let id = self.with_core(|core, _| core.revoke(&partition, key, holder.token));
-        let clients = &self.inner.clients;
-        let deadline = clock::now() + self.operation_timeout;
-        loop {
-            let seen = clients.producer_wake().generation();
-            let now = clock::now();
-            {
-                let mut core = self.inner.shared.lock();
-                sync(&mut core, clients, now);
-                match core.revoke_outcome(id) {
-                    Some(Ok(())) => return Ok(Some(holder.token)),
-                    Some(Err(e)) => {
-                        return Err(LockError::Connection(format!(
-                            "the revoke of lock '{key}' (fencing token {}) was not written to topic '{}' \
-                             at {}: {e}",
-                            holder.token,
-                            partition.topic,
-                            self.settings.brokers()
-                        )))
-                    }
-                    None if now >= deadline => {
-                        core.forget_revoke(id);
-                        return Err(LockError::Connection(format!(
-                            "the revoke of lock '{key}' (fencing token {}) was not acknowledged by the \
-                             brokers at {} within {:.1} s (lock.operation_timeout); it may still land",
-                            holder.token,
-                            self.settings.brokers(),
-                            self.operation_timeout.as_secs_f64()
-                        )));
-                    }
-                    None => {}
-                }
+        match self.await_report(|core| core.revoke_outcome(id)) {
+            Some(Ok(())) => Ok(Some(holder.token)),
+            Some(Err(e)) => Err(LockError::Connection(format!(
+                "the revoke of lock '{key}' (fencing token {}) was not written to topic '{}' at {}: {e}",
+                holder.token,
+                partition.topic,
+                self.settings.brokers()
+            ))),
+            None => {
+                self.inner.shared.lock().forget_revoke(id);
+                Err(LockError::Connection(format!(
+                    "the revoke of lock '{key}' (fencing token {}) was not acknowledged by the brokers at \
+                     {} within {:.1} s (lock.operation_timeout); it may still land",
+                    holder.token,
+                    self.settings.brokers(),
+                    self.operation_timeout.as_secs_f64()
+                )))
             }
-            clients.producer_wake().wait_change(seen, Duration::from_millis(1));
         }
     }
 
@@ -584,6 +569,12 @@ impl Session {
     }
 
     fn await_release(&self, seq: RequestId) {
+        self.await_report(|core| (!core.release_pending(seq)).then_some(()));
+    }
+
+    /// Polls the producer (this thread serves the delivery reports it waits for) until `done`
+    /// says what the core learnt, at most the operation time-out; `None` after that.
+    fn await_report<T>(&self, mut done: impl FnMut(&mut Client) -> Option<T>) -> Option<T> {
         let clients = &self.inner.clients;
         let deadline = clock::now() + self.operation_timeout;
         loop {
@@ -592,12 +583,12 @@ impl Session {
             {
                 let mut core = self.inner.shared.lock();
                 sync(&mut core, clients, now);
-                if !core.release_pending(seq) {
-                    return;
+                if let Some(answer) = done(&mut core) {
+                    return Some(answer);
                 }
             }
             if now >= deadline {
-                return;
+                return None;
             }
             clients
                 .producer_wake()
