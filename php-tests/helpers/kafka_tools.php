@@ -2,15 +2,21 @@
 // Kafka's own command-line tools (the jars scripts/setup.sh fetched), run the way an operator
 // would against the test broker: create topics with given settings, delete records.
 
-/** Runs one of Kafka's tool classes with $args; dies with its output if it fails. */
-function kafka_tool(string $class, array $args): string
+/** The shell command that runs one of Kafka's tool classes with $args against the test broker. */
+function kafka_tool_command(string $class, array $args): string
 {
     $libs = __DIR__ . '/../../.cache/kafka/libs/*';
     $command = 'java -cp ' . escapeshellarg($libs) . ' ' . $class . ' --bootstrap-server localhost:9092';
     foreach ($args as $arg) {
         $command .= ' ' . escapeshellarg($arg);
     }
-    exec($command . ' 2>&1', $output, $status);
+    return $command;
+}
+
+/** Runs one of Kafka's tool classes with $args; dies with its output if it fails. */
+function kafka_tool(string $class, array $args): string
+{
+    exec(kafka_tool_command($class, $args) . ' 2>&1', $output, $status);
     if ($status !== 0) {
         die("$class failed (status $status):\n" . implode("\n", $output) . "\n");
     }
