@@ -285,7 +285,8 @@ final class DistributedLock
      * the holder already has: no writer can shorten a hold below it, so it needs no proof of
      * ownership. A lock that looks free (also when inspect() would say `complete` false) gives
      * false. Every process on the topic must run a version that knows revoke records (this one
-     * or later): an older holder would ignore the record and keep trusting its renewals.
+     * or later): an older holder would ignore the record and keep trusting its renewals, and
+     * since anyone can write a revoke record, do not mix older builds with this one on a topic.
      *
      * @param string $identifier The lock's name: non-empty UTF-8, at most 1024 bytes.
      *
