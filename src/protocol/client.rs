@@ -53,9 +53,12 @@ pub const RELEASE_RETRY_BACKOFF: Duration = Duration::from_millis(100);
 /// a steady holder would keep losing its hold.
 pub const MIN_TRUST_DIVISOR: u32 = 2;
 
-/// Acceptances of a request's renewals kept until a delivery report names their offset: a
-/// writer copying the request's renewals adds some that no report will name.
-const MAX_UNPAIRED_ACCEPTANCES: usize = 16;
+/// Acceptances of a request's renewals kept, while a renewal of its own is on its way, until a
+/// delivery report names their offset: a writer copying the request's renewals adds some that
+/// no report will name. Past this many the oldest go, and with them maybe the holder's own
+/// (its renewal then earns no trust: a writer that floods copies can only make a holder give
+/// its hold up early).
+const MAX_UNPAIRED_ACCEPTANCES: usize = 1024;
 
 /// The terms of one request's lease.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -1509,6 +1512,8 @@ fn apply_event(
                 request.renews_placed = request.renews_placed.split_off(&offset);
                 match request.renews_placed.remove(&offset) {
                     Some(sent) => request.trust_from(sent),
+                    // With no renewal of ours on its way, the accepted record is someone else's.
+                    None if request.renews_in_flight.is_empty() => {}
                     None => {
                         request.accepted_unpaired.insert(offset);
                         while request.accepted_unpaired.len() > MAX_UNPAIRED_ACCEPTANCES {
