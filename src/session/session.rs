@@ -408,7 +408,7 @@ impl Session {
             }
             if core.awaits_placement(partition) {
                 // The join record's delivery report comes through the producer, which this
-                // thread polls itself (the driver does not wake for reports).
+                // thread polls itself rather than wait for the driver's next turn.
                 let seen = clients.producer_wake().generation();
                 drop(core);
                 clients.producer_wake().wait_change(seen, wake.min(Duration::from_millis(1)));
@@ -511,7 +511,7 @@ impl Session {
             }
             if core.inspection_awaits_placement(id) {
                 // The tick's delivery report comes through the producer, which this thread
-                // polls itself (the driver does not wake for reports).
+                // polls itself rather than wait for the driver's next turn.
                 let seen = clients.producer_wake().generation();
                 drop(core);
                 clients.producer_wake().wait_change(seen, Duration::from_millis(1));
