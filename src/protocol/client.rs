@@ -6,7 +6,7 @@
 //! asks for, in the style of quinn-proto's `Connection`:
 //!
 //! - commands: [`Client::acquire`], [`Client::withdraw`], [`Client::release_all`],
-//!   [`Client::fail_topic`];
+//!   [`Client::fail_topic`], [`Client::inspect`], [`Client::revoke`];
 //! - inputs: [`Client::handle_record`] (a consumed record), [`Client::handle_report`] (a
 //!   delivery report), [`Client::handle_send_error`] (a record the producer refused),
 //!   [`Client::handle_join_start`] / [`Client::handle_join_error`] (the joining lookups),
@@ -14,11 +14,13 @@
 //! - outputs, drained after every input: [`Client::poll_transmit`] (records to produce, in
 //!   order), [`Client::take_join_lookup`] (a join's `offsetsForTimes` to run), and
 //!   [`Client::poll_timeout`] (when to call `handle_timeout` next);
-//! - getters: [`Client::status`], [`Client::is_held`], [`Client::remaining`].
+//! - getters: [`Client::status`], [`Client::is_held`], [`Client::remaining`],
+//!   [`Client::inspection`], [`Client::revoke_outcome`].
 //!
 //! Each client rule of `docs/protocol.md` lives here once: the renew period
 //! ([`RENEW_DIVISOR`]), the holder's trust margin ([`TRUST_MARGIN_DIVISOR`]), trust only from
-//! accepted records, renew and release serialised per request, ticks when a holder's lease
+//! accepted records (a renewal only once its delivery report names the offset accepted),
+//! renew and release serialised per request, ticks when a holder's lease
 //! should have run out, a grant trusted only from the join point on, and when a request
 //! counts as lost.
 
