@@ -406,6 +406,24 @@ impl OwnRequest {
         self.trusted_since = Some(self.trusted_since.map_or(sent, |since| since.max(sent)));
     }
 
+    /// The view accepted a renewal of this request at `offset`: ours if a report names it
+    /// (now or later), someone else's copy otherwise.
+    fn renew_accepted(&mut self, offset: Offset) {
+        // Records are applied in order: a renewal placed below this one was refused.
+        self.renews_placed = self.renews_placed.split_off(&offset);
+        match self.renews_placed.remove(&offset) {
+            Some(sent) => self.trust_from(sent),
+            // With no renewal of ours on its way, the accepted record is someone else's.
+            None if self.renews_in_flight.is_empty() => {}
+            None => {
+                self.accepted_unpaired.insert(offset);
+                while self.accepted_unpaired.len() > MAX_UNPAIRED_ACCEPTANCES {
+                    self.accepted_unpaired.pop_first();
+                }
+            }
+        }
+    }
+
     /// The delivery report of renewal `record`: where it landed, or that it failed.
     fn renew_reported(&mut self, record: TransmitId, placed: Option<Offset>) {
         let Some(sent) = self.renews_in_flight.remove(&record) else { return };
@@ -463,6 +481,11 @@ struct PartitionState {
 }
 
 impl PartitionState {
+    /// Whether its join waits for the answers of its offset lookups.
+    fn looking_up(&self) -> bool {
+        matches!(self.join, Join::LookingUp { .. })
+    }
+
     /// A partition whose join record (`record`, sent at `now`) is on its way.
     fn placing(record: TransmitId, now: LocalTime) -> PartitionState {
         PartitionState {
@@ -677,8 +700,7 @@ impl Client {
         let Some(machine) = machine.filter(|m| inspection.placed.is_some_and(|at| m.next_offset() > at))
         else {
             if timed_out {
-                let joining = state.is_some_and(|s| matches!(s.join, Join::LookingUp { .. }));
-                return Inspected::NotSeen { joining };
+                return Inspected::NotSeen { joining: state.is_some_and(PartitionState::looking_up) };
             }
             return Inspected::Pending;
         };
@@ -1251,11 +1273,9 @@ impl Client {
             (Phase::Waiting, None)
                 if request.produced_at.is_some_and(|t| now >= t + self.operation_timeout) =>
             {
-                let joining = self
-                    .partitions
-                    .get(&request.partition)
-                    .is_some_and(|p| matches!(p.join, Join::LookingUp { .. }));
-                Status::NotSeen { joining }
+                Status::NotSeen {
+                    joining: self.partitions.get(&request.partition).is_some_and(PartitionState::looking_up),
+                }
             }
             (_, None) => Status::Pending,
         }
@@ -1510,19 +1530,7 @@ fn apply_event(
         Event::Renewed { alive_at, .. } => {
             request.prev = Some(alive_at);
             if let Some(offset) = offset {
-                // Records are applied in order: a renewal placed below this one was refused.
-                request.renews_placed = request.renews_placed.split_off(&offset);
-                match request.renews_placed.remove(&offset) {
-                    Some(sent) => request.trust_from(sent),
-                    // With no renewal of ours on its way, the accepted record is someone else's.
-                    None if request.renews_in_flight.is_empty() => {}
-                    None => {
-                        request.accepted_unpaired.insert(offset);
-                        while request.accepted_unpaired.len() > MAX_UNPAIRED_ACCEPTANCES {
-                            request.accepted_unpaired.pop_first();
-                        }
-                    }
-                }
+                request.renew_accepted(offset);
             }
         }
         Event::Granted { .. } => {
