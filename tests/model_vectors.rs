@@ -19,7 +19,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use kafka_lock::protocol::{
-    AcquireLookup, Client, Event, Ignored, Lease, LocalTime, Machine, Offset, PartitionId, Placement,
+    AcquireLookup, Client, Event, Ignored, Lease, LocalTime, Machine, Mode, Offset, PartitionId, Placement,
 };
 use serde_json::Value;
 
@@ -169,6 +169,7 @@ fn joined_client(records: &[LogRecord], start: Offset, first_own: Offset) -> (Cl
             now,
             &partition,
             "joiner",
+            Mode::Exclusive,
             Lease { ttl: Duration::from_secs(1), max_clock_step: Duration::ZERO },
         )
         .expect("acquire");

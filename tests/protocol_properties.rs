@@ -29,14 +29,60 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use kafka_lock::protocol::{
     commitment_of, decode_record, encode_value, encode_value_with, AcquireLookup, Client, Event, Ignored,
-    Lease, LocalTime, LogTime, Machine, Offset, Op, PartitionId, Placement, Proof, Purpose, Request,
-    RequestId, Status, Transmit, TransmitId, JOIN_MARGIN_MS, JOIN_WINDOW_MS, MAX_TTL_MS,
+    Lease, LocalTime, LogTime, Machine, Mode as LockMode, Offset, Op, PartitionId, Placement, Proof, Purpose,
+    Request, RequestId, Status, Transmit, TransmitId, JOIN_MARGIN_MS, JOIN_WINDOW_MS, MAX_TTL_MS,
 };
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use std::time::Duration;
 
 const LOCKS: [&str; 3] = ["alpha", "beta", "gamma"];
+
+/// The mode a request for `LOCKS[lock]` asks for, from the scenario's own dice (so adding modes
+/// left every scenario's shape as it was): "alpha" is an exclusive lock, "beta" a read-write
+/// lock (readers and writers mixed), "gamma" a semaphore of limit 3 with weights 1 and 2.
+fn lock_mode(lock: usize, ttl: usize, hold: usize) -> LockMode {
+    match lock {
+        0 => LockMode::Exclusive,
+        1 if (ttl + hold).is_multiple_of(3) => LockMode::Exclusive,
+        1 => LockMode::Shared,
+        _ => LockMode::Weighted { limit: 3, weight: 1 + (ttl % 2) as u32 },
+    }
+}
+
+/// The oracle's own grant rule, written apart from the machine's: whether requests of these
+/// modes may hold together. One request alone always may; several only if all are shared, or
+/// all weighted with one limit and weights summing to at most it.
+fn may_hold_together(modes: &[LockMode]) -> bool {
+    if modes.len() <= 1 {
+        return true;
+    }
+    if modes.iter().all(|m| *m == LockMode::Shared) {
+        return true;
+    }
+    let LockMode::Weighted { limit, .. } = modes[0] else { return false };
+    let mut sum = 0u64;
+    for mode in modes {
+        match *mode {
+            LockMode::Weighted { limit: l, weight } if l == limit => sum += u64::from(weight),
+            _ => return false,
+        }
+    }
+    sum <= u64::from(limit)
+}
+
+/// The mode an acquire record asks for, read from its JSON apart from the decoder.
+fn mode_of_record(value: &[u8]) -> LockMode {
+    let json: serde_json::Value = serde_json::from_slice(value).expect("an accepted acquire is JSON");
+    match json.get("mode").and_then(|m| m.as_str()) {
+        None => LockMode::Exclusive,
+        Some("shared") => LockMode::Shared,
+        Some(_) => LockMode::Weighted {
+            limit: json["limit"].as_u64().expect("limit") as u32,
+            weight: json["weight"].as_u64().expect("weight") as u32,
+        },
+    }
+}
 /// The release secret a forger uses for commitments of its own.
 const FORGER_SECRET: [u8; 32] = [0x66; 32];
 /// The processes' `max_clock_step` in stepped-clock runs, and the most the broker clock steps
@@ -205,6 +251,7 @@ struct InFlight {
 #[derive(Debug, Clone)]
 struct Want {
     lock: usize,
+    mode: LockMode,
     id: RequestId,
     ttl: u64,
     hold_ms: i64,
@@ -229,6 +276,8 @@ struct Process {
     want: Option<Want>,
     /// Real time until which this process trusts its hold, per lock, as last observed.
     trust_end: BTreeMap<usize, i64>,
+    /// The mode of the hold each `trust_end` belongs to.
+    trust_mode: BTreeMap<usize, LockMode>,
     /// The last renew it produced per request (racing runs re-send one after the release).
     last_renew: BTreeMap<RequestId, (Transmit, u64)>,
     /// Renews re-sent late by the network (racing runs): (send time, record).
@@ -261,6 +310,7 @@ impl Process {
             reports: Vec::new(),
             want: None,
             trust_end: BTreeMap::new(),
+            trust_mode: BTreeMap::new(),
             last_renew: BTreeMap::new(),
             late: Vec::new(),
             last_arrival: 0,
@@ -308,6 +358,10 @@ struct Coverage {
     clock_steps: u64,
     /// Acquires a process read for requests it learnt of from renews.
     acquire_lookups: u64,
+    /// Records after which a lock had several holders (readers, semaphore shares).
+    shared_holds: u64,
+    /// Quanta in which several processes trusted holds of one lock together.
+    shared_trust: u64,
     /// View checks of a queue where a process kept a request longer than the full replay, its
     /// acquire deleted (truncating runs).
     deleted_acquires_kept: u64,
@@ -335,8 +389,10 @@ struct Sim {
     snapshots: Vec<BTreeMap<String, Vec<Request>>>,
     /// Every event of the full replay, with the offset of the record that caused it.
     events: Vec<(Offset, Event)>,
-    /// Oracle: the holder each lock has according to the event stream.
-    holders: BTreeMap<String, Offset>,
+    /// Oracle: the holders each lock has according to the event stream.
+    holders: BTreeMap<String, BTreeSet<Offset>>,
+    /// Oracle: the mode of every accepted acquire, read from its record.
+    modes: BTreeMap<Offset, LockMode>,
     /// Oracle: the last granted token per lock.
     last_granted: BTreeMap<String, Offset>,
     /// Requests a revoke named (the oracle: none of them is renewed afterwards).
@@ -370,6 +426,7 @@ impl Sim {
             snapshots: Vec::new(),
             events: Vec::new(),
             holders: BTreeMap::new(),
+            modes: BTreeMap::new(),
             last_granted: BTreeMap::new(),
             revoked: BTreeSet::new(),
             alive: BTreeMap::new(),
@@ -546,19 +603,17 @@ impl Sim {
         let clock = self.max_timestamp;
         match event {
             Event::Granted { key, token, .. } => {
-                if let Some(previous) = self.holders.get(key) {
-                    panic!("offset {offset}: {key} granted to {token} while {previous} holds it");
-                }
+                let holders = self.holders.entry(key.clone()).or_default();
+                assert!(holders.insert(*token), "offset {offset}: {key} granted to {token} twice");
                 if let Some(last) = self.last_granted.get(key) {
                     assert!(token > last, "offset {offset}: {key} granted to {token} after {last}");
                 }
-                let lowest = self.alive.iter().find(|(_, (k, _, _))| k == key).map(|(t, _)| *t);
-                assert_eq!(
-                    lowest,
-                    Some(*token),
-                    "offset {offset}: {key} granted to {token}, but the lowest live token is {lowest:?}"
+                let prefix = self.granted_prefix(key);
+                assert!(
+                    prefix.contains(token),
+                    "offset {offset}: {key} granted to {token}, but the live requests that may hold \
+                     together from the head are {prefix:?}"
                 );
-                self.holders.insert(key.clone(), *token);
                 self.last_granted.insert(key.clone(), *token);
             }
             Event::Expired { key, token, .. } => {
@@ -568,22 +623,20 @@ impl Sim {
                     "offset {offset}: {key}/{token} expired at log time {clock}, its lease ends at {}",
                     alive_at + ttl as i64
                 );
-                if self.holders.get(key) == Some(token) {
-                    self.holders.remove(key);
-                }
+                self.holders.entry(key.clone()).or_default().remove(token);
             }
             Event::Released { key, token, owner } => {
                 assert_eq!(record_owner().as_ref(), Some(owner), "offset {offset}: released by a stranger");
                 let (k, _, _) = self.alive.remove(token).expect("released a live request");
                 assert_eq!(&k, key);
-                if self.holders.get(key) == Some(token) {
-                    self.holders.remove(key);
-                }
+                self.holders.entry(key.clone()).or_default().remove(token);
             }
             Event::Enqueued { key, token, alive_at, .. } => {
                 let ttl = self.machine.request(key, *token).map_or(0, |r| r.ttl);
                 assert_eq!(*alive_at, clock, "offset {offset}: accepted at the log clock");
                 self.alive.insert(*token, (key.clone(), *alive_at, ttl));
+                self.modes
+                    .insert(*token, mode_of_record(record.value.as_deref().expect("an acquire has a value")));
             }
             Event::Revoked { key, token, .. } => {
                 let (k, _, _) = self.alive.get(token).expect("revoked a live request");
@@ -604,19 +657,37 @@ impl Sim {
         }
     }
 
+    /// The oracle's grants of `key`: the live requests from the head on, as long as their
+    /// modes may hold together.
+    fn granted_prefix(&self, key: &str) -> BTreeSet<Offset> {
+        let mut modes = Vec::new();
+        let mut prefix = BTreeSet::new();
+        for (token, _) in self.alive.iter().filter(|(_, (k, _, _))| k == key) {
+            modes.push(self.modes[token]);
+            if !may_hold_together(&modes) {
+                break;
+            }
+            prefix.insert(*token);
+        }
+        prefix
+    }
+
     /// After each record: the machine's holders equal the oracle's, and no request outlives
     /// its last accepted alive time + ttl.
-    fn check_state(&self) {
+    fn check_state(&mut self) {
         // Log time computed here, not taken from the machine: the largest timestamp so far.
         let clock = self.max_timestamp;
         assert_eq!(self.machine.clock(), Some(clock), "the log clock is the max timestamp");
         for key in LOCKS {
-            let machine_holder = self.machine.holder(key).map(|r| r.token);
-            assert_eq!(
-                machine_holder,
-                self.holders.get(key).copied(),
-                "holder of {key} differs from the oracle"
-            );
+            let machine_holders: BTreeSet<Offset> = self.machine.holders(key).map(|r| r.token).collect();
+            let oracle = self.holders.get(key).cloned().unwrap_or_default();
+            assert_eq!(machine_holders, oracle, "holders of {key} differ from the oracle's grants");
+            assert_eq!(oracle, self.granted_prefix(key), "{key}: a request may hold but is not granted");
+            let modes: Vec<LockMode> = oracle.iter().map(|t| self.modes[t]).collect();
+            assert!(may_hold_together(&modes), "{key} held by {oracle:?} in modes {modes:?}");
+            if oracle.len() > 1 {
+                self.coverage.shared_holds += 1;
+            }
         }
         for (token, (key, alive_at, ttl)) in &self.alive {
             let deadline = alive_at + *ttl as i64;
@@ -832,6 +903,10 @@ impl Sim {
                 process.client.withdraw(local, want.id);
                 process.want = None;
             }
+            Status::Conflict { held_as } => panic!(
+                "process {i}: a conflict with {held_as}, but every process asks for {} in modes that mix",
+                LOCKS[want.lock]
+            ),
             Status::Lost | Status::Failed(_) | Status::Unknown => {
                 process.client.forget(want.id);
                 process.want = None;
@@ -885,23 +960,30 @@ impl Sim {
             return;
         }
         let now = self.now;
-        let mut trusting: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+        let mut trusting: BTreeMap<usize, Vec<(usize, LockMode)>> = BTreeMap::new();
         let mut observed = Vec::new();
         for (i, process) in self.processes.iter().enumerate() {
             let Some(want) = process.want.as_ref().filter(|_| !process.crashed) else { continue };
             if let Some(left) = process.client.remaining(want.id, process.local(now)) {
-                trusting.entry(want.lock).or_default().push(i);
-                observed.push((i, want.lock, process.real_after(now, left)));
+                trusting.entry(want.lock).or_default().push((i, want.mode));
+                observed.push((i, want.lock, want.mode, process.real_after(now, left)));
             }
         }
-        for &(i, lock, end) in &observed {
+        for &(i, lock, mode, end) in &observed {
             let newly = self.processes[i].trust_end.get(&lock).is_none_or(|e| *e <= now);
             if newly {
+                // Everyone else still trusting a hold of this lock (by the end of trust each
+                // took when it began) must be able to hold it together with this new hold.
+                let mut together = vec![(i, mode)];
                 for (j, other) in self.processes.iter().enumerate().filter(|(j, _)| *j != i) {
-                    if let Some(other_end) = other.trust_end.get(&lock) {
+                    if let Some(other_end) = other.trust_end.get(&lock).filter(|e| **e > now) {
+                        let other_mode = other.trust_mode[&lock];
+                        together.push((j, other_mode));
+                        let modes: Vec<LockMode> = together.iter().map(|(_, m)| *m).collect();
                         assert!(
-                            *other_end <= now,
-                            "t={now}: process {i} trusts {} while process {j} trusts it until {other_end}",
+                            may_hold_together(&modes),
+                            "t={now}: process {i} trusts {} ({mode:?}) while process {j} trusts it \
+                             until {other_end}; trusting together: {together:?}",
                             LOCKS[lock]
                         );
                     }
@@ -909,9 +991,14 @@ impl Sim {
                 self.coverage.trusted_handoffs += 1;
             }
             self.processes[i].trust_end.insert(lock, end);
+            self.processes[i].trust_mode.insert(lock, mode);
         }
         for (lock, holders) in &trusting {
-            assert!(holders.len() <= 1, "t={now}: processes {holders:?} all trust {}", LOCKS[*lock]);
+            let modes: Vec<LockMode> = holders.iter().map(|(_, m)| *m).collect();
+            assert!(may_hold_together(&modes), "t={now}: processes {holders:?} all trust {}", LOCKS[*lock]);
+            if holders.len() > 1 {
+                self.coverage.shared_trust += 1;
+            }
         }
         if !trusting.is_empty() {
             self.coverage.trusted_quanta += 1;
@@ -932,11 +1019,13 @@ impl Sim {
         }
         match *action {
             Action::Acquire { lock, ttl, hold } => {
+                let mode = lock_mode(lock, ttl, hold);
                 if self.processes[i].crashed {
                     // A new process on the same machine: new owner id, nothing inherited.
                     let incarnation = self.processes[i].incarnation + 1;
                     let mut fresh = Process::new(format!("p{i}r{incarnation}"), &mut self.rng, incarnation);
                     fresh.trust_end = std::mem::take(&mut self.processes[i].trust_end);
+                    fresh.trust_mode = std::mem::take(&mut self.processes[i].trust_mode);
                     fresh.last_arrival = self.processes[i].last_arrival;
                     self.processes[i] = fresh;
                 }
@@ -954,9 +1043,9 @@ impl Sim {
                 lease.check().expect("the simulation's leases are valid");
                 let id = self.processes[i]
                     .client
-                    .acquire(local, &partition(), LOCKS[lock], lease)
+                    .acquire(local, &partition(), LOCKS[lock], mode, lease)
                     .expect("the partition is usable");
-                self.processes[i].want = Some(Want { lock, id, ttl, hold_ms, held_since: None });
+                self.processes[i].want = Some(Want { lock, mode, id, ttl, hold_ms, held_since: None });
                 self.produce(i);
             }
             Action::Cancel => {
@@ -1141,7 +1230,7 @@ impl Sim {
                         .then(|| (p.client.owner().to_owned(), want.id, LOCKS[want.lock]))
                 });
                 if let Some((owner, seq, key)) = pending {
-                    let op = Op::Acquire { owner, seq, ttl: 1 };
+                    let op = Op::Acquire { owner, seq, ttl: 1, mode: LockMode::Exclusive };
                     let forged = Some(commitment_of(&FORGER_SECRET));
                     let nonce = Some(self.rng.next().to_le_bytes().repeat(2).try_into().expect("16 bytes"));
                     self.send(
@@ -1481,7 +1570,7 @@ proptest! {
             let key = Some(LOCKS[lock].as_bytes().to_vec());
             let back = |b: u8| (offset - 1 - Offset::from(b % 16)).max(0);
             let value = match op {
-                RawOp::Acquire { owner, ttl } => encode_value(&Op::Acquire { owner: format!("o{owner}"), seq: 1, ttl }),
+                RawOp::Acquire { owner, ttl } => encode_value(&Op::Acquire { owner: format!("o{owner}"), seq: 1, ttl, mode: LockMode::Exclusive }),
                 RawOp::Renew { owner, back: b, prev_back, ttl } => encode_value(&Op::Renew {
                     owner: format!("o{owner}"), r#ref: back(b), prev: t - prev_back, ttl,
                 }),
@@ -1563,6 +1652,8 @@ fn coverage_of(mode: Mode, n: usize) -> (Coverage, Vec<u64>) {
         total.clock_steps += c.clock_steps;
         total.acquire_lookups += c.acquire_lookups;
         total.deleted_acquires_kept += c.deleted_acquires_kept;
+        total.shared_holds += c.shared_holds;
+        total.shared_trust += c.shared_trust;
         let s = sim.machine.stats();
         for (slot, value) in stats.iter_mut().zip([
             s.grants,
@@ -1600,6 +1691,8 @@ fn simulation_exercises_the_interesting_paths() {
     assert!(c.trusted_quanta > 1_000 && c.trusted_handoffs > 100, "{c:?}");
     assert!(c.acquire_lookups > 10, "joiners read the acquires of requests learnt of from renews: {c:?}");
     assert!(stats[6] > 10, "an operator revoked live requests: {stats:?}");
+    assert!(c.shared_holds > 100, "readers and semaphore shares held together: {c:?}");
+    assert!(c.shared_trust > 100, "processes trusted holds of one lock together: {c:?}");
 }
 
 #[test]

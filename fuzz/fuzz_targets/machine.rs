@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 
-use kafka_lock::protocol::{encode_value, Event, Machine, Offset, Op};
+use kafka_lock::protocol::{encode_value, Event, Machine, Mode, Offset, Op};
 use kafka_lock_protocol_fuzz::Bytes;
 use libfuzzer_sys::fuzz_target;
 
@@ -31,7 +31,7 @@ fn records(data: &[u8]) -> (Offset, Vec<Input>) {
         let back = |n: u8| (offset - 1 - Offset::from(n % 16)).max(0);
         let ttl = u64::from(bytes.u16().unwrap_or(1_000));
         let (key, value) = match kind % 9 {
-            0 | 1 => (key, Some(encode_value(&Op::Acquire { owner, seq: 1, ttl }))),
+            0 | 1 => (key, Some(encode_value(&Op::Acquire { owner, seq: 1, ttl, mode: Mode::Exclusive }))),
             2 | 3 => {
                 let prev = time - i64::from(bytes.u16().unwrap_or(0));
                 let op = Op::Renew { owner, r#ref: back(a / 3), prev, ttl };

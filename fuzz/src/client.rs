@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use crate::Bytes;
 use kafka_lock::protocol::{
-    decode_record, encode_value, Client, Inspected, InspectionId, Lease, LocalTime, Op, PartitionId,
+    decode_record, encode_value, Client, Inspected, InspectionId, Lease, LocalTime, Mode, Op, PartitionId,
     Placement, Purpose, RequestId, Status, Transmit, MAX_TTL_MS,
 };
 
@@ -122,7 +122,9 @@ pub fn run(data: &[u8]) -> Coverage {
             0 => {
                 let ttl = Duration::from_millis(100 + u64::from(arg) * 200);
                 let lease = Lease { ttl, max_clock_step: ttl / 4 * u32::from(arg % 2) };
-                if let Ok(id) = w.client.acquire(w.now, &w.partition, KEYS[usize::from(arg % 3)], lease) {
+                if let Ok(id) =
+                    w.client.acquire(w.now, &w.partition, KEYS[usize::from(arg % 3)], Mode::Exclusive, lease)
+                {
                     w.requests.push(id);
                 }
             }
@@ -158,7 +160,7 @@ pub fn run(data: &[u8]) -> Coverage {
                 let owner = if arg & 1 == 0 { "me".to_owned() } else { "x".to_owned() };
                 let r#ref = (w.log.len() as i64 - 1 - i64::from(arg / 2 % 8)).max(0);
                 let op = match arg / 16 % 4 {
-                    0 => Op::Acquire { owner, seq: u64::from(arg % 4), ttl: 1_000 },
+                    0 => Op::Acquire { owner, seq: u64::from(arg % 4), ttl: 1_000, mode: Mode::Exclusive },
                     1 => Op::Renew { owner, r#ref, prev: w.log_time, ttl: 1 + u64::from(arg) * 100 },
                     2 => Op::Release { owner, r#ref },
                     _ => Op::Tick,

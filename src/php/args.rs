@@ -2,7 +2,7 @@
 //! TypeError messages. ext-php-rs would refuse an int identifier and say only "Invalid value
 //! given"; `acquireLock($userId)` with an int is the call users write most.
 
-use ext_php_rs::convert::FromZval;
+use ext_php_rs::convert::{FromZval, StubLiteral};
 use ext_php_rs::exception::PhpException;
 use ext_php_rs::flags::DataType;
 use ext_php_rs::types::Zval;
@@ -111,6 +111,49 @@ impl<'a> FromZval<'a> for OptionalSeconds {
     }
 }
 
+/// An `int` parameter, coerced as PHP coerces arguments of its own functions (integral floats,
+/// integer strings, bools); a fraction is refused rather than truncated.
+#[derive(Debug, Clone)]
+pub struct IntArg(pub Result<i64, ArgProblem>);
+
+impl From<i64> for IntArg {
+    fn from(value: i64) -> Self {
+        IntArg(Ok(value))
+    }
+}
+
+impl StubLiteral for IntArg {
+    fn stub_literal(&self) -> String {
+        match &self.0 {
+            Ok(value) => value.to_string(),
+            Err(_) => "null".to_owned(),
+        }
+    }
+}
+
+impl<'a> FromZval<'a> for IntArg {
+    const TYPE: DataType = DataType::Long;
+
+    fn from_zval(zval: &'a Zval) -> Option<Self> {
+        let zval = zval.dereference();
+        let integral = |f: f64| (f.is_finite() && f.fract() == 0.0 && f.abs() < 9.0e18).then_some(f as i64);
+        let value = if let Some(i) = zval.long() {
+            Ok(i)
+        } else if caller_uses_strict_types() || zval.is_null() {
+            Err(ArgProblem::WrongType(php_type_name(zval)))
+        } else if let Some(i) = zval.double().and_then(integral) {
+            Ok(i)
+        } else if let Some(i) = zval.str().and_then(numeric).and_then(integral) {
+            Ok(i)
+        } else if zval.is_bool() {
+            Ok(i64::from(zval.is_true()))
+        } else {
+            Err(ArgProblem::WrongType(php_type_name(zval)))
+        };
+        Some(IntArg(value))
+    }
+}
+
 /// PHP's numeric strings ("1.5", " 2 "); Rust's parser would also take "inf" and "nan".
 fn numeric(s: &str) -> Option<f64> {
     let t = s.trim();
@@ -119,7 +162,7 @@ fn numeric(s: &str) -> Option<f64> {
     plain.then(|| t.parse().ok()).flatten()
 }
 
-/// Unpacks an argument, throwing what PHP would throw for it.
+/// Unpacks an argument of `function` (`Class::method`), throwing what PHP would throw for it.
 pub fn take<T>(
     value: Result<T, ArgProblem>,
     function: &str,
@@ -129,13 +172,17 @@ pub fn take<T>(
 ) -> Result<T, PhpException> {
     value.map_err(|problem| match problem {
         ArgProblem::WrongType(given) => PhpException::new(
-            format!("DistributedLock::{function}(): Argument #{position} (${name}) must be of type {expected}, {given} given"),
+            format!("{function}(): Argument #{position} (${name}) must be of type {expected}, {given} given"),
             0,
             ce::type_error(),
         ),
         ArgProblem::NotUtf8 => crate::php::exceptions::to_php(LockError::Argument(format!(
             "invalid {}: not valid UTF-8",
-            if name == "topic" { "topic name" } else { "lock identifier" }
+            match name {
+                "topic" => "topic name",
+                "name" => "semaphore name",
+                _ => "lock identifier",
+            }
         ))),
     })
 }

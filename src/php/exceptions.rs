@@ -7,7 +7,8 @@
 //!      ├─ DistributedLockConfigException      bad option, INI setting, topic name or argument
 //!      ├─ DistributedLockConnectionException  brokers unreachable or too slow
 //!      ├─ DistributedLockTopicException       topic unusable (CreateTime, missing, ...)
-//!      └─ DistributedLockLostException        a held lease was lost
+//!      ├─ DistributedLockLostException        a held lease was lost
+//!      └─ DistributedLockConflictException    the lock is used in a mode this request cannot join
 //! ```
 
 use std::sync::atomic::{AtomicPtr, Ordering};
@@ -52,6 +53,7 @@ exception_classes! {
     CONNECTION, register_connection, connection;
     TOPIC, register_topic, topic;
     LOST, register_lost, lost;
+    CONFLICT, register_conflict, conflict;
 }
 
 /// Registers the classes; called from the module's start-up function.
@@ -61,11 +63,12 @@ pub fn register() -> ext_php_rs::error::Result<()> {
         .registration(register_base)
         .register()?;
     type Registration = fn(&'static mut ClassEntry, ext_php_rs::args::ArgInfoTables);
-    let children: [(&str, Registration); 4] = [
+    let children: [(&str, Registration); 5] = [
         ("DistributedLockConfigException", register_config),
         ("DistributedLockConnectionException", register_connection),
         ("DistributedLockTopicException", register_topic),
         ("DistributedLockLostException", register_lost),
+        ("DistributedLockConflictException", register_conflict),
     ];
     for (name, registration) in children {
         ClassBuilder::new(name)
@@ -83,6 +86,7 @@ pub fn to_php(error: LockError) -> PhpException {
         LockError::Connection(_) => connection(),
         LockError::Topic(_) => topic(),
         LockError::Lost(_) => lost(),
+        LockError::Conflict(_) => conflict(),
     };
     // A NUL byte cannot be part of an exception message (the engine refuses to throw it), and
     // identifiers and topic names may contain one.

@@ -4,6 +4,7 @@
 mod args;
 mod config;
 mod distributed_lock;
+mod distributed_semaphore;
 mod exceptions;
 
 use ext_php_rs::prelude::*;
@@ -73,6 +74,7 @@ pub fn get_module(module: ModuleBuilder) -> ModuleBuilder {
         .name("kafka_lock")
         .version(env!("CARGO_PKG_VERSION"))
         .class::<distributed_lock::DistributedLock>()
+        .class::<distributed_semaphore::DistributedSemaphore>()
         .request_shutdown_function(request_shutdown)
         .shutdown_function(module_shutdown)
         .info_function(info)

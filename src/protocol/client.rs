@@ -32,7 +32,7 @@ use std::time::Duration;
 use sha2::{Digest, Sha256};
 
 use super::machine::{AcquireLookup, Event, Machine};
-use super::record::{commitment_of, encode_with_proof, Op, Proof};
+use super::record::{commitment_of, encode_with_proof, Mode, Op, Proof};
 use super::{LogTime, Offset, JOIN_WINDOW_MS};
 
 /// A holder renews its request every `ttl / RENEW_DIVISOR`, while queued or holding: two
@@ -199,6 +199,10 @@ pub type InspectionId = TransmitId;
 pub struct QueuedRequest {
     /// Who sent it (the owner field of its records).
     pub owner: String,
+    /// How it holds or will hold.
+    pub mode: Mode,
+    /// Whether it holds the lock (the granted prefix of the queue).
+    pub granted: bool,
     /// Its fencing token (its acquire's offset).
     pub token: Offset,
     /// Log time left of its lease after the last record the view read.
@@ -305,9 +309,15 @@ pub enum Status {
         /// Whether the lease is still trusted at the time asked.
         trusted: bool,
     },
-    /// The log removed it (its lease ran out, or it is no longer the head of its queue): a
-    /// holder lost its hold, a waiter its place.
+    /// The log removed it (its lease ran out, or it is no longer granted): a holder lost its
+    /// hold, a waiter its place.
     Lost,
+    /// Queued behind a request it can never hold with: the lock is in use as another kind of
+    /// lock, or as a semaphore of another limit (`held_as`). Withdraw it and tell the caller.
+    Conflict {
+        /// The mode of the first such request ahead.
+        held_as: Mode,
+    },
     /// It cannot go on.
     Failed(Failure),
     /// No such request (withdrawn or forgotten).
@@ -362,6 +372,7 @@ enum Phase {
 struct OwnRequest {
     partition: PartitionId,
     key: String,
+    mode: Mode,
     /// The nonce its acquire carries.
     nonce: [u8; 16],
     lease: Lease,
@@ -618,7 +629,7 @@ impl Client {
 
     // ---- commands ---------------------------------------------------------------------
 
-    /// Queues a request for `key` on `partition` with `lease` (a ttl of at most `MAX_TTL_MS`
+    /// Queues a request for `key` in `mode` on `partition` with `lease` (a ttl of at most `MAX_TTL_MS`
     /// that passes [`Lease::check`]; the caller validated it). The first request on a partition joins it:
     /// its acquire is produced with a delivery report, and requests made meanwhile are
     /// produced once the join is done, so none lands before the point grants are trusted from.
@@ -627,6 +638,7 @@ impl Client {
         now: LocalTime,
         partition: &PartitionId,
         key: &str,
+        mode: Mode,
         lease: Lease,
     ) -> Result<RequestId, Failure> {
         if let Some(failure) = self.failure_of(partition) {
@@ -637,6 +649,7 @@ impl Client {
         let request = OwnRequest {
             partition: partition.clone(),
             key: key.to_owned(),
+            mode,
             nonce: self.nonce(id),
             lease,
             token: None,
@@ -712,6 +725,8 @@ impl Client {
             .queue(key)
             .map(|r| QueuedRequest {
                 owner: r.owner.clone(),
+                mode: r.mode,
+                granted: machine.is_granted(key, r.token),
                 token: r.token,
                 expires_in: Duration::from_millis(r.deadline().saturating_sub(clock).max(0) as u64),
             })
@@ -951,8 +966,8 @@ impl Client {
             self.requests.values_mut().filter(|r| r.partition == *partition && r.phase == Phase::Granted);
         for request in granted {
             let Some(token) = request.token else { continue };
-            let head =
-                machine.holder(&request.key).is_some_and(|h| h.token == token && h.owner == self.owner);
+            let head = machine.is_granted(&request.key, token)
+                && machine.request(&request.key, token).is_some_and(|r| r.owner == self.owner);
             if head && complete {
                 request.grant_decided = true;
             } else if !head && !request.grant_decided {
@@ -1259,7 +1274,7 @@ impl Client {
             (Phase::Lost, _) => Status::Lost,
             (Phase::Cancelled, _) => Status::Unknown,
             (Phase::Granted, Some(token)) => {
-                if !self.is_head(request, token) {
+                if !self.is_granted(request, token) {
                     return Status::Lost;
                 }
                 if !self.view_complete(&request.partition) {
@@ -1269,7 +1284,10 @@ impl Client {
                 }
                 Status::Granted { token, trusted: request.trusted_until().is_some_and(|u| now < u) }
             }
-            (_, Some(token)) => Status::Waiting { token },
+            (_, Some(token)) => match self.conflict_ahead(request, token) {
+                Some(held_as) => Status::Conflict { held_as },
+                None => Status::Waiting { token },
+            },
             (Phase::Waiting, None)
                 if request.produced_at.is_some_and(|t| now >= t + self.operation_timeout) =>
             {
@@ -1317,11 +1335,28 @@ impl Client {
         !awaits && state.complete_after.is_none_or(|after| clock.is_some_and(|c| c > after))
     }
 
-    fn is_head(&self, request: &OwnRequest, token: Offset) -> bool {
+    /// Whether the view grants our request `token`: in its queue's granted prefix, ours.
+    fn is_granted(&self, request: &OwnRequest, token: Offset) -> bool {
         let machine = self.partitions.get(&request.partition).and_then(|p| p.machine.as_ref());
+        machine.is_some_and(|m| {
+            m.is_granted(&request.key, token)
+                && m.request(&request.key, token).is_some_and(|r| r.owner == self.owner)
+        })
+    }
+
+    /// A request ahead of waiting request `token` that it can never hold with (another kind of
+    /// lock, or a semaphore of another limit): it would wait until that one leaves, and behind
+    /// every later one like it. Judged only on a complete view (a claim's mode is unknown).
+    fn conflict_ahead(&self, request: &OwnRequest, token: Offset) -> Option<Mode> {
+        if !self.view_complete(&request.partition) {
+            return None;
+        }
+        let machine = self.partitions.get(&request.partition)?.machine.as_ref()?;
         machine
-            .and_then(|m| m.holder(&request.key))
-            .is_some_and(|h| h.token == token && h.owner == self.owner)
+            .queue(&request.key)
+            .take_while(|r| r.token < token)
+            .find(|r| !r.mode.compatible_kind(request.mode))
+            .map(|r| r.mode)
     }
 
     fn send_acquire(&mut self, now: LocalTime, id: RequestId, report: bool) -> TransmitId {
@@ -1329,7 +1364,12 @@ impl Client {
         request.phase = Phase::Waiting;
         request.produced_at = Some(now);
         request.last_alive_sent = now;
-        let op = Op::Acquire { owner: self.owner.clone(), seq: id, ttl: millis(request.lease.ttl) };
+        let op = Op::Acquire {
+            owner: self.owner.clone(),
+            seq: id,
+            ttl: millis(request.lease.ttl),
+            mode: request.mode,
+        };
         let (partition, key) = (request.partition.clone(), request.key.clone());
         self.push_transmit(partition, Some(key), op, Purpose::Acquire(id), report)
     }

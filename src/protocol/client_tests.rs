@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use super::{Client, Failure, Lease, LocalTime, PartitionId, Placement, Purpose, Status};
+use super::{Client, Failure, Lease, LocalTime, Mode, PartitionId, Placement, Purpose, Status};
 
 const LOG_START: i64 = 1_000_000;
 const LEASE: Lease = Lease { ttl: Duration::from_secs(10), max_clock_step: Duration::ZERO };
@@ -20,7 +20,7 @@ fn joined(
     offset: i64,
     now: LocalTime,
 ) -> (u64, Vec<u8>) {
-    let id = client.acquire(now, partition, key, LEASE).expect("acquire");
+    let id = client.acquire(now, partition, key, Mode::Exclusive, LEASE).expect("acquire");
     let acquire = client.poll_transmit().expect("the acquire");
     client.handle_report(now, acquire.id, Ok(Placement { offset, log_time: Some(LOG_START) }));
     client.take_join_lookup(partition).expect("a join lookup");
@@ -41,7 +41,8 @@ fn holding(partition: &PartitionId, key: &str, now: LocalTime) -> (Client, u64) 
 /// A new request on a partition the client gave up starts a new join: its acquire is the
 /// join's first record, and once placed (at `offset`) a fresh lookup is asked for.
 fn assert_joins_again(client: &mut Client, partition: &PartitionId, key: &str, offset: i64, now: LocalTime) {
-    let again = client.acquire(now, partition, key, LEASE).expect("a later request joins again");
+    let again =
+        client.acquire(now, partition, key, Mode::Exclusive, LEASE).expect("a later request joins again");
     let acquire = client.poll_transmit().expect("its acquire, the first record of a new join");
     assert!(matches!(acquire.purpose, Purpose::Acquire(r) if r == again), "{acquire:?}");
     client.handle_report(now, acquire.id, Ok(Placement { offset, log_time: Some(LOG_START + 5) }));
@@ -81,7 +82,7 @@ fn a_view_that_refuses_an_acquire_for_fullness_fails_the_partition() {
     let (mut client, id) = holding(&partition, "a", now);
     // Other owners' requests fill the view (the client's own is one of them).
     for i in 1..MAX_LIVE_REQUESTS as i64 {
-        let op = Op::Acquire { owner: format!("w{i}"), seq: 0, ttl: 60_000 };
+        let op = Op::Acquire { owner: format!("w{i}"), seq: 0, ttl: 60_000, mode: Mode::Exclusive };
         let key = format!("k{i}");
         client.handle_record(
             now,
@@ -93,7 +94,7 @@ fn a_view_that_refuses_an_acquire_for_fullness_fails_the_partition() {
         );
     }
     assert!(client.is_held(id, now), "full, nothing refused yet");
-    let op = Op::Acquire { owner: "late".into(), seq: 0, ttl: 60_000 };
+    let op = Op::Acquire { owner: "late".into(), seq: 0, ttl: 60_000, mode: Mode::Exclusive };
     let offset = MAX_LIVE_REQUESTS as i64;
     client.handle_record(now, &partition, offset, Some(LOG_START), Some(b"a"), Some(&encode_value(&op)));
     assert_eq!(client.status(id, now), Status::Failed(Failure::PartitionFull));
@@ -163,7 +164,7 @@ fn no_grant_is_trusted_while_a_claims_acquire_is_unread() {
     let now = LocalTime::ZERO;
     for acquire_key in ["a", "b"] {
         let mut client = new_client();
-        let id = client.acquire(now, &partition, "a", LEASE).expect("acquire");
+        let id = client.acquire(now, &partition, "a", Mode::Exclusive, LEASE).expect("acquire");
         let acquire = client.poll_transmit().expect("the acquire");
         client.handle_report(now, acquire.id, Ok(Placement { offset: 8, log_time: Some(LOG_START) }));
         client.take_join_lookup(&partition).expect("a join lookup");
@@ -175,7 +176,8 @@ fn no_grant_is_trusted_while_a_claims_acquire_is_unread() {
         assert!(!client.is_held(id, now));
         assert!(!client.view_complete(&partition));
         assert_eq!(client.take_acquire_lookups(), vec![(partition.clone(), 3)]);
-        let value = encode_value(&Op::Acquire { owner: "x".into(), seq: 1, ttl: 30_000 });
+        let value =
+            encode_value(&Op::Acquire { owner: "x".into(), seq: 1, ttl: 30_000, mode: Mode::Exclusive });
         let found =
             AcquireLookup::Found { offset: 3, key: Some(acquire_key.as_bytes()), value: Some(&value) };
         client.handle_acquire_lookup(now, &partition, 3, found);
@@ -197,7 +199,7 @@ fn a_request_not_seen_in_time_says_whether_its_join_was_answered() {
     let now = LocalTime::ZERO;
     let late = now + Duration::from_secs(5);
     let mut client = new_client();
-    let id = client.acquire(now, &partition, "a", LEASE).expect("acquire");
+    let id = client.acquire(now, &partition, "a", Mode::Exclusive, LEASE).expect("acquire");
     let acquire = client.poll_transmit().expect("the acquire");
     client.handle_report(now, acquire.id, Ok(Placement { offset: 7, log_time: Some(LOG_START) }));
     client.take_join_lookup(&partition).expect("a join lookup");
@@ -226,13 +228,17 @@ fn an_inspection_joins_with_a_tick_and_shows_the_queue_once_read_past_it() {
     client.take_join_lookup(&partition).expect("the tick joins the partition");
     assert_eq!(client.handle_join_start(now, &partition, Some(10), 0), Some(10));
     assert_eq!(client.inspection(id, "a", now), Inspected::Pending);
-    let acquire = |owner: &str| encode_value(&Op::Acquire { owner: owner.into(), seq: 0, ttl: 30_000 });
+    let acquire = |owner: &str| {
+        encode_value(&Op::Acquire { owner: owner.into(), seq: 0, ttl: 30_000, mode: Mode::Exclusive })
+    };
     client.handle_record(now, &partition, 10, Some(LOG_START), Some(b"a"), Some(&acquire("p")));
     client.handle_record(now, &partition, 11, Some(LOG_START + 1_000), Some(b"a"), Some(&acquire("q")));
     assert_eq!(client.inspection(id, "a", now), Inspected::Pending, "the tick is not read yet");
     client.handle_record(now, &partition, 12, Some(LOG_START + 5_000), None, Some(&tick.value));
     let queued = |owner: &str, token, left_ms| QueuedRequest {
         owner: owner.into(),
+        mode: Mode::Exclusive,
+        granted: token == 10,
         token,
         expires_in: Duration::from_millis(left_ms),
     };

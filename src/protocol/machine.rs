@@ -7,7 +7,7 @@
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::fmt;
 
-use super::record::{commitment_of, decode_record, validate_record, Op, Proof, Record, Reject};
+use super::record::{commitment_of, decode_record, validate_record, Held, Mode, Op, Proof, Record, Reject};
 use super::{LogTime, Offset, MAX_LIVE_REQUESTS, MAX_TOMBSTONES, MAX_TTL_MS};
 
 /// A live request in a lock's queue.
@@ -26,6 +26,9 @@ pub struct Request {
     pub commitment: Option<[u8; 32]>,
     /// A revoke named it under its lock: its renews are refused, so it ends at its lease.
     pub revoked: bool,
+    /// How it holds once granted, from its acquire. A request learnt of from renews is taken
+    /// as exclusive until its acquire is read (no grant is trusted meanwhile).
+    pub mode: Mode,
 }
 
 impl Request {
@@ -66,7 +69,8 @@ pub enum Event {
         /// The log clock at acceptance: the sender's next `prev`.
         alive_at: LogTime,
     },
-    /// A request became the head of its queue: its owner holds the lock, fenced by `token`.
+    /// A request joined the granted prefix of its queue: its owner holds the lock (alone, or
+    /// with the others its mode admits), fenced by `token`.
     Granted {
         /// The lock identifier.
         key: String,
@@ -241,11 +245,12 @@ pub enum AcquireLookup<'a> {
     Gone,
 }
 
-/// One lock's queue: live requests by token, and the head that was last granted.
+/// One lock's queue: live requests by token, and those granted: the longest prefix whose
+/// modes admit each other ([`Mode::admits`]).
 #[derive(Debug, Clone, Default)]
 struct Queue {
     requests: BTreeMap<Offset, Request>,
-    granted: Option<Offset>,
+    granted: BTreeSet<Offset>,
 }
 
 /// The state machine of one partition of the lock topic.
@@ -431,9 +436,21 @@ impl Machine {
         self.last_offset.map_or(self.first_offset, |last| last.saturating_add(1))
     }
 
-    /// The holder of a lock: the head of its queue.
+    /// The head of a lock's queue: its holder, or the first of its holders.
     pub fn holder(&self, key: &str) -> Option<&Request> {
         self.queues.get(key)?.requests.values().next()
+    }
+
+    /// The requests holding a lock, oldest first: the granted prefix of its queue.
+    pub fn holders(&self, key: &str) -> impl Iterator<Item = &Request> + '_ {
+        self.queues.get(key).into_iter().flat_map(|queue| {
+            queue.requests.values().take_while(|request| queue.granted.contains(&request.token))
+        })
+    }
+
+    /// Whether live request `token` of lock `key` holds it.
+    pub fn is_granted(&self, key: &str, token: Offset) -> bool {
+        self.queues.get(key).is_some_and(|queue| queue.granted.contains(&token))
     }
 
     /// A live request of a lock, by token.
@@ -542,7 +559,9 @@ impl Machine {
         let record = (offset == token).then(|| decode_record(key, value)).and_then(Result::ok);
         let mut touched = vec![claimed_key.clone()];
         match record.filter(|r| validate_record(r).is_ok()) {
-            Some(Record { key: Some(key), op: Op::Acquire { owner, ttl, .. }, proof }) => {
+            Some(Record { key: Some(key), op: Op::Acquire { owner, ttl, mode, .. }, proof }) => {
+                // Its grant mark stays: re-inserted under the same lock, a request still in
+                // the granted prefix is not granted anew (the next grant recomputes the prefix).
                 let claimed = self.queues.get_mut(&claimed_key).and_then(|q| q.requests.remove(&token));
                 let Some(claimed) = claimed else { return };
                 self.deadlines.remove(&(claimed.deadline(), token));
@@ -559,7 +578,7 @@ impl Machine {
                 // (a full replay ignored a revoke under another key).
                 let revoked = claimed.revoked && key == claimed_key;
                 let request =
-                    Request { token, owner, ttl, last_alive, commitment: proof.commitment, revoked };
+                    Request { token, owner, ttl, last_alive, commitment: proof.commitment, revoked, mode };
                 self.insert(&key, request);
                 if released {
                     self.remove_released(token, clock, &mut touched);
@@ -672,7 +691,9 @@ impl Machine {
     /// and tombstones it.
     fn remove(&mut self, token: Offset, clock: LogTime, how: Removal) -> Option<(String, Request)> {
         let key = self.keys_by_token.remove(&token)?;
-        let request = self.queues.get_mut(&key)?.requests.remove(&token)?;
+        let queue = self.queues.get_mut(&key)?;
+        let request = queue.requests.remove(&token)?;
+        queue.granted.remove(&token);
         self.deadlines.remove(&(request.deadline(), token));
         // A request learnt of from a renew may have expired by a forged claim's lease (a copy
         // of the owner's key asking for 1 ms): the owner's next renew must bring it back. An
@@ -718,7 +739,7 @@ impl Machine {
                 self.stats.refused_full += 1;
                 self.ignore_op(offset, Ignored::PartitionFull);
             }
-            Op::Acquire { owner, seq, ttl } => {
+            Op::Acquire { owner, seq, ttl, mode } => {
                 self.stats.acquires += 1;
                 let commitment = proof.commitment;
                 let request = Request {
@@ -728,6 +749,7 @@ impl Machine {
                     last_alive: clock,
                     commitment,
                     revoked: false,
+                    mode,
                 };
                 self.insert(&key, request);
                 self.events.push_back(Event::Enqueued {
@@ -831,6 +853,7 @@ impl Machine {
                     last_alive: clock,
                     commitment,
                     revoked: false,
+                    mode: Mode::Exclusive,
                 };
                 self.insert(&key, request);
                 touch(touched, key.clone());
@@ -969,21 +992,38 @@ impl Machine {
         self.remove_released(token, clock, touched);
     }
 
+    /// Grants, in each touched queue, the longest prefix whose modes admit each other: FIFO,
+    /// so a request that must wait holds back every later one (no writer starves behind
+    /// readers, no heavy share behind light ones). In a full replay the prefix only grows
+    /// while its requests live (a request only leaves, and later ones only join at the end);
+    /// a joiner's claim can stand in front of it, and what it no longer covers is ungranted
+    /// (no grant of a view with claims is trusted).
     fn grant_heads(&mut self, offset: Offset, touched: &[String]) {
         for key in touched {
             let Some(queue) = self.queues.get_mut(key) else {
                 continue;
             };
-            let Some((&token, head)) = queue.requests.iter().next() else {
+            if queue.requests.is_empty() {
                 self.queues.remove(key);
                 continue;
-            };
-            if queue.granted != Some(token) {
-                let owner = head.owner.clone();
-                queue.granted = Some(token);
-                self.stats.grants += 1;
-                self.events.push_back(Event::Granted { key: key.clone(), token, owner, at: offset });
             }
+            let mut held = Held::Nothing;
+            let mut prefix = 0;
+            for request in queue.requests.values() {
+                let Some(next) = request.mode.admits(held) else { break };
+                held = next;
+                prefix += 1;
+                if !queue.granted.contains(&request.token) {
+                    self.stats.grants += 1;
+                    self.events.push_back(Event::Granted {
+                        key: key.clone(),
+                        token: request.token,
+                        owner: request.owner.clone(),
+                        at: offset,
+                    });
+                }
+            }
+            queue.granted = queue.requests.keys().take(prefix).copied().collect();
         }
     }
 }

@@ -6,7 +6,16 @@ use crate::protocol::commitment_of;
 const K: &str = "lock";
 
 fn acquire(owner: &str, seq: u64, ttl: u64) -> Op {
-    Op::Acquire { owner: owner.into(), seq, ttl }
+    Op::Acquire { owner: owner.into(), seq, ttl, mode: Mode::Exclusive }
+}
+
+fn acquire_as(owner: &str, mode: Mode) -> Op {
+    Op::Acquire { owner: owner.into(), seq: 1, ttl: 30_000, mode }
+}
+
+/// The tokens holding `key`, oldest first.
+fn holding(m: &Machine, key: &str) -> Vec<Offset> {
+    m.holders(key).map(|r| r.token).collect()
 }
 
 fn renew(owner: &str, token: Offset, prev: LogTime, ttl: u64) -> Op {
@@ -828,4 +837,85 @@ fn a_revoked_claim_stays_revoked_only_under_its_acquires_lock() {
         let request = joiner.request(acquire_key, 0).expect("confirmed under its acquire's lock");
         assert_eq!(request.revoked, revoked, "acquire under {acquire_key}");
     }
+}
+
+/// Readers consecutive at the head hold together; a writer waits for all of them, and readers
+/// arriving behind a waiting writer wait behind it (FIFO: no writer starves).
+#[test]
+fn readers_hold_together_and_a_waiting_writer_holds_back_later_readers() {
+    let mut m = Machine::new(0);
+    assert_eq!(feed(&mut m, 0, 100, Some(K), &acquire_as("r1", Mode::Shared))[1], granted(K, 0, "r1", 0));
+    assert_eq!(feed(&mut m, 1, 101, Some(K), &acquire_as("r2", Mode::Shared))[1], granted(K, 1, "r2", 1));
+    let events = feed(&mut m, 2, 102, Some(K), &acquire_as("w", Mode::Exclusive));
+    assert_eq!(events.len(), 1, "the writer waits: {events:?}");
+    let events = feed(&mut m, 3, 103, Some(K), &acquire_as("r3", Mode::Shared));
+    assert_eq!(events.len(), 1, "a reader behind a waiting writer waits: {events:?}");
+    assert_eq!(holding(&m, K), vec![0, 1]);
+    assert!(m.is_granted(K, 1) && !m.is_granted(K, 2) && !m.is_granted(K, 3));
+    let events = feed(&mut m, 4, 104, Some(K), &release("r1", 0));
+    assert_eq!(events.len(), 1, "one reader left, the other still holds: {events:?}");
+    let events = feed(&mut m, 5, 105, Some(K), &release("r2", 1));
+    assert_eq!(events[1], granted(K, 2, "w", 5));
+    assert_eq!(holding(&m, K), vec![2]);
+    let events = feed(&mut m, 6, 106, Some(K), &release("w", 2));
+    assert_eq!(events[1], granted(K, 3, "r3", 6));
+    assert_eq!(m.stats().grants, 4);
+}
+
+/// A semaphore grants in FIFO order while the weights fit: a heavy request at the head of the
+/// waiters is not overtaken by a light one behind it, and one release can grant several.
+#[test]
+fn a_semaphore_grants_in_order_while_the_weights_fit() {
+    let w = |weight| Mode::Weighted { limit: 3, weight };
+    let mut m = Machine::new(0);
+    feed(&mut m, 0, 100, Some(K), &acquire_as("a", w(2)));
+    feed(&mut m, 1, 101, Some(K), &acquire_as("b", w(2)));
+    let events = feed(&mut m, 2, 102, Some(K), &acquire_as("c", w(1)));
+    assert_eq!(events.len(), 1, "c fits beside a but waits behind b: {events:?}");
+    assert_eq!(holding(&m, K), vec![0]);
+    let events = feed(&mut m, 3, 103, Some(K), &release("a", 0));
+    assert_eq!(events[1..], [granted(K, 1, "b", 3), granted(K, 2, "c", 3)]);
+    assert_eq!(holding(&m, K), vec![1, 2]);
+    feed(&mut m, 4, 104, Some(K), &acquire_as("d", w(1)));
+    assert_eq!(holding(&m, K), vec![1, 2], "2 + 1 held: d waits");
+    let events = feed(&mut m, 5, 105, Some(K), &release("c", 2));
+    assert_eq!(events[1], granted(K, 4, "d", 5));
+}
+
+/// Requests that can never hold together (another limit, another kind of lock) wait for each
+/// other whatever their weights: a limit is never mixed.
+#[test]
+fn requests_of_another_limit_or_kind_never_hold_together() {
+    let mut m = Machine::new(0);
+    feed(&mut m, 0, 100, Some(K), &acquire_as("a", Mode::Weighted { limit: 5, weight: 1 }));
+    feed(&mut m, 1, 101, Some(K), &acquire_as("b", Mode::Weighted { limit: 9, weight: 1 }));
+    feed(&mut m, 2, 102, Some(K), &acquire_as("c", Mode::Shared));
+    feed(&mut m, 3, 103, Some(K), &acquire_as("d", Mode::Weighted { limit: 9, weight: 1 }));
+    assert_eq!(holding(&m, K), vec![0]);
+    feed(&mut m, 4, 104, Some(K), &release("a", 0));
+    assert_eq!(holding(&m, K), vec![1]);
+    feed(&mut m, 5, 105, Some(K), &release("b", 1));
+    assert_eq!(holding(&m, K), vec![2]);
+    feed(&mut m, 6, 106, Some(K), &release("c", 2));
+    assert_eq!(holding(&m, K), vec![3]);
+}
+
+/// A joiner's claim (a request learnt of from a renew) stands in front of readers it granted:
+/// taken as exclusive until its acquire is read, it takes their grants (no grant of a view with
+/// claims is trusted anyway); once its acquire shows a reader, all hold together again, and
+/// the readers are granted anew.
+#[test]
+fn a_claim_ahead_of_readers_takes_their_grants_until_its_acquire_is_read() {
+    let mut m = Machine::new(100);
+    feed(&mut m, 100, 1_000, Some(K), &acquire_as("r1", Mode::Shared));
+    feed(&mut m, 101, 1_001, Some(K), &acquire_as("r2", Mode::Shared));
+    assert_eq!(holding(&m, K), vec![100, 101]);
+    let events = feed(&mut m, 102, 1_002, Some(K), &renew("old", 40, 1_002, 30_000));
+    assert_eq!(events[1], granted(K, 40, "old", 102));
+    assert_eq!(holding(&m, K), vec![40], "a claim is taken as exclusive");
+    assert!(!m.is_granted(K, 100) && m.awaits_acquires());
+    let events = look_up(&mut m, 40, K, &acquire_as("old", Mode::Shared), &Proof::default());
+    assert_eq!(events, vec![granted(K, 100, "r1", 102), granted(K, 101, "r2", 102)]);
+    assert_eq!(holding(&m, K), vec![40, 100, 101]);
+    assert_eq!(m.request(K, 40).map(|r| r.mode), Some(Mode::Shared));
 }

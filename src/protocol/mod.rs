@@ -28,10 +28,10 @@
 //!    [`Event::Expired`] or [`Event::Released`] of your request means it is gone.
 //!
 //! ```
-//! use kafka_lock::protocol::{encode_value, Event, Machine, Op};
+//! use kafka_lock::protocol::{encode_value, Event, Machine, Mode, Op};
 //!
 //! let mut machine = Machine::new(0);
-//! let acquire = Op::Acquire { owner: "php-1".into(), seq: 1, ttl: 30_000 };
+//! let acquire = Op::Acquire { owner: "php-1".into(), seq: 1, ttl: 30_000, mode: Mode::Exclusive };
 //! // The broker stamped the record at offset 0 with t = 1_000 ms.
 //! machine.handle_record(0, 1_000, Some(b"orders"), Some(&encode_value(&acquire)));
 //!
@@ -102,5 +102,6 @@ pub use machine::{AcquireLookup, Event, Ignored, Machine, Request, Stats};
 pub use partition::{murmur2, partition_for};
 pub use record::{
     commitment_of, decode_record, encode_record, encode_value, encode_value_with, encode_with_proof,
-    validate_identifier, validate_op, validate_record, Op, Proof, Record, Reject,
+    validate_identifier, validate_op, validate_record, Held, Mode, Op, Proof, Record, Reject,
+    MAX_SEMAPHORE_LIMIT,
 };

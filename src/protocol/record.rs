@@ -25,6 +25,8 @@ pub enum Op {
         seq: u64,
         /// Lease length in ms, `1..=MAX_TTL_MS`.
         ttl: u64,
+        /// How the request holds: alone, with other shared ones, or a weight of a semaphore.
+        mode: Mode,
     },
     /// Request `ref` is still alive.
     Renew {
@@ -55,6 +57,91 @@ pub enum Op {
     },
     /// No state change: a record whose only job is to move log time forward.
     Tick,
+}
+
+/// How a request holds its lock once granted. The requests granted at any offset are a prefix
+/// of the lock's queue (FIFO: nobody is granted past a request that must still wait), and the
+/// prefix only admits requests that can hold together ([`Mode::admits`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Mode {
+    /// Alone (no `"mode"` field on the wire: every record of the first formats).
+    Exclusive,
+    /// Together with other shared requests (`"mode":"shared"`): a read lock.
+    Shared,
+    /// A semaphore's share (`"mode":"semaphore"`, `"limit"`, `"weight"`): requests of the same
+    /// `limit` hold together while their weights sum to at most `limit`.
+    Weighted {
+        /// The most weight held at once, `1..=MAX_SEMAPHORE_LIMIT`.
+        limit: u32,
+        /// This request's weight, `1..=limit`.
+        weight: u32,
+    },
+}
+
+/// The largest semaphore limit a record may carry.
+pub const MAX_SEMAPHORE_LIMIT: u32 = 1_000_000;
+
+/// What a granted prefix of a queue holds: the state [`Mode::admits`] adds to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Held {
+    /// Nothing yet.
+    Nothing,
+    /// One exclusive request: it admits nobody else.
+    Exclusive,
+    /// Shared requests.
+    Shared,
+    /// Weighted requests of one `limit`, `used` weight in all.
+    Weighted {
+        /// Their common limit.
+        limit: u32,
+        /// Their summed weight.
+        used: u32,
+    },
+}
+
+impl Mode {
+    /// What `held` holds once a request of this mode joins it, or `None` if it cannot join:
+    /// an exclusive request holds alone, shared ones hold with shared ones, and weighted ones
+    /// with weighted ones of the same limit while the weights fit. Requests of another limit
+    /// never hold together, whatever their weights: a limit is not a per-request choice.
+    pub fn admits(self, held: Held) -> Option<Held> {
+        match (held, self) {
+            (Held::Nothing, Mode::Exclusive) => Some(Held::Exclusive),
+            (Held::Nothing | Held::Shared, Mode::Shared) => Some(Held::Shared),
+            (Held::Nothing, Mode::Weighted { limit, weight }) if weight <= limit => {
+                Some(Held::Weighted { limit, used: weight })
+            }
+            (Held::Weighted { limit, used }, Mode::Weighted { limit: asked, weight })
+                if asked == limit && weight <= limit - used =>
+            {
+                Some(Held::Weighted { limit, used: used + weight })
+            }
+            _ => None,
+        }
+    }
+
+    /// Whether requests of these modes may ever hold together (the same kind of lock; for
+    /// semaphores, the same limit). A request behind one it can never hold with waits for it
+    /// to leave; the client tells its caller instead of waiting on a mismatch.
+    pub fn compatible_kind(self, other: Mode) -> bool {
+        match (self, other) {
+            (Mode::Exclusive | Mode::Shared, Mode::Exclusive | Mode::Shared) => true,
+            (Mode::Weighted { limit: a, .. }, Mode::Weighted { limit: b, .. }) => a == b,
+            _ => false,
+        }
+    }
+}
+
+impl fmt::Display for Mode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Mode::Exclusive => write!(f, "an exclusive lock"),
+            Mode::Shared => write!(f, "a shared lock"),
+            Mode::Weighted { limit, weight } => {
+                write!(f, "a semaphore share (limit {limit}, weight {weight})")
+            }
+        }
+    }
 }
 
 impl Op {
@@ -142,6 +229,12 @@ pub enum Reject {
     TtlOutOfRange,
     /// `ref` is negative (offsets never are).
     NegativeRef,
+    /// `mode` is not `"shared"` or `"semaphore"` (an exclusive acquire has no `mode`).
+    UnknownMode,
+    /// A semaphore's `limit` is 0 or above [`MAX_SEMAPHORE_LIMIT`].
+    LimitOutOfRange,
+    /// A semaphore's `weight` is 0 or above its `limit`.
+    WeightOutOfRange,
 }
 
 impl fmt::Display for Reject {
@@ -166,6 +259,11 @@ impl fmt::Display for Reject {
             }
             Reject::TtlOutOfRange => write!(f, "field \"ttl\" must be 1 to {MAX_TTL_MS} ms"),
             Reject::NegativeRef => write!(f, "field \"ref\" is negative"),
+            Reject::UnknownMode => write!(f, "field \"mode\" is not \"shared\" or \"semaphore\""),
+            Reject::LimitOutOfRange => {
+                write!(f, "field \"limit\" must be 1 to {MAX_SEMAPHORE_LIMIT}")
+            }
+            Reject::WeightOutOfRange => write!(f, "field \"weight\" must be 1 to the limit"),
         }
     }
 }
@@ -189,7 +287,17 @@ pub fn validate_identifier(id: &str) -> Result<(), Reject> {
 /// ref). Used by [`encode_record`] and by the state machine for records built by hand.
 pub fn validate_op(op: &Op) -> Result<(), Reject> {
     let (owner, ttl, reference) = match op {
-        Op::Acquire { owner, ttl, .. } => (owner, Some(*ttl), None),
+        Op::Acquire { owner, ttl, mode, .. } => {
+            if let Mode::Weighted { limit, weight } = *mode {
+                if limit == 0 || limit > MAX_SEMAPHORE_LIMIT {
+                    return Err(Reject::LimitOutOfRange);
+                }
+                if weight == 0 || weight > limit {
+                    return Err(Reject::WeightOutOfRange);
+                }
+            }
+            (owner, Some(*ttl), None)
+        }
         Op::Renew { owner, r#ref, ttl, .. } => (owner, Some(*ttl), Some(*r#ref)),
         Op::Release { owner, r#ref } | Op::Revoke { owner, r#ref } => (owner, None, Some(*r#ref)),
         Op::Tick => return Ok(()),
@@ -247,6 +355,12 @@ struct WireValue<'a> {
     prev: Option<LogTime>,
     #[serde(skip_serializing_if = "Option::is_none")]
     ttl: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    mode: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    limit: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    weight: Option<u32>,
     #[serde(rename = "commit", skip_serializing_if = "Option::is_none")]
     commitment: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -276,15 +390,27 @@ pub fn encode_value_with(op: &Op, proof: &Proof) -> Vec<u8> {
         reference: None,
         prev: None,
         ttl: None,
+        mode: None,
+        limit: None,
+        weight: None,
         commitment: proof.commitment.map(hex),
         nonce: proof.nonce.map(hex),
         secret: proof.secret.map(hex),
     };
     match op {
-        Op::Acquire { owner, seq, ttl } => {
+        Op::Acquire { owner, seq, ttl, mode } => {
             wire.owner = Some(owner);
             wire.seq = Some(*seq);
             wire.ttl = Some(*ttl);
+            match *mode {
+                Mode::Exclusive => {}
+                Mode::Shared => wire.mode = Some("shared"),
+                Mode::Weighted { limit, weight } => {
+                    wire.mode = Some("semaphore");
+                    wire.limit = Some(limit);
+                    wire.weight = Some(weight);
+                }
+            }
         }
         Op::Renew { owner, r#ref, prev, ttl } => {
             wire.owner = Some(owner);
@@ -351,8 +477,8 @@ pub fn decode_record(key: Option<&[u8]>, value: Option<&[u8]>) -> Result<Record,
 }
 
 /// Every field name any op has; a name outside this list is rejected before anything else.
-const KNOWN_FIELDS: [&str; 10] =
-    ["v", "op", "owner", "seq", "ref", "prev", "ttl", "commit", "nonce", "secret"];
+const KNOWN_FIELDS: [&str; 13] =
+    ["v", "op", "owner", "seq", "ref", "prev", "ttl", "mode", "limit", "weight", "commit", "nonce", "secret"];
 
 /// The fields of a value, by name, with duplicates already refused.
 struct Fields {
@@ -387,7 +513,7 @@ impl Fields {
         }
         let name = self.get("op")?.as_str().ok_or(Reject::WrongType("op"))?;
         let allowed: &[&str] = match name {
-            "acquire" => &["owner", "seq", "ttl", "commit", "nonce"],
+            "acquire" => &["owner", "seq", "ttl", "mode", "limit", "weight", "commit", "nonce"],
             "renew" => &["owner", "ref", "prev", "ttl", "commit"],
             "release" => &["owner", "ref", "secret"],
             "revoke" => &["owner", "ref"],
@@ -404,6 +530,7 @@ impl Fields {
                 owner: self.owner()?,
                 seq: self.get("seq")?.as_u64().ok_or(Reject::WrongType("seq"))?,
                 ttl: self.ttl()?,
+                mode: self.mode()?,
             },
             "renew" => Op::Renew {
                 owner: self.owner()?,
@@ -459,6 +586,43 @@ impl Fields {
             return Err(Reject::TtlOutOfRange);
         }
         Err(Reject::WrongType("ttl"))
+    }
+
+    /// An acquire's mode: no `mode` for exclusive (one spelling per mode, so every replayer
+    /// reads a record alike), `limit` and `weight` only, and always, with `"semaphore"`.
+    fn mode(&self) -> Result<Mode, Reject> {
+        let Ok(mode) = self.get("mode") else {
+            if self.get("limit").is_ok() || self.get("weight").is_ok() {
+                return Err(Reject::UnknownField);
+            }
+            return Ok(Mode::Exclusive);
+        };
+        match mode.as_str().ok_or(Reject::WrongType("mode"))? {
+            "shared" if self.get("limit").is_ok() || self.get("weight").is_ok() => Err(Reject::UnknownField),
+            "shared" => Ok(Mode::Shared),
+            "semaphore" => {
+                let limit = self.bounded("limit", Reject::LimitOutOfRange)?;
+                let weight = self.bounded("weight", Reject::WeightOutOfRange)?;
+                if limit > MAX_SEMAPHORE_LIMIT {
+                    return Err(Reject::LimitOutOfRange);
+                }
+                if weight > limit {
+                    return Err(Reject::WeightOutOfRange);
+                }
+                Ok(Mode::Weighted { limit, weight })
+            }
+            _ => Err(Reject::UnknownMode),
+        }
+    }
+
+    /// A positive `u32` field: any other integer is `out_of_range`, anything else a type error.
+    fn bounded(&self, name: &'static str, out_of_range: Reject) -> Result<u32, Reject> {
+        let value = self.get(name)?;
+        match value.as_u64() {
+            Some(n) if n >= 1 => u32::try_from(n).map_err(|_| out_of_range),
+            _ if value.is_i64() || value.is_u64() => Err(out_of_range),
+            _ => Err(Reject::WrongType(name)),
+        }
     }
 
     fn reference(&self) -> Result<Offset, Reject> {
@@ -540,7 +704,7 @@ mod tests {
     }
 
     fn acquire(owner: &str, seq: u64, ttl: u64) -> Op {
-        Op::Acquire { owner: owner.into(), seq, ttl }
+        Op::Acquire { owner: owner.into(), seq, ttl, mode: Mode::Exclusive }
     }
 
     #[test]
@@ -661,6 +825,91 @@ mod tests {
             Err(Reject::KeyNotUtf8)
         );
         assert_eq!(decode_record(Some(b"k"), Some(&[b'{', 0xff, b'}'])), Err(Reject::NotJson));
+    }
+
+    /// One spelling per mode: no `mode` for exclusive, `limit` and `weight` only and always with
+    /// `"semaphore"`; every other shape is malformed, so every replayer reads a record alike.
+    #[test]
+    fn modes_round_trip_and_every_other_shape_is_malformed() {
+        let acquire = |mode| Op::Acquire { owner: "a".into(), seq: 1, ttl: 5, mode };
+        let modes = [
+            (Mode::Exclusive, r#"{"v":1,"op":"acquire","owner":"a","seq":1,"ttl":5}"#),
+            (Mode::Shared, r#"{"v":1,"op":"acquire","owner":"a","seq":1,"ttl":5,"mode":"shared"}"#),
+            (
+                Mode::Weighted { limit: 3, weight: 2 },
+                r#"{"v":1,"op":"acquire","owner":"a","seq":1,"ttl":5,"mode":"semaphore","limit":3,"weight":2}"#,
+            ),
+        ];
+        for (mode, wire) in modes {
+            assert_eq!(String::from_utf8(encode_value(&acquire(mode))).unwrap(), wire);
+            assert_eq!(decode(Some("k"), wire).map(|r| r.op), Ok(acquire(mode)));
+        }
+        let max = MAX_SEMAPHORE_LIMIT;
+        let top = format!(
+            r#"{{"v":1,"op":"acquire","owner":"a","seq":1,"ttl":5,"mode":"semaphore","limit":{max},"weight":{max}}}"#
+        );
+        assert!(decode(Some("k"), &top).is_ok(), "the largest limit and weight are allowed");
+        let over = format!(
+            r#"{{"v":1,"op":"acquire","owner":"a","seq":1,"ttl":5,"mode":"semaphore","limit":{},"weight":1}}"#,
+            max + 1
+        );
+        let a = r#"{"v":1,"op":"acquire","owner":"a","seq":1,"ttl":5,"#;
+        let cases: Vec<(String, Reject)> = vec![
+            (format!(r#"{a}"mode":"exclusive"}}"#), Reject::UnknownMode),
+            (format!(r#"{a}"mode":"Shared"}}"#), Reject::UnknownMode),
+            (format!(r#"{a}"mode":1}}"#), Reject::WrongType("mode")),
+            (format!(r#"{a}"limit":3,"weight":1}}"#), Reject::UnknownField),
+            (format!(r#"{a}"weight":1}}"#), Reject::UnknownField),
+            (format!(r#"{a}"mode":"shared","limit":3}}"#), Reject::UnknownField),
+            (format!(r#"{a}"mode":"semaphore","weight":1}}"#), Reject::MissingField("limit")),
+            (format!(r#"{a}"mode":"semaphore","limit":3}}"#), Reject::MissingField("weight")),
+            (format!(r#"{a}"mode":"semaphore","limit":0,"weight":1}}"#), Reject::LimitOutOfRange),
+            (format!(r#"{a}"mode":"semaphore","limit":-3,"weight":1}}"#), Reject::LimitOutOfRange),
+            (over, Reject::LimitOutOfRange),
+            (format!(r#"{a}"mode":"semaphore","limit":"3","weight":1}}"#), Reject::WrongType("limit")),
+            (format!(r#"{a}"mode":"semaphore","limit":3.0,"weight":1}}"#), Reject::WrongType("limit")),
+            (format!(r#"{a}"mode":"semaphore","limit":3,"weight":0}}"#), Reject::WeightOutOfRange),
+            (format!(r#"{a}"mode":"semaphore","limit":3,"weight":4}}"#), Reject::WeightOutOfRange),
+            (format!(r#"{a}"mode":"semaphore","limit":3,"weight":99999999999}}"#), Reject::WeightOutOfRange),
+            (
+                r#"{"v":1,"op":"renew","owner":"a","ref":1,"prev":1,"ttl":5,"mode":"shared"}"#.into(),
+                Reject::UnknownField,
+            ),
+            (r#"{"v":1,"op":"release","owner":"a","ref":1,"limit":3}"#.into(), Reject::UnknownField),
+        ];
+        for (value, expected) in cases {
+            assert_eq!(decode(Some("k"), &value), Err(expected), "{value}");
+            assert!(!expected.to_string().is_empty());
+        }
+        // Encoding refuses what decoding would reject.
+        for mode in [Mode::Weighted { limit: 0, weight: 0 }, Mode::Weighted { limit: 2, weight: 3 }] {
+            assert!(encode_record(Some("k"), &acquire(mode)).is_err(), "{mode:?}");
+        }
+    }
+
+    /// The grant rule's table: who holds with whom.
+    #[test]
+    fn modes_admit_only_what_can_hold_together() {
+        let w = |limit, weight| Mode::Weighted { limit, weight };
+        assert_eq!(Mode::Exclusive.admits(Held::Nothing), Some(Held::Exclusive));
+        assert_eq!(Mode::Exclusive.admits(Held::Shared), None);
+        assert_eq!(Mode::Exclusive.admits(Held::Exclusive), None);
+        assert_eq!(Mode::Shared.admits(Held::Shared), Some(Held::Shared));
+        assert_eq!(Mode::Shared.admits(Held::Exclusive), None);
+        assert_eq!(Mode::Shared.admits(Held::Weighted { limit: 9, used: 1 }), None);
+        assert_eq!(w(3, 2).admits(Held::Nothing), Some(Held::Weighted { limit: 3, used: 2 }));
+        assert_eq!(
+            w(3, 1).admits(Held::Weighted { limit: 3, used: 2 }),
+            Some(Held::Weighted { limit: 3, used: 3 })
+        );
+        assert_eq!(w(3, 2).admits(Held::Weighted { limit: 3, used: 2 }), None, "over the limit");
+        assert_eq!(w(4, 1).admits(Held::Weighted { limit: 3, used: 1 }), None, "another limit");
+        assert_eq!(w(3, 1).admits(Held::Shared), None);
+        assert_eq!(w(3, 1).admits(Held::Exclusive), None);
+        assert!(Mode::Shared.compatible_kind(Mode::Exclusive));
+        assert!(w(3, 1).compatible_kind(w(3, 3)));
+        assert!(!w(3, 1).compatible_kind(w(4, 1)));
+        assert!(!w(1, 1).compatible_kind(Mode::Exclusive));
     }
 
     #[test]

@@ -278,14 +278,23 @@ mod tests {
         let partition = PartitionId::new("locks", 0);
         let lease = Lease { ttl: Duration::from_secs(5), max_clock_step: Duration::ZERO };
         let now = LocalTime::ZERO;
-        let id = shared.lock().acquire(now, &partition, "a", lease).expect("acquire");
+        let id = shared
+            .lock()
+            .acquire(now, &partition, "a", crate::protocol::Mode::Exclusive, lease)
+            .expect("acquire");
         supervise(&shared, || panic!("driver bug"));
         assert!(shared.driver_stopped.load(Ordering::SeqCst));
         let stopped = Failure::Stopped("driver bug".into());
         assert_eq!(shared.lock().status(id, now), Status::Failed(stopped.clone()));
-        assert_eq!(shared.lock().acquire(now, &partition, "b", lease), Err(stopped.clone()));
+        assert_eq!(
+            shared.lock().acquire(now, &partition, "b", crate::protocol::Mode::Exclusive, lease),
+            Err(stopped.clone())
+        );
         let elsewhere = PartitionId::new("other", 3);
-        assert_eq!(shared.lock().acquire(now, &elsewhere, "c", lease), Err(stopped));
+        assert_eq!(
+            shared.lock().acquire(now, &elsewhere, "c", crate::protocol::Mode::Exclusive, lease),
+            Err(stopped)
+        );
         // A loop that ends normally (the session stopping) changes nothing.
         let calm = Shared { driver_stopped: AtomicBool::new(false), ..shared };
         supervise(&calm, || {});

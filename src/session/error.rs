@@ -19,6 +19,9 @@ pub enum LockError {
     Topic(String),
     /// This instance believed it held the lock but its lease is gone.
     Lost(String),
+    /// The lock is in use in a way this request can never hold with (another kind of lock, a
+    /// semaphore of another limit, or this instance's own hold in the other mode).
+    Conflict(String),
 }
 
 impl fmt::Display for LockError {
@@ -28,7 +31,8 @@ impl fmt::Display for LockError {
             | LockError::Argument(m)
             | LockError::Connection(m)
             | LockError::Topic(m)
-            | LockError::Lost(m) => f.write_str(m),
+            | LockError::Lost(m)
+            | LockError::Conflict(m) => f.write_str(m),
         }
     }
 }

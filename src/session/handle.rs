@@ -5,7 +5,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::protocol::{partition_for, validate_identifier, Offset, Snapshot, MAX_IDENTIFIER_BYTES};
+use crate::protocol::{
+    partition_for, validate_identifier, Mode, Offset, Snapshot, MAX_IDENTIFIER_BYTES, MAX_SEMAPHORE_LIMIT,
+};
 use crate::session::error::{LockError, LockResult};
 use crate::session::options::{
     display_float, parse_options, validate_topic, ClientSettings, ConfigValue, Defaults, LockOptions,
@@ -16,6 +18,7 @@ use crate::session::session::{never_interrupted, Grant, InterruptCheck, Session,
 #[derive(Debug, Clone, Copy)]
 struct Hold {
     grant: Grant,
+    mode: Mode,
     /// How many times this handle acquired the lock without releasing it.
     depth: u32,
 }
@@ -81,8 +84,19 @@ impl LockHandle {
         self.session.pid() != std::process::id()
     }
 
-    /// Blocks until held; `None` waits forever. `Ok(false)`: not granted within `timeout`.
+    /// Blocks until held alone; `None` waits forever. `Ok(false)`: not granted within `timeout`.
     pub fn acquire(&mut self, identifier: &str, timeout: Option<f64>) -> LockResult<bool> {
+        self.acquire_as(identifier, Mode::Exclusive, timeout)
+    }
+
+    /// Takes the lock alone, only if nobody holds or waits for it.
+    pub fn try_acquire(&mut self, identifier: &str) -> LockResult<bool> {
+        self.try_acquire_as(identifier, Mode::Exclusive)
+    }
+
+    /// Blocks until held in `mode`; `None` waits forever. `Ok(false)`: not granted within
+    /// `timeout`.
+    pub fn acquire_as(&mut self, identifier: &str, mode: Mode, timeout: Option<f64>) -> LockResult<bool> {
         let wait = match timeout {
             None => Wait::Forever,
             Some(t) if t.is_nan() => {
@@ -99,18 +113,29 @@ impl LockHandle {
             Some(t) if t >= FOREVER_SECONDS => Wait::Forever,
             Some(t) => Wait::For(Duration::from_secs_f64(t)),
         };
-        self.lock(identifier, wait)
+        self.lock(identifier, mode, wait)
     }
 
-    /// Takes the lock only if nobody holds or waits for it.
-    pub fn try_acquire(&mut self, identifier: &str) -> LockResult<bool> {
-        self.lock(identifier, Wait::No)
+    /// Takes the lock in `mode` only if that is granted at once: nobody it cannot hold with
+    /// holds it or waits ahead.
+    pub fn try_acquire_as(&mut self, identifier: &str, mode: Mode) -> LockResult<bool> {
+        self.lock(identifier, mode, Wait::No)
     }
 
-    fn lock(&mut self, identifier: &str, wait: Wait) -> LockResult<bool> {
+    fn lock(&mut self, identifier: &str, mode: Mode, wait: Wait) -> LockResult<bool> {
         check_identifier(identifier)?;
         self.own_session()?;
         if let Some(hold) = self.holds.get_mut(identifier) {
+            if hold.mode != mode {
+                // Upgrading waits for every other holder to leave, and two instances upgrading
+                // at once would wait for each other forever.
+                return Err(LockError::Conflict(format!(
+                    "this instance holds '{identifier}' as {} and asked for {mode}; \
+                     release it first (a hold is never upgraded or downgraded: two holders \
+                     upgrading at once would wait for each other forever)",
+                    hold.mode
+                )));
+            }
             if self.session.is_held(hold.grant.seq) {
                 hold.depth += 1;
                 return Ok(true);
@@ -126,13 +151,14 @@ impl LockHandle {
             &self.topic,
             partition,
             identifier,
+            mode,
             self.options.lease,
             wait,
             self.interrupted,
         )?;
         match granted {
             Some(grant) => {
-                self.holds.insert(identifier.to_owned(), Hold { grant, depth: 1 });
+                self.holds.insert(identifier.to_owned(), Hold { grant, mode, depth: 1 });
                 Ok(true)
             }
             None => Ok(false),
@@ -234,6 +260,20 @@ impl Drop for LockHandle {
     fn drop(&mut self) {
         self.release_all();
     }
+}
+
+/// The mode of a semaphore share of `weight` out of `limit`, or the argument error naming what is
+/// wrong.
+pub fn weighted_mode(limit: i64, weight: i64) -> LockResult<Mode> {
+    let max = i64::from(MAX_SEMAPHORE_LIMIT);
+    if !(1..=max).contains(&limit) {
+        return Err(LockError::Argument(format!("limit must be 1 to {max}, {limit} given")));
+    }
+    if !(1..=limit).contains(&weight) {
+        return Err(LockError::Argument(format!("weight must be 1 to the limit ({limit}), {weight} given")));
+    }
+    // Both fit in u32: checked against MAX_SEMAPHORE_LIMIT above.
+    Ok(Mode::Weighted { limit: limit as u32, weight: weight as u32 })
 }
 
 fn check_identifier(identifier: &str) -> LockResult<()> {

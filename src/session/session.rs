@@ -14,8 +14,8 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use crate::protocol::{
-    Client, Failure, Inspected, InspectionId, Lease, LocalTime, Offset, PartitionId, RequestId, Snapshot,
-    Status,
+    Client, Failure, Inspected, InspectionId, Lease, LocalTime, Mode, Offset, PartitionId, RequestId,
+    Snapshot, Status,
 };
 use crate::session::clock;
 use crate::session::error::{LockError, LockResult};
@@ -288,11 +288,13 @@ impl Session {
     ///
     /// `interrupted` is asked about every 100 ms while waiting; when it says yes the request is
     /// withdrawn and the call returns `Ok(None)` as on a time-out.
+    #[allow(clippy::too_many_arguments)]
     pub fn acquire(
         &self,
         topic: &str,
         partition: i32,
         key: &str,
+        mode: Mode,
         lease: Lease,
         wait: Wait,
         interrupted: InterruptCheck,
@@ -301,9 +303,9 @@ impl Session {
         let partition = PartitionId::new(topic, partition);
         loop {
             let id = self
-                .with_core(|core, now| core.acquire(now, &partition, key, lease))
+                .with_core(|core, now| core.acquire(now, &partition, key, mode, lease))
                 .map_err(|failure| self.error(&partition, failure))?;
-            match self.await_grant(&partition, id, wait, start, interrupted)? {
+            match self.await_grant(&partition, key, mode, id, wait, start, interrupted)? {
                 Outcome::Granted(grant) => return Ok(Some(grant)),
                 Outcome::TimedOut => return Ok(None),
                 // Our request expired while queued (renewals did not get through): queue again.
@@ -312,9 +314,12 @@ impl Session {
         }
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn await_grant(
         &self,
         partition: &PartitionId,
+        key: &str,
+        mode: Mode,
         id: RequestId,
         wait: Wait,
         start: LocalTime,
@@ -338,6 +343,16 @@ impl Session {
                 Status::Lost | Status::Unknown => {
                     core.forget(id);
                     return Ok(Outcome::Lost);
+                }
+                Status::Conflict { held_as } => {
+                    core.withdraw(now, id);
+                    sync(&mut core, clients, now);
+                    return Err(LockError::Conflict(format!(
+                        "'{key}' on topic '{}' is in use as {held_as}, which {mode} can never be held \
+                         with; the request was withdrawn rather than wait behind it. Use one kind \
+                         of lock per identifier, and one limit per semaphore name",
+                        partition.topic
+                    )));
                 }
                 Status::NotSeen { joining: true } => {
                     // Withdrawn: if the record does land later, the core releases it.
