@@ -1,13 +1,14 @@
 //! Drives the state machine with arbitrary record sequences (well-formed ops with arbitrary
 //! fields, junk bytes, timestamps jumping both ways, repeated and skipped offsets) and asserts
-//! the replay invariants: one holder per lock, a full replay grants each lock's tokens in
-//! strictly increasing order and only after the previous holder left, no live request past
-//! its lease, and replaying the same records gives the same events.
+//! the replay invariants: the holders of a lock may always hold together (one exclusive, or
+//! readers, or semaphore shares of one limit within it), a full replay grants each lock's
+//! tokens in strictly increasing order and its holders are exactly those granted and not
+//! gone, no live request past its lease, and replaying the same records gives the same events.
 #![no_main]
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
-use kafka_lock::protocol::{encode_value, Event, Machine, Mode, Offset, Op};
+use kafka_lock::protocol::{encode_value, Event, Held, Machine, Mode, Offset, Op};
 use kafka_lock_protocol_fuzz::Bytes;
 use libfuzzer_sys::fuzz_target;
 
@@ -31,7 +32,16 @@ fn records(data: &[u8]) -> (Offset, Vec<Input>) {
         let back = |n: u8| (offset - 1 - Offset::from(n % 16)).max(0);
         let ttl = u64::from(bytes.u16().unwrap_or(1_000));
         let (key, value) = match kind % 9 {
-            0 | 1 => (key, Some(encode_value(&Op::Acquire { owner, seq: 1, ttl, mode: Mode::Exclusive }))),
+            0 | 1 => {
+                // Every mode on every key: kinds that never hold together wait for each other.
+                let limit = u32::from(b % 3) + 1;
+                let mode = match (a / 3) % 4 {
+                    0 | 1 => Mode::Exclusive,
+                    2 => Mode::Shared,
+                    _ => Mode::Weighted { limit, weight: u32::from(a / 12) % limit + 1 },
+                };
+                (key, Some(encode_value(&Op::Acquire { owner, seq: 1, ttl, mode })))
+            }
             2 | 3 => {
                 let prev = time - i64::from(bytes.u16().unwrap_or(0));
                 let op = Op::Renew { owner, r#ref: back(a / 3), prev, ttl };
@@ -65,30 +75,26 @@ fn records(data: &[u8]) -> (Offset, Vec<Input>) {
 fn replay(first: Offset, input: &[Input]) -> Vec<Event> {
     let mut machine = Machine::new(first);
     let mut events = Vec::new();
-    let mut holders: BTreeMap<String, Offset> = BTreeMap::new();
+    let mut holders: BTreeMap<String, BTreeSet<Offset>> = BTreeMap::new();
     let mut last_grant: BTreeMap<String, Offset> = BTreeMap::new();
     for (offset, time, key, value) in input {
         machine.handle_record(*offset, *time, key.as_deref(), value.as_deref());
         while let Some(event) = machine.poll_event() {
             match &event {
                 Event::Granted { key, token, .. } => {
-                    if let Some(holder) = holders.get(key) {
-                        // Only a mid-log replayer can see a holder displaced, and only by an
-                        // earlier request it learns of late.
-                        assert!(first > 0 && token < holder, "two holders of {key}");
-                    }
+                    // Only a mid-log replayer sees a request granted again (a claim it learnt of
+                    // late stood in front of it for a while).
+                    let fresh = holders.entry(key.clone()).or_default().insert(*token);
                     if first == 0 {
+                        assert!(fresh, "{key} granted to {token} twice");
                         if let Some(last) = last_grant.get(key) {
                             assert!(token > last, "grants of {key} out of order");
                         }
                     }
-                    holders.insert(key.clone(), *token);
                     last_grant.insert(key.clone(), *token);
                 }
-                Event::Released { key, token, .. } | Event::Expired { key, token, .. }
-                    if holders.get(key) == Some(token) =>
-                {
-                    holders.remove(key);
+                Event::Released { key, token, .. } | Event::Expired { key, token, .. } => {
+                    holders.entry(key.clone()).or_default().remove(token);
                 }
                 _ => {}
             }
@@ -97,7 +103,12 @@ fn replay(first: Offset, input: &[Input]) -> Vec<Event> {
         let clock = machine.clock().unwrap_or(i64::MIN);
         for key in KEYS {
             let key = std::str::from_utf8(key).unwrap_or_default();
-            assert_eq!(machine.holder(key).map(|r| r.token), holders.get(key).copied());
+            let granted: BTreeSet<Offset> = machine.holders(key).map(|r| r.token).collect();
+            if first == 0 {
+                assert_eq!(granted, holders.get(key).cloned().unwrap_or_default());
+            }
+            let together = machine.holders(key).try_fold(Held::Nothing, |held, r| r.mode.admits(held));
+            assert!(together.is_some(), "holders of {key} that may not hold together");
             for request in machine.queue(key) {
                 assert!(clock <= request.deadline(), "request outlived its lease");
             }

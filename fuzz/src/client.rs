@@ -12,8 +12,8 @@ use std::time::Duration;
 
 use crate::Bytes;
 use kafka_lock::protocol::{
-    decode_record, encode_value, Client, Inspected, InspectionId, Lease, LocalTime, Mode, Op, PartitionId,
-    Placement, Purpose, RequestId, Status, Transmit, MAX_TTL_MS,
+    decode_record, encode_value, Client, Held, Inspected, InspectionId, Lease, LocalTime, Mode, Op,
+    PartitionId, Placement, Purpose, RequestId, Status, Transmit, MAX_TTL_MS,
 };
 
 const KEYS: [&str; 3] = ["a", "b", "c"];
@@ -81,13 +81,25 @@ impl World {
             let Status::Granted { token, trusted: true } = self.client.status(id, self.now) else { continue };
             checked += 1;
             let machine = self.client.machine(&self.partition).expect("a grant needs a machine");
-            let holder = KEYS.iter().find_map(|k| machine.holder(k).filter(|h| h.token == token));
-            let holder = holder.expect("a trusted hold is the head of its queue");
-            assert_eq!(holder.owner, self.client.owner());
+            let key = KEYS.iter().find(|k| machine.is_granted(k, token));
+            let key = key.expect("a trusted hold is granted by the view");
+            assert_eq!(machine.request(key, token).map(|r| r.owner.as_str()), Some(self.client.owner()));
+            let together = machine.holders(key).try_fold(Held::Nothing, |held, r| r.mode.admits(held));
+            assert!(together.is_some(), "a trusted hold among holders that may not hold together");
             let left = self.client.remaining(id, self.now).expect("held");
             assert!(left <= Duration::from_millis(60_000));
         }
         checked
+    }
+}
+
+/// A mode from a byte: every kind of hold, semaphores of two limits (which never mix).
+fn mode_of(arg: u8) -> Mode {
+    match arg / 3 % 5 {
+        0 | 1 => Mode::Exclusive,
+        2 => Mode::Shared,
+        3 => Mode::Weighted { limit: 2, weight: 1 + u32::from(arg % 2) },
+        _ => Mode::Weighted { limit: 3, weight: 1 },
     }
 }
 
@@ -123,7 +135,7 @@ pub fn run(data: &[u8]) -> Coverage {
                 let ttl = Duration::from_millis(100 + u64::from(arg) * 200);
                 let lease = Lease { ttl, max_clock_step: ttl / 4 * u32::from(arg % 2) };
                 if let Ok(id) =
-                    w.client.acquire(w.now, &w.partition, KEYS[usize::from(arg % 3)], Mode::Exclusive, lease)
+                    w.client.acquire(w.now, &w.partition, KEYS[usize::from(arg % 3)], mode_of(arg), lease)
                 {
                     w.requests.push(id);
                 }
@@ -160,7 +172,7 @@ pub fn run(data: &[u8]) -> Coverage {
                 let owner = if arg & 1 == 0 { "me".to_owned() } else { "x".to_owned() };
                 let r#ref = (w.log.len() as i64 - 1 - i64::from(arg / 2 % 8)).max(0);
                 let op = match arg / 16 % 4 {
-                    0 => Op::Acquire { owner, seq: u64::from(arg % 4), ttl: 1_000, mode: Mode::Exclusive },
+                    0 => Op::Acquire { owner, seq: u64::from(arg % 4), ttl: 1_000, mode: mode_of(arg / 4) },
                     1 => Op::Renew { owner, r#ref, prev: w.log_time, ttl: 1 + u64::from(arg) * 100 },
                     2 => Op::Release { owner, r#ref },
                     _ => Op::Tick,
@@ -191,8 +203,14 @@ pub fn run(data: &[u8]) -> Coverage {
             }
             8 => {
                 if let Some(&id) = w.requests.get(usize::from(arg) % w.requests.len().max(1)) {
-                    if matches!(w.client.status(id, w.now), Status::Lost | Status::Failed(_)) {
-                        w.client.forget(id);
+                    match w.client.status(id, w.now) {
+                        Status::Lost | Status::Failed(_) => {
+                            w.client.forget(id);
+                        }
+                        Status::Conflict { .. } => {
+                            w.client.withdraw(w.now, id);
+                        }
+                        _ => {}
                     }
                 }
             }

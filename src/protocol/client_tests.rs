@@ -319,3 +319,41 @@ fn a_copied_renewal_does_not_extend_the_holders_trust() {
     client.handle_report(at(9), second.id, Ok(Placement { offset: 3, log_time: Some(LOG_START + 8_000) }));
     assert_eq!(client.remaining(id, at(12)), Some(Duration::from_secs(5)));
 }
+
+/// A request queued behind one it can never hold with (a semaphore of another limit, or another
+/// kind of lock) says so instead of waiting for it to leave; its caller withdraws it, which
+/// releases it. Readers behind readers, and a writer behind a reader, just wait.
+#[test]
+fn a_request_behind_one_it_can_never_hold_with_is_a_conflict() {
+    use crate::protocol::{encode_value, Op};
+    let partition = PartitionId::new("locks", 0);
+    let now = LocalTime::ZERO;
+    let other = |mode| encode_value(&Op::Acquire { owner: "other".into(), seq: 1, ttl: 30_000, mode });
+    for (theirs, ours, conflict) in [
+        (Mode::Weighted { limit: 3, weight: 3 }, Mode::Weighted { limit: 4, weight: 1 }, true),
+        (Mode::Weighted { limit: 3, weight: 3 }, Mode::Exclusive, true),
+        (Mode::Shared, Mode::Weighted { limit: 1, weight: 1 }, true),
+        (Mode::Weighted { limit: 3, weight: 3 }, Mode::Weighted { limit: 3, weight: 1 }, false),
+        (Mode::Exclusive, Mode::Shared, false),
+        (Mode::Shared, Mode::Exclusive, false),
+    ] {
+        let mut client = new_client();
+        // Another process's request at offset 0, then ours at 1 (the join's own record).
+        let id = client.acquire(now, &partition, "a", ours, LEASE).expect("acquire");
+        let acquire = client.poll_transmit().expect("the acquire");
+        client.handle_report(now, acquire.id, Ok(Placement { offset: 1, log_time: Some(LOG_START) }));
+        client.take_join_lookup(&partition).expect("a join lookup");
+        assert_eq!(client.handle_join_start(now, &partition, Some(0), 0), Some(0));
+        client.handle_record(now, &partition, 0, Some(LOG_START), Some(b"a"), Some(&other(theirs)));
+        client.handle_record(now, &partition, 1, Some(LOG_START), Some(b"a"), Some(&acquire.value));
+        let status = client.status(id, now);
+        if conflict {
+            assert_eq!(status, Status::Conflict { held_as: theirs }, "{ours} behind {theirs}");
+            assert!(client.withdraw(now, id).release_queued, "withdrawn: its release is queued");
+            let release = client.poll_transmit().expect("the release");
+            assert!(matches!(release.purpose, Purpose::Release(r) if r == id), "{release:?}");
+        } else {
+            assert_eq!(status, Status::Waiting { token: 1 }, "{ours} behind {theirs}");
+        }
+    }
+}
