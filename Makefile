@@ -11,8 +11,11 @@ N ?= 1
 setup:
 	scripts/setup.sh
 
+# The extension (target/release/libkafka_lock.so) and the operator's CLI (target/release/kafka-lock,
+# a crate of its own in cli/: built apart so the PHP binding's features stay out of it).
 build: setup
 	cargo build --release
+	cargo build --release --manifest-path cli/Cargo.toml --target-dir target
 
 # The benchmark is not part of it (make bench-quick: about 90 s with its contenders' set-up):
 # make test must stay under 15 minutes on 2 cores from a fresh machine.

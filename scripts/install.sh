@@ -6,6 +6,7 @@
 #
 #   scripts/install.sh install [SO]   SO: default target/release/libkafka_lock.so
 #   scripts/install.sh uninstall      removes all of it again, also phpenmod's state files
+# The operator's CLI, target/release/kafka-lock, goes to BINDIR (default /usr/local/bin).
 #
 # Environment: PHP_CONFIG (default php-config: which PHP to install into); DESTDIR (for
 # packages: only the files, under DESTDIR, and no phpenmod: a package's postinst runs it).
@@ -20,6 +21,8 @@ PHP_CONFIG=${PHP_CONFIG:-php-config}
 DESTDIR=${DESTDIR:-}
 MODULE=kafka_lock
 PRIORITY=20
+BINDIR=${BINDIR:-/usr/local/bin}
+CLI=kafka-lock
 
 say() { printf 'install: %s\n' "$*"; }
 die() { printf 'install: error: %s\n' "$*" >&2; exit 1; }
@@ -55,6 +58,13 @@ extension=$MODULE.so"
   fi
 }
 
+install_cli() {
+  local cli=$ROOT/target/release/$CLI
+  [ -x "$cli" ] || die "$cli is not built (make build builds it)"
+  as_root install -D -m 0755 "$cli" "$DESTDIR$BINDIR/$CLI"
+  say "$DESTDIR$BINDIR/$CLI"
+}
+
 uninstall_ext() {
   local f
   if [ -z "$DESTDIR" ] && [ -f "$MODS_DIR/$MODULE.ini" ] && command -v phpdismod >/dev/null; then
@@ -70,11 +80,12 @@ uninstall_ext() {
       [ -d "$f" ] && as_root rmdir --ignore-fail-on-non-empty "$f"
     done
   fi
-  say "removed $MODULE from $DESTDIR$EXT_DIR and PHP's configuration"
+  as_root rm -f "$DESTDIR$BINDIR/$CLI"
+  say "removed $MODULE from $DESTDIR$EXT_DIR and PHP's configuration, and $DESTDIR$BINDIR/$CLI"
 }
 
 case "${1:-}" in
-  install) install_ext "${2:-}" ;;
+  install) install_ext "${2:-}"; install_cli ;;
   uninstall) uninstall_ext ;;
   *) sed -n '2,/^set -e/p' "${BASH_SOURCE[0]}" | grep '^#' | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac

@@ -19,6 +19,7 @@ cd "$ROOT"
 EXT_DIR=$(php-config --extension-dir)
 PHP_VERSION=$(php-config --version | cut -d. -f1,2)
 SCAN_DIR=$(php-config --ini-dir)
+CLI=/usr/local/bin/kafka-lock
 WATCHED=("/etc/php/$PHP_VERSION" "/var/lib/php/modules/$PHP_VERSION" "$SCAN_DIR")
 WORK=$(mktemp -d)
 failed=0
@@ -33,7 +34,8 @@ state() {
 
 # The kafka_lock files there before (an earlier make install), to be put back at the end.
 previous() {
-  as_root find "${WATCHED[@]}" "$EXT_DIR" -name '*kafka_lock*' ! -type d 2>/dev/null | sort -u
+  { as_root find "${WATCHED[@]}" "$EXT_DIR" -name '*kafka_lock*' ! -type d 2>/dev/null
+    if [ -e "$CLI" ]; then echo "$CLI"; fi; } | sort -u
 }
 
 restore() {
@@ -82,11 +84,13 @@ for way in debian scan-dir; do
   check "php -m lists kafka_lock (no -d)" lists_it
   check "php -n -m does not (it is PHP's ini files that load it)" eval '! lists_it -n'
   check "a lock works (localhost:9092)" locks
+  check "the kafka-lock CLI is installed and runs" "$CLI" --version
   [ "$way" = debian ] && check "phpenmod enabled it for the CLI" test -L "/etc/php/$PHP_VERSION/cli/conf.d/20-kafka_lock.ini"
   [ "$way" = scan-dir ] && check "its ini file is in $SCAN_DIR" test -f "$SCAN_DIR/20-kafka_lock.ini"
   echo "== make uninstall"
   PATH=$path scripts/install.sh uninstall
   check "php -m no longer lists kafka_lock" eval '! lists_it'
+  check "the kafka-lock CLI is gone" test ! -e "$CLI"
   check "PHP's configuration is as before the install" diff "$WORK/clean" <(state)
 done
 [ "$failed" -eq 0 ] || exit 1

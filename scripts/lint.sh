@@ -7,7 +7,7 @@
 #                                 which must stay under 15 minutes: the helpers' passes took 91 s)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-HELPERS=(bench/kafka-floor chaos/rdcheck fuzz)
+HELPERS=(bench/kafka-floor chaos/rdcheck cli fuzz)
 
 echo "== cargo fmt --check"
 cargo fmt --check

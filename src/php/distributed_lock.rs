@@ -138,11 +138,12 @@ impl DistributedLock {
         Ok(snapshot_array(&snapshot)?)
     }
 
-    /// Ends whoever holds the lock at its current lease (an operator's tool for a stuck
-    /// holder): its renewals are refused from now on. False if nobody held it.
+    /// Ends whoever holds the lock (its holder, or every reader) at its current lease (an
+    /// operator's tool for a stuck holder): renewals are refused from now on. False if nobody
+    /// held it.
     pub fn revoke(&mut self, identifier: StringArg) -> PhpResult<bool> {
         let identifier = take(identifier.0, "DistributedLock::revoke", 1, "identifier", "string")?;
-        Ok(php(self.handle.revoke(&identifier))?.is_some())
+        Ok(!php(self.handle.revoke(&identifier))?.is_empty())
     }
 
     /// Seconds left of the lease by this holder's view (renewed automatically), null if not held.

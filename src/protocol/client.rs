@@ -203,6 +203,8 @@ pub struct QueuedRequest {
     pub mode: Mode,
     /// Whether it holds the lock (the granted prefix of the queue).
     pub granted: bool,
+    /// Whether a revoke named it: its renewals are refused, it ends at its current lease.
+    pub revoked: bool,
     /// Its fencing token (its acquire's offset).
     pub token: Offset,
     /// Log time left of its lease after the last record the view read.
@@ -698,13 +700,33 @@ impl Client {
     /// unchecked claim (a request learnt from a renew) is waited for up to the operation
     /// time-out; after that the snapshot says the view is incomplete.
     pub fn inspection(&self, id: InspectionId, key: &str, now: LocalTime) -> Inspected {
-        let Some(inspection) = self.inspections.get(&id) else { return Inspected::Lost };
+        match self.inspected_view(id, now) {
+            Ok((machine, complete)) => Inspected::Ready(snapshot(machine, key, complete)),
+            Err(state) => state,
+        }
+    }
+
+    /// [`Client::inspection`] of every lock with live requests on the inspected partition, in
+    /// byte order of their identifiers, once ready; until then, where it stands.
+    pub fn inspection_of_all(
+        &self,
+        id: InspectionId,
+        now: LocalTime,
+    ) -> Result<Vec<(String, Snapshot)>, Inspected> {
+        let (machine, complete) = self.inspected_view(id, now)?;
+        Ok(machine.keys().map(|key| (key.to_owned(), snapshot(machine, key, complete))).collect())
+    }
+
+    /// The view an inspection reads once ready (and whether it was complete), or where the
+    /// inspection stands.
+    fn inspected_view(&self, id: InspectionId, now: LocalTime) -> Result<(&Machine, bool), Inspected> {
+        let Some(inspection) = self.inspections.get(&id) else { return Err(Inspected::Lost) };
         if let Some(failure) = self.failure_of(&inspection.partition) {
-            return Inspected::Failed(failure);
+            return Err(Inspected::Failed(failure));
         }
         match &inspection.ended {
-            Some(Phase::Failed(failure)) => return Inspected::Failed(failure.clone()),
-            Some(_) => return Inspected::Lost,
+            Some(Phase::Failed(failure)) => return Err(Inspected::Failed(failure.clone())),
+            Some(_) => return Err(Inspected::Lost),
             None => {}
         }
         let state = self.partitions.get(&inspection.partition);
@@ -713,25 +735,14 @@ impl Client {
         let Some(machine) = machine.filter(|m| inspection.placed.is_some_and(|at| m.next_offset() > at))
         else {
             if timed_out {
-                return Inspected::NotSeen { joining: state.is_some_and(PartitionState::looking_up) };
+                return Err(Inspected::NotSeen { joining: state.is_some_and(PartitionState::looking_up) });
             }
-            return Inspected::Pending;
+            return Err(Inspected::Pending);
         };
         if machine.awaits_acquires() && !timed_out {
-            return Inspected::Pending;
+            return Err(Inspected::Pending);
         }
-        let clock = machine.clock().unwrap_or(LogTime::MIN);
-        let queue = machine
-            .queue(key)
-            .map(|r| QueuedRequest {
-                owner: r.owner.clone(),
-                mode: r.mode,
-                granted: machine.is_granted(key, r.token),
-                token: r.token,
-                expires_in: Duration::from_millis(r.deadline().saturating_sub(clock).max(0) as u64),
-            })
-            .collect();
-        Inspected::Ready(Snapshot { queue, complete: self.view_complete(&inspection.partition) })
+        Ok((machine, self.view_complete(&inspection.partition)))
     }
 
     /// Writes a revoke of request `token` of lock `key` (found by an inspection): from that
@@ -1506,6 +1517,23 @@ pub struct OwnRequestInfo {
     pub key: String,
     /// Its lease.
     pub ttl: Duration,
+}
+
+/// Lock `key` as `machine` shows it after the last record it read.
+fn snapshot(machine: &Machine, key: &str, complete: bool) -> Snapshot {
+    let clock = machine.clock().unwrap_or(LogTime::MIN);
+    let queue = machine
+        .queue(key)
+        .map(|r| QueuedRequest {
+            owner: r.owner.clone(),
+            mode: r.mode,
+            granted: machine.is_granted(key, r.token),
+            revoked: r.revoked,
+            token: r.token,
+            expires_in: Duration::from_millis(r.deadline().saturating_sub(clock).max(0) as u64),
+        })
+        .collect();
+    Snapshot { queue, complete }
 }
 
 fn release_op(owner: &str, token: Offset) -> Op {

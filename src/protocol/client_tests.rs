@@ -239,6 +239,7 @@ fn an_inspection_joins_with_a_tick_and_shows_the_queue_once_read_past_it() {
         owner: owner.into(),
         mode: Mode::Exclusive,
         granted: token == 10,
+        revoked: false,
         token,
         expires_in: Duration::from_millis(left_ms),
     };

@@ -211,7 +211,7 @@ impl LockHandle {
     }
 
     /// Lock `identifier` as the log has it now (see [`Session::inspect`]): its live requests,
-    /// holder first, whoever made them.
+    /// holders first, whoever made them.
     pub fn inspect(&mut self, identifier: &str) -> LockResult<Snapshot> {
         check_identifier(identifier)?;
         self.own_session()?;
@@ -219,13 +219,25 @@ impl LockHandle {
         self.session.inspect(&self.topic, partition, identifier)
     }
 
-    /// Revokes whoever holds lock `identifier` (see [`Session::revoke`]): the fencing token of
-    /// the hold that now ends at its current lease, `None` if the lock was free.
-    pub fn revoke(&mut self, identifier: &str) -> LockResult<Option<Offset>> {
+    /// Revokes whoever holds lock `identifier` (see [`Session::revoke`]): the fencing tokens of
+    /// the holds that now end at their current leases, and whether each was revoked already;
+    /// none if the lock was free.
+    pub fn revoke(&mut self, identifier: &str) -> LockResult<Vec<(Offset, bool)>> {
         check_identifier(identifier)?;
         self.own_session()?;
         let partition = partition_for(identifier.as_bytes(), self.partitions as u32);
         self.session.revoke(&self.topic, partition, identifier)
+    }
+
+    /// Every lock with live requests on this handle's topic (see
+    /// [`Session::inspect_partition`]), partition by partition.
+    pub fn inspect_all(&mut self) -> LockResult<Vec<(String, Snapshot)>> {
+        self.own_session()?;
+        let mut locks = Vec::new();
+        for partition in 0..self.partitions {
+            locks.extend(self.session.inspect_partition(&self.topic, partition)?);
+        }
+        Ok(locks)
     }
 
     /// Fails this handle's session's producer for good (librdkafka's test hook). For tests only.

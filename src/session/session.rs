@@ -442,6 +442,26 @@ impl Session {
     /// first one joins the partition), and once this process has read past it, the view's
     /// queue for `key` is the answer. Returns within about the operation time-out.
     pub fn inspect(&self, topic: &str, partition: i32, key: &str) -> LockResult<Snapshot> {
+        let mut locks = self.inspect_locks(topic, partition, Some(key))?;
+        Ok(locks
+            .pop()
+            .map(|(_, snapshot)| snapshot)
+            .unwrap_or(Snapshot { queue: Vec::new(), complete: true }))
+    }
+
+    /// Every lock with live requests on `partition` of `topic` as the log has it now (see
+    /// [`Session::inspect`]), in byte order of their identifiers.
+    pub fn inspect_partition(&self, topic: &str, partition: i32) -> LockResult<Vec<(String, Snapshot)>> {
+        self.inspect_locks(topic, partition, None)
+    }
+
+    /// Lock `key`, or every lock of the partition.
+    fn inspect_locks(
+        &self,
+        topic: &str,
+        partition: i32,
+        key: Option<&str>,
+    ) -> LockResult<Vec<(String, Snapshot)>> {
         let partition = PartitionId::new(topic, partition);
         // A view reset under the inspection (history deleted under the consumer) is inspected
         // again; twice in a row is answered as the failure it is.
@@ -462,20 +482,32 @@ impl Session {
         )))
     }
 
-    /// Revokes the holder of lock `key`, if any: inspects the lock, writes a revoke of the
-    /// holder's request and waits for the brokers' acknowledgement. `Ok(Some(token))`: the
-    /// holder with that fencing token ends at its current lease (its renewals are refused);
-    /// `Ok(None)`: nobody held the lock.
-    pub fn revoke(&self, topic: &str, partition: i32, key: &str) -> LockResult<Option<Offset>> {
+    /// Revokes the holders of lock `key` (one, or every reader or semaphore share), if any:
+    /// inspects the lock, writes a revoke of each holder's request not revoked yet and waits
+    /// for the brokers' acknowledgements. Returns every holder's fencing token, and whether a
+    /// revoke had already named it: each ends at its current lease (its renewals are refused).
+    /// None: nobody held the lock.
+    pub fn revoke(&self, topic: &str, partition: i32, key: &str) -> LockResult<Vec<(Offset, bool)>> {
         let snapshot = self.inspect(topic, partition, key)?;
-        let Some(holder) = snapshot.queue.first() else { return Ok(None) };
+        let mut holders = Vec::new();
+        for holder in snapshot.queue.iter().filter(|r| r.granted) {
+            if !holder.revoked {
+                self.revoke_request(topic, partition, key, holder.token)?;
+            }
+            holders.push((holder.token, holder.revoked));
+        }
+        Ok(holders)
+    }
+
+    /// Writes a revoke of request `token` of lock `key` and waits for its acknowledgement.
+    fn revoke_request(&self, topic: &str, partition: i32, key: &str, token: Offset) -> LockResult<()> {
         let partition = PartitionId::new(topic, partition);
-        let id = self.with_core(|core, _| core.revoke(&partition, key, holder.token));
+        let id = self.with_core(|core, _| core.revoke(&partition, key, token));
         match self.await_report(|core| core.revoke_outcome(id)) {
-            Some(Ok(())) => Ok(Some(holder.token)),
+            Some(Ok(())) => Ok(()),
             Some(Err(e)) => Err(LockError::Connection(format!(
                 "the revoke of lock '{key}' (fencing token {}) was not written to topic '{}' at {}: {e}",
-                holder.token,
+                token,
                 partition.topic,
                 self.settings.brokers()
             ))),
@@ -484,7 +516,7 @@ impl Session {
                 Err(LockError::Connection(format!(
                     "the revoke of lock '{key}' (fencing token {}) was not acknowledged by the brokers at \
                      {} within {:.1} s (lock.operation_timeout); it may still land",
-                    holder.token,
+                    token,
                     self.settings.brokers(),
                     self.operation_timeout.as_secs_f64()
                 )))
@@ -492,23 +524,31 @@ impl Session {
         }
     }
 
-    /// Waits for inspection `id`; `None` if its view was reset under it.
+    /// Waits for inspection `id` and answers for lock `key` (or every lock of the partition);
+    /// `None` if its view was reset under it.
     fn await_inspection(
         &self,
         partition: &PartitionId,
         id: InspectionId,
-        key: &str,
-    ) -> Option<LockResult<Snapshot>> {
+        key: Option<&str>,
+    ) -> Option<LockResult<Vec<(String, Snapshot)>>> {
         let (shared, clients) = (&self.inner.shared, &self.inner.clients);
         let mut core = shared.lock();
         loop {
             let now = clock::now();
             sync(&mut core, clients, now);
-            match core.inspection(id, key, now) {
-                Inspected::Ready(snapshot) => return Some(Ok(snapshot)),
-                Inspected::Failed(failure) => return Some(Err(self.error(partition, failure))),
-                Inspected::Lost => return None,
-                Inspected::NotSeen { joining } => {
+            let answer = match key {
+                Some(key) => match core.inspection(id, key, now) {
+                    Inspected::Ready(snapshot) => Ok(vec![(key.to_owned(), snapshot)]),
+                    state => Err(state),
+                },
+                None => core.inspection_of_all(id, now),
+            };
+            match answer {
+                Ok(locks) => return Some(Ok(locks)),
+                Err(Inspected::Failed(failure)) => return Some(Err(self.error(partition, failure))),
+                Err(Inspected::Lost) => return None,
+                Err(Inspected::NotSeen { joining }) => {
                     let what = if joining { "its join lookups were" } else { "the tick record was" };
                     return Some(Err(LockError::Connection(format!(
                         "cannot inspect topic '{}' partition {}: {what} not answered by the brokers at \
@@ -519,7 +559,8 @@ impl Session {
                         self.operation_timeout.as_secs_f64()
                     ))));
                 }
-                Inspected::Pending => {}
+                // (A ready one is never an error: answered above.)
+                Err(Inspected::Pending | Inspected::Ready(_)) => {}
             }
             if let Some(window_start) = core.take_join_lookup(partition) {
                 self.start_join(partition, window_start);
