@@ -9,7 +9,7 @@ use ext_php_rs::types::ZendHashTable;
 use crate::php::args::{take, IntArg, OptionalSeconds, StringArg};
 use crate::php::config::{defaults, ConfigArray};
 use crate::php::distributed_lock::{engine_interrupted, php, snapshot_array};
-use crate::session::{weighted_mode, LockHandle};
+use crate::session::{weighted_mode, LockHandle, SEMAPHORE_WORDS};
 
 /// At most `limit` weight held at once per name, granted in FIFO order, fenced and leased as
 /// `DistributedLock` is, on the same topics.
@@ -29,8 +29,9 @@ impl DistributedSemaphore {
         take(config.0.clone().map(|_| ()), "DistributedSemaphore::__construct", 2, "config", "array")?;
         let defaults = php(defaults())?;
         let entries = php(config.entries())?;
-        let handle =
-            php(LockHandle::open(&topic, &entries, &defaults))?.with_interrupt_check(engine_interrupted);
+        let handle = php(LockHandle::open(&topic, &entries, &defaults))?
+            .with_interrupt_check(engine_interrupted)
+            .with_words(SEMAPHORE_WORDS);
         Ok(DistributedSemaphore { handle })
     }
 

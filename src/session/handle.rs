@@ -23,8 +23,28 @@ struct Hold {
     depth: u32,
 }
 
-/// The locks of one `DistributedLock` object on one topic.
+/// What a handle's names are called in its messages: the PHP class's words.
+#[derive(Debug, Clone, Copy)]
+pub struct Vocabulary {
+    /// What is held: "lock", "semaphore".
+    pub kind: &'static str,
+    /// What a name is: "lock identifier", "semaphore name".
+    pub name: &'static str,
+    /// The method that ends a hold: "releaseLock()", "release()".
+    pub release: &'static str,
+}
+
+/// `DistributedLock`'s words.
+pub const LOCK_WORDS: Vocabulary =
+    Vocabulary { kind: "lock", name: "lock identifier", release: "releaseLock()" };
+
+/// `DistributedSemaphore`'s words.
+pub const SEMAPHORE_WORDS: Vocabulary =
+    Vocabulary { kind: "semaphore", name: "semaphore name", release: "release()" };
+
+/// The locks of one `DistributedLock` (or `DistributedSemaphore`) object on one topic.
 pub struct LockHandle {
+    words: Vocabulary,
     topic: String,
     settings: ClientSettings,
     options: LockOptions,
@@ -50,6 +70,7 @@ impl LockHandle {
         let session = session_for(&settings, &options)?;
         let partitions = session.open_topic(topic, &options)?;
         Ok(LockHandle {
+            words: LOCK_WORDS,
             topic: topic.to_owned(),
             settings,
             options,
@@ -58,6 +79,12 @@ impl LockHandle {
             holds: HashMap::new(),
             interrupted: never_interrupted,
         })
+    }
+
+    /// Names things in messages with `words` (a semaphore's, rather than a lock's).
+    pub fn with_words(mut self, words: Vocabulary) -> LockHandle {
+        self.words = words;
+        self
     }
 
     /// Lets waits be cut short (see [`Session::acquire`]).
@@ -123,7 +150,7 @@ impl LockHandle {
     }
 
     fn lock(&mut self, identifier: &str, mode: Mode, wait: Wait) -> LockResult<bool> {
-        check_identifier(identifier)?;
+        check_identifier(self.words, identifier)?;
         self.own_session()?;
         if let Some(hold) = self.holds.get_mut(identifier) {
             if hold.mode != mode {
@@ -141,9 +168,9 @@ impl LockHandle {
                 return Ok(true);
             }
             return Err(LockError::Lost(format!(
-                "the lease of lock '{identifier}' (fencing token {}) was lost while this instance \
-                 held it; call releaseLock() (once) before acquiring it again",
-                hold.grant.token
+                "the lease of {} '{identifier}' (fencing token {}) was lost while this instance \
+                 held it; call {} (once) before acquiring it again",
+                self.words.kind, hold.grant.token, self.words.release
             )));
         }
         let partition = partition_for(identifier.as_bytes(), self.partitions as u32);
@@ -168,7 +195,7 @@ impl LockHandle {
     /// Releases one level of a hold. `false` if this handle does not hold the lock, or held it
     /// but its lease had already been lost.
     pub fn release(&mut self, identifier: &str) -> LockResult<bool> {
-        check_identifier(identifier)?;
+        check_identifier(self.words, identifier)?;
         if self.inherited() {
             self.holds.clear();
             return Ok(false);
@@ -192,7 +219,7 @@ impl LockHandle {
 
     /// Whether the lease is valid by this holder's conservative view.
     pub fn is_acquired(&self, identifier: &str) -> LockResult<bool> {
-        check_identifier(identifier)?;
+        check_identifier(self.words, identifier)?;
         Ok(!self.inherited() && self.holds.get(identifier).is_some_and(|h| self.session.is_held(h.grant.seq)))
     }
 
@@ -203,7 +230,7 @@ impl LockHandle {
 
     /// Seconds left of the lease by the holder's view; `None` if not held.
     pub fn remaining_lifetime(&self, identifier: &str) -> LockResult<Option<Duration>> {
-        check_identifier(identifier)?;
+        check_identifier(self.words, identifier)?;
         if self.inherited() {
             return Ok(None);
         }
@@ -213,7 +240,7 @@ impl LockHandle {
     /// Lock `identifier` as the log has it now (see [`Session::inspect`]): its live requests,
     /// holders first, whoever made them.
     pub fn inspect(&mut self, identifier: &str) -> LockResult<Snapshot> {
-        check_identifier(identifier)?;
+        check_identifier(self.words, identifier)?;
         self.own_session()?;
         let partition = partition_for(identifier.as_bytes(), self.partitions as u32);
         self.session.inspect(&self.topic, partition, identifier)
@@ -223,7 +250,7 @@ impl LockHandle {
     /// the holds that now end at their current leases, and whether each was revoked already;
     /// none if the lock was free.
     pub fn revoke(&mut self, identifier: &str) -> LockResult<Vec<(Offset, bool)>> {
-        check_identifier(identifier)?;
+        check_identifier(self.words, identifier)?;
         self.own_session()?;
         let partition = partition_for(identifier.as_bytes(), self.partitions as u32);
         self.session.revoke(&self.topic, partition, identifier)
@@ -288,17 +315,17 @@ pub fn weighted_mode(limit: i64, weight: i64) -> LockResult<Mode> {
     Ok(Mode::Weighted { limit: limit as u32, weight: weight as u32 })
 }
 
-fn check_identifier(identifier: &str) -> LockResult<()> {
+fn check_identifier(words: Vocabulary, identifier: &str) -> LockResult<()> {
+    let what = words.name;
     if identifier.is_empty() {
-        return Err(LockError::Argument("invalid lock identifier: it must not be empty".into()));
+        return Err(LockError::Argument(format!("invalid {what}: it must not be empty")));
     }
     if identifier.len() > MAX_IDENTIFIER_BYTES {
         return Err(LockError::Argument(format!(
-            "invalid lock identifier: it is {} bytes long, at most {MAX_IDENTIFIER_BYTES} are allowed",
+            "invalid {what}: it is {} bytes long, at most {MAX_IDENTIFIER_BYTES} are allowed",
             identifier.len()
         )));
     }
     // The protocol's own check stays the authority (the same rule decodes records).
-    validate_identifier(identifier)
-        .map_err(|reason| LockError::Argument(format!("invalid lock identifier: {reason}")))
+    validate_identifier(identifier).map_err(|reason| LockError::Argument(format!("invalid {what}: {reason}")))
 }

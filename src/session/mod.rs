@@ -19,6 +19,6 @@ pub mod session;
 mod signals;
 
 pub use error::{LockError, LockResult};
-pub use handle::{weighted_mode, LockHandle};
+pub use handle::{weighted_mode, LockHandle, Vocabulary, LOCK_WORDS, SEMAPHORE_WORDS};
 pub use options::{ConfigValue, Defaults, LockOptions, DEFAULT_SETTINGS, SETTING_BROKERS};
 pub use session::{Session, Wait};
