@@ -3,7 +3,7 @@ Exception classes: parents as documented; PHP code can new, throw, catch and ext
 --FILE--
 <?php
 $classes = ['DistributedLockException', 'DistributedLockConfigException', 'DistributedLockConnectionException',
-            'DistributedLockTopicException', 'DistributedLockLostException'];
+            'DistributedLockTopicException', 'DistributedLockLostException', 'DistributedLockConflictException'];
 foreach ($classes as $class) {
     $r = new ReflectionClass($class);
     printf("%s extends %s%s%s\n", $class, $r->getParentClass()->getName(),
@@ -57,12 +57,14 @@ DistributedLockConfigException extends DistributedLockException
 DistributedLockConnectionException extends DistributedLockException
 DistributedLockTopicException extends DistributedLockException
 DistributedLockLostException extends DistributedLockException
+DistributedLockConflictException extends DistributedLockException
 -- new, throw and catch
 DistributedLockException: base=true runtime=true message=message of DistributedLockException code=42 previous=cause empty=''
 DistributedLockConfigException: base=true runtime=true message=message of DistributedLockConfigException code=42 previous=cause empty=''
 DistributedLockConnectionException: base=true runtime=true message=message of DistributedLockConnectionException code=42 previous=cause empty=''
 DistributedLockTopicException: base=true runtime=true message=message of DistributedLockTopicException code=42 previous=cause empty=''
 DistributedLockLostException: base=true runtime=true message=message of DistributedLockLostException code=42 previous=cause empty=''
+DistributedLockConflictException: base=true runtime=true message=message of DistributedLockConflictException code=42 previous=cause empty=''
 -- user subclasses
 MyLockError: mine
 -- an exception thrown by the extension

@@ -212,7 +212,7 @@ foreach ($extension->getINIEntries() as $name => $default) {
 ?>
 --EXPECTF--
 -- declarations
-stub and extension agree: 6 classes, 9 methods, 11 parameters
+stub and extension agree: 8 classes, 19 methods, 28 parameters
 -- phpdoc of every class and method
 complete
 -- the class docblock documents every option and INI setting

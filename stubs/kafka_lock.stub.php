@@ -22,12 +22,18 @@
  * identifier; every client replays that partition through the same state machine, so all
  * processes agree on who holds which lock. Waiters are served in the order of their requests
  * (FIFO). Each hold carries a fencing token: the offset of the record that requested it,
- * strictly increasing per lock.
+ * strictly increasing per lock in the order holds are granted.
+ *
+ * A lock is taken exclusively (acquireLock(), tryLock()) or shared (acquireReadLock(),
+ * tryReadLock()): readers hold it together, a writer holds it alone. DistributedSemaphore
+ * keeps counted semaphores on the same topics, with the same options.
  *
  * Guarantees:
- * - at most one holder per lock at a time, across processes, hosts and instances of this
- *   class in one process;
- * - waiters are granted the lock in arrival order;
+ * - at most one holder per lock at a time, or only readers together, across processes, hosts
+ *   and instances of this class in one process;
+ * - waiters are granted the lock in arrival order: the readers consecutive at the head of the
+ *   queue hold together, and readers that arrive behind a waiting writer wait behind it, so
+ *   readers cannot starve a writer;
  * - the lease is renewed automatically (every third of `lock.ttl`) by the extension's
  *   background thread while the PHP process lives; a crashed or killed holder's lock passes
  *   to the next waiter about one `lock.ttl` later;
@@ -93,7 +99,9 @@
  * the setting.
  *
  * Identifiers are non-empty UTF-8 strings of at most 1024 bytes. One identifier is one lock
- * per topic.
+ * per topic, and DistributedSemaphore's names share that space: a request for a name in use as
+ * the other kind (a lock's identifier used as a semaphore, or the reverse) can never be held
+ * with it, and throws DistributedLockConflictException instead of waiting.
  *
  * Example: fencing the protected resource with the token.
  * ```php
@@ -141,9 +149,10 @@ final class DistributedLock
     /**
      * Blocks until this instance holds the lock, or until `$timeout` seconds have passed.
      *
-     * Reentrant: acquiring a lock this instance already holds returns true at once and
-     * counts one more level, which must be released as often. Waiters are granted the lock in
-     * arrival order. The lease is renewed automatically until released.
+     * Exclusive: granted once no other holder (writer or reader) is left and every request
+     * ahead of it was served. Reentrant: acquiring a lock this instance already holds returns
+     * true at once and counts one more level, which must be released as often. Waiters are
+     * granted the lock in arrival order. The lease is renewed automatically until released.
      *
      * @param string $identifier The lock's name: non-empty UTF-8, at most 1024 bytes.
      * @param float|null $timeout Longest wait in seconds; null (the default) or INF waits
@@ -163,6 +172,10 @@ final class DistributedLock
      *                                       fix it).
      * @throws DistributedLockLostException if this instance held the lock but its lease was
      *                                      lost; call releaseLock() (once) before acquiring again.
+     * @throws DistributedLockConflictException if this instance holds the lock shared (a hold is
+     *                                          never upgraded: release it first), or the
+     *                                          identifier is in use as a semaphore (the request
+     *                                          is withdrawn rather than wait behind it).
      */
     public function acquireLock(string $identifier, ?float $timeout = null): bool {}
 
@@ -183,12 +196,75 @@ final class DistributedLock
      * @throws DistributedLockTopicException if the topic cannot carry locks.
      * @throws DistributedLockLostException if this instance held the lock but its lease was
      *                                      lost; call releaseLock() (once) before acquiring again.
+     * @throws DistributedLockConflictException if this instance holds the lock shared (a hold is
+     *                                          never upgraded: release it first), or the
+     *                                          identifier is in use as a semaphore.
      */
     public function tryLock(string $identifier): bool {}
 
     /**
-     * Releases one level of this instance's hold; the lock is free for others once every
-     * level is released. Releasing the last level waits (at most `lock.operation_timeout`)
+     * Blocks until this instance holds the lock shared with other readers, or until `$timeout`
+     * seconds have passed.
+     *
+     * Readers consecutive at the head of the queue hold the lock together, each with a fencing
+     * token of its own; a writer (acquireLock()) holds it alone. Requests are still served in
+     * arrival order: a reader that arrives while a writer waits waits behind that writer, so
+     * readers cannot starve a writer. Reentrant like acquireLock(): asking again for a read
+     * lock this instance holds returns true at once (even while a writer waits) and counts one
+     * more level. A hold never changes its mode: an instance holding the lock exclusively that
+     * asks for it shared gets a DistributedLockConflictException.
+     *
+     * @param string $identifier The lock's name: non-empty UTF-8, at most 1024 bytes.
+     * @param float|null $timeout Longest wait in seconds; null (the default) or INF waits
+     *                            forever, 0 only takes the lock if it is granted at once.
+     *
+     * @return bool true once held; false if the time-out passed first, or if the wait was cut
+     *              short so that PHP can run a pending signal handler (pcntl_async_signals) or
+     *              enforce max_execution_time; the queued request is then withdrawn.
+     *
+     * @throws DistributedLockConfigException if the identifier is empty, longer than
+     *                                        1024 bytes or not valid UTF-8, or the
+     *                                        time-out is negative or NAN.
+     * @throws DistributedLockConnectionException if the brokers do not answer within
+     *                                            `lock.operation_timeout`.
+     * @throws DistributedLockTopicException if the topic cannot carry locks.
+     * @throws DistributedLockLostException if this instance held the lock but its lease was
+     *                                      lost; call releaseLock() (once) before acquiring again.
+     * @throws DistributedLockConflictException if this instance holds the lock exclusively (a
+     *                                          hold is never downgraded: release it first), or
+     *                                          the identifier is in use as a semaphore (the
+     *                                          request is withdrawn rather than wait behind it).
+     */
+    public function acquireReadLock(string $identifier, ?float $timeout = null): bool {}
+
+    /**
+     * Takes the lock shared only if that is granted at once: no writer holds it or waits for
+     * it; never waits.
+     *
+     * Reentrant like acquireReadLock(): true at once, one more level, if this instance holds
+     * it shared.
+     *
+     * @param string $identifier The lock's name: non-empty UTF-8, at most 1024 bytes.
+     *
+     * @return bool true if this instance holds the lock shared now, false if a writer holds it
+     *              or is queued for it.
+     *
+     * @throws DistributedLockConfigException if the identifier is empty, longer than
+     *                                        1024 bytes or not valid UTF-8.
+     * @throws DistributedLockConnectionException if the brokers do not answer within
+     *                                            `lock.operation_timeout`.
+     * @throws DistributedLockTopicException if the topic cannot carry locks.
+     * @throws DistributedLockLostException if this instance held the lock but its lease was
+     *                                      lost; call releaseLock() (once) before acquiring again.
+     * @throws DistributedLockConflictException if this instance holds the lock exclusively (a
+     *                                          hold is never downgraded: release it first), or
+     *                                          the identifier is in use as a semaphore.
+     */
+    public function tryReadLock(string $identifier): bool {}
+
+    /**
+     * Releases one level of this instance's hold, exclusive or shared; the lock is free for
+     * others once every level is released. Releasing the last level waits (at most `lock.operation_timeout`)
      * until the broker has the release, so an acquire that anyone makes after this returns
      * is queued behind it. A hold whose lease was lost is dropped at every level at once.
      *
@@ -218,8 +294,10 @@ final class DistributedLock
 
     /**
      * The fencing token of the current hold: the offset of the record that requested it.
-     * Tokens of one lock strictly increase from one hold to the next; pass the token to the
-     * protected resource and have it refuse writes carrying a smaller token than it has seen.
+     * Tokens of one lock strictly increase in the order holds are granted (readers holding
+     * together each have their own, and a writer's is above every earlier reader's); pass the
+     * token to the protected resource and have it refuse writes carrying a smaller token than
+     * it has seen.
      *
      * @param string $identifier The lock's name: non-empty UTF-8, at most 1024 bytes.
      *
@@ -257,12 +335,15 @@ final class DistributedLock
      *
      * @param string $identifier The lock's name: non-empty UTF-8, at most 1024 bytes.
      *
-     * @return array{mode: 'exclusive'|null, holders: list<array{owner: string, token: int, expires_in: float}>, waiting: int, limit: null, complete: bool}
-     *         `mode`: 'exclusive' while someone holds the lock, null when it is free.
-     *         `holders`: the holder (at most one for this class): the owner name its records
-     *         carry (host/pid/...), its fencing token, and the seconds of lease left by the
-     *         broker's clock at the last record read (renewed holds stay above 2/3 of
-     *         `lock.ttl`). `waiting`: requests queued behind it. `limit`: null (semaphores).
+     * @return array{mode: 'exclusive'|'shared'|'semaphore'|null, holders: list<array{owner: string, token: int, expires_in: float, weight?: int}>, waiting: int, limit: int|null, complete: bool}
+     *         `mode`: that of the oldest request: 'exclusive' (a writer), 'shared' (readers) or
+     *         'semaphore' (the name is used by DistributedSemaphore); null when it is free.
+     *         `holders`: every holder, oldest first (one writer, or several readers or
+     *         semaphore shares): the owner name its records carry (host/pid/...), its fencing
+     *         token, the seconds of lease left by the broker's clock at the last record read
+     *         (renewed holds stay above 2/3 of `lock.ttl`), and for a semaphore share its
+     *         `weight`. `waiting`: requests not granted yet. `limit`: the semaphore's limit,
+     *         null for locks.
      *         `complete`: false when this process joined the partition less than 70 s after
      *         its history was deleted, or a request learnt from a renewal is not checked yet:
      *         the view may then lack a live request (and shows the lock free while it is not).
@@ -276,12 +357,13 @@ final class DistributedLock
     public function inspect(string $identifier): array {}
 
     /**
-     * Ends whoever holds the lock at its current lease: for an operator facing a stuck holder
-     * (a worker hung inside its critical section, a cron job that never returns). Inspects the
-     * lock like inspect(), then writes a revoke record naming the holder's fencing token; from
-     * that record on, every process refuses the holder's renewals, so its hold ends when its
-     * current lease does (at most `lock.ttl` of the holder later), its `isAcquired()` turns
-     * false before that, and the next waiter is granted. Safe because it waits for the lease
+     * Ends whoever holds the lock at its current lease (the writer, or every reader or
+     * semaphore share): for an operator facing a stuck holder (a worker hung inside its
+     * critical section, a cron job that never returns). Inspects the lock like inspect(), then
+     * writes a revoke record naming each holder's fencing token; from that record on, every
+     * process refuses those holders' renewals, so each hold ends when its current lease does
+     * (at most `lock.ttl` of the holder later), its `isAcquired()` turns false before that, and
+     * the next waiter is granted. Safe because it waits for the lease
      * the holder already has: no writer can shorten a hold below it, so it needs no proof of
      * ownership. A lock that looks free (also when inspect() would say `complete` false) gives
      * false. Every process on the topic must run a version that knows revoke records (this one
@@ -290,7 +372,7 @@ final class DistributedLock
      *
      * @param string $identifier The lock's name: non-empty UTF-8, at most 1024 bytes.
      *
-     * @return bool true if a holder was revoked, false if nobody held the lock.
+     * @return bool true if the holders were revoked, false if nobody held the lock.
      *
      * @throws DistributedLockConfigException if the identifier is empty, longer than
      *                                        1024 bytes or not valid UTF-8.
@@ -302,13 +384,209 @@ final class DistributedLock
 }
 
 /**
+ * A fair, fenced, lease-based counted semaphore whose state lives in a Kafka topic: at most
+ * `$limit` weight of a name is held at once, across processes, hosts and instances.
+ *
+ * It works as DistributedLock does, on the same topics: each request is a record in the
+ * name's partition, every process replays it, shares are granted in the order of their
+ * requests (FIFO) and each carries a fencing token of its own. A request that does not fit
+ * waits, and so does every request behind it: a light request does not overtake a heavy one
+ * waiting ahead of it. Leases are renewed automatically; a killed holder's share passes on
+ * about one `lock.ttl` later; shares are released when the object is destroyed and at the end
+ * of every request; after `pcntl_fork()` the child never renews or releases the parent's.
+ *
+ * Every process must give the same limit for a name: requests of two limits never hold
+ * together, and the later one throws DistributedLockConflictException instead of waiting
+ * behind the other (as does a semaphore request for a name in use as a DistributedLock's
+ * identifier, and the reverse: both share one space of names per topic).
+ *
+ * The constructor takes the same configuration array, options and INI defaults as
+ * DistributedLock's (see there). Names are non-empty UTF-8 strings of at most 1024 bytes.
+ *
+ * Example: at most 3 exports at once, across every host; a full export counts double.
+ * ```php
+ * $exports = new DistributedSemaphore('resource_lock');
+ * if ($exports->acquire('exports', 3, 60.0, $full ? 2 : 1)) {
+ *     try {
+ *         run_export($exports->getFencingToken('exports'));
+ *     } finally {
+ *         $exports->release('exports');
+ *     }
+ * }
+ * ```
+ */
+final class DistributedSemaphore
+{
+    /**
+     * Validates the topic name and the options, connects to the brokers (once per process and
+     * client settings) and checks the topic, creating it when it is missing and
+     * `lock.create_topic` allows; exactly as DistributedLock's constructor.
+     *
+     * @param string $topic Name of the lock topic: 1 to 249 ASCII letters, digits, '.', '_' or
+     *                      '-' (Kafka's rules), not "." or "..".
+     * @param array<string, string|int|float|bool> $config Lock options (`lock.*`), the
+     *                      brokers and pass-through librdkafka properties; see DistributedLock.
+     *                      Missing keys take their INI defaults.
+     *
+     * @throws DistributedLockConfigException if the topic name, an option or an INI setting is
+     *                                        invalid (the message names it).
+     * @throws DistributedLockConnectionException if the brokers cannot be reached within
+     *                                            `lock.connect_timeout`, or do not answer within
+     *                                            `lock.operation_timeout`.
+     * @throws DistributedLockTopicException if the topic is missing and `lock.create_topic` is
+     *                                       off, or cannot be created or used.
+     */
+    public function __construct(string $topic, array $config = []) {}
+
+    /**
+     * Blocks until this instance holds `$weight` of semaphore `$name`, of which at most `$limit`
+     * is held at once, or until `$timeout` seconds have passed.
+     *
+     * Granted in arrival order once the share fits beside the shares held. Reentrant: asking
+     * again with the same limit and weight while this instance holds a share returns true at
+     * once and counts one more level, which must be released as often; another limit or weight
+     * throws DistributedLockConflictException (release first).
+     *
+     * @param string $name The semaphore's name: non-empty UTF-8, at most 1024 bytes.
+     * @param int $limit The most weight held at once: 1 to 1000000, the same in every process.
+     * @param float|null $timeout Longest wait in seconds; null (the default) or INF waits
+     *                            forever, 0 only takes a share that is granted at once.
+     * @param int $weight How much of the limit this share takes: 1 (the default) to `$limit`.
+     *
+     * @return bool true once held; false if the time-out passed first, or if the wait was cut
+     *              short so that PHP can run a pending signal handler (pcntl_async_signals) or
+     *              enforce max_execution_time; the queued request is then withdrawn.
+     *
+     * @throws DistributedLockConfigException if the name is empty, longer than 1024 bytes or
+     *                                        not valid UTF-8, the limit or weight is out of
+     *                                        range, or the time-out is negative or NAN.
+     * @throws DistributedLockConnectionException if the brokers do not answer within
+     *                                            `lock.operation_timeout`.
+     * @throws DistributedLockTopicException if the topic cannot carry locks.
+     * @throws DistributedLockLostException if this instance held a share but its lease was lost;
+     *                                      call release() (once) before acquiring again.
+     * @throws DistributedLockConflictException if this instance holds a share of another limit or
+     *                                          weight, or the name is in use with another limit
+     *                                          or as a lock (the request is withdrawn rather
+     *                                          than wait behind it).
+     */
+    public function acquire(string $name, int $limit, ?float $timeout = null, int $weight = 1): bool {}
+
+    /**
+     * Takes `$weight` of semaphore `$name` only if that is granted at once: the share fits
+     * beside the shares held and nobody waits ahead of it; never waits.
+     *
+     * Reentrant like acquire(): true at once, one more level, if this instance holds a share
+     * of the same limit and weight.
+     *
+     * @param string $name The semaphore's name: non-empty UTF-8, at most 1024 bytes.
+     * @param int $limit The most weight held at once: 1 to 1000000, the same in every process.
+     * @param int $weight How much of the limit this share takes: 1 (the default) to `$limit`.
+     *
+     * @return bool true if this instance holds the share now, false if it does not fit or
+     *              someone waits ahead.
+     *
+     * @throws DistributedLockConfigException if the name is empty, longer than 1024 bytes or
+     *                                        not valid UTF-8, or the limit or weight is out of
+     *                                        range.
+     * @throws DistributedLockConnectionException if the brokers do not answer within
+     *                                            `lock.operation_timeout`.
+     * @throws DistributedLockTopicException if the topic cannot carry locks.
+     * @throws DistributedLockLostException if this instance held a share but its lease was lost;
+     *                                      call release() (once) before acquiring again.
+     * @throws DistributedLockConflictException if this instance holds a share of another limit or
+     *                                          weight, or the name is in use with another limit
+     *                                          or as a lock.
+     */
+    public function tryAcquire(string $name, int $limit, int $weight = 1): bool {}
+
+    /**
+     * Releases one level of this instance's share; the weight is free for others once every
+     * level is released. Releasing the last level waits (at most `lock.operation_timeout`)
+     * until the broker has the release, as DistributedLock::releaseLock() does.
+     *
+     * @param string $name The semaphore's name: non-empty UTF-8, at most 1024 bytes.
+     *
+     * @return bool true if this instance held a share with a valid lease; false if it held none
+     *              (never acquired, already released, held by another instance) or its lease
+     *              had been lost.
+     *
+     * @throws DistributedLockConfigException if the name is empty, longer than 1024 bytes or
+     *                                        not valid UTF-8.
+     */
+    public function release(string $name): bool {}
+
+    /**
+     * Whether this instance holds a share, by the holder's own conservative view of its lease.
+     *
+     * @param string $name The semaphore's name: non-empty UTF-8, at most 1024 bytes.
+     *
+     * @return bool true while this instance holds a share with a valid lease.
+     *
+     * @throws DistributedLockConfigException if the name is empty, longer than 1024 bytes or
+     *                                        not valid UTF-8.
+     */
+    public function isAcquired(string $name): bool {}
+
+    /**
+     * The fencing token of this instance's share: the offset of the record that requested it.
+     * Every share has its own; tokens of one name increase in the order shares are granted.
+     *
+     * @param string $name The semaphore's name: non-empty UTF-8, at most 1024 bytes.
+     *
+     * @return int|null the token, or null if this instance holds no share (or its lease was
+     *                  lost).
+     *
+     * @throws DistributedLockConfigException if the name is empty, longer than 1024 bytes or
+     *                                        not valid UTF-8.
+     */
+    public function getFencingToken(string $name): ?int {}
+
+    /**
+     * Seconds left of the share's lease by the holder's conservative view (renewed
+     * automatically), as DistributedLock::getRemainingLifetime().
+     *
+     * @param string $name The semaphore's name: non-empty UTF-8, at most 1024 bytes.
+     *
+     * @return float|null seconds (less than `lock.ttl`), or null if this instance holds no
+     *                    share (or its lease was lost).
+     *
+     * @throws DistributedLockConfigException if the name is empty, longer than 1024 bytes or
+     *                                        not valid UTF-8.
+     */
+    public function getRemainingLifetime(string $name): ?float {}
+
+    /**
+     * The semaphore as the log has it now, whoever holds it, as DistributedLock::inspect()
+     * answers for a lock (one tick record written and read past; a snapshot).
+     *
+     * @param string $name The semaphore's name: non-empty UTF-8, at most 1024 bytes.
+     *
+     * @return array{mode: 'exclusive'|'shared'|'semaphore'|null, holders: list<array{owner: string, token: int, expires_in: float, weight?: int}>, waiting: int, limit: int|null, complete: bool}
+     *         `mode`: 'semaphore' while shares are held or wait (or the mode of the lock
+     *         using the name), null when it is free. `holders`: every share held, oldest
+     *         first, with its owner, fencing token, seconds of lease left and `weight`.
+     *         `waiting`: requests not granted yet. `limit`: the semaphore's limit.
+     *         `complete`: as for DistributedLock::inspect().
+     *
+     * @throws DistributedLockConfigException if the name is empty, longer than 1024 bytes or
+     *                                        not valid UTF-8.
+     * @throws DistributedLockConnectionException if the brokers do not answer within
+     *                                            `lock.operation_timeout`.
+     * @throws DistributedLockTopicException if the topic cannot be used (deleted, CreateTime).
+     */
+    public function inspect(string $name): array {}
+}
+
+/**
  * Base class of every exception thrown by kafka_lock. Catch it to handle all of them.
  */
 class DistributedLockException extends RuntimeException {}
 
 /**
  * A bad option, INI setting, topic name or argument (empty or too long identifier, negative
- * or NAN time-out). The message names what is wrong; retrying does not help.
+ * or NAN time-out, a semaphore limit or weight out of range). The message names what is wrong;
+ * retrying does not help.
  */
 class DistributedLockConfigException extends DistributedLockException {}
 
@@ -326,8 +604,20 @@ class DistributedLockConnectionException extends DistributedLockException {}
 class DistributedLockTopicException extends DistributedLockException {}
 
 /**
- * acquireLock() or tryLock() was called again on a hold whose lease was lost (for example the
- * process was paused for longer than `lock.ttl`). Call releaseLock() (it returns false) and
- * acquire the lock anew; work done under the lost hold must be treated as unprotected.
+ * acquireLock() or tryLock() (or another acquire) was called again on a hold whose lease was
+ * lost (for example the process was paused for longer than `lock.ttl`). Call releaseLock() (it
+ * returns false) and acquire the lock anew; work done under the lost hold must be treated as
+ * unprotected.
  */
 class DistributedLockLostException extends DistributedLockException {}
+
+/**
+ * The name is in use in a way this request can never hold with, so waiting would be forever:
+ * the request was queued behind one of another kind (a lock's identifier used as a semaphore,
+ * or the reverse) or a semaphore request of another limit, and was withdrawn; or this instance
+ * already holds the name in another mode (a read lock asked for exclusively or the reverse, a
+ * semaphore share asked for with another limit or weight), which is never upgraded or
+ * downgraded: two holders upgrading at once would wait for each other forever. Release first;
+ * use one kind of lock per name, and one limit per semaphore.
+ */
+class DistributedLockConflictException extends DistributedLockException {}

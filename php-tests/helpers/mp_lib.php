@@ -37,7 +37,8 @@ function mp_now(): float
 /** Path of the loaded kafka_lock extension, to load the very same file into the workers. */
 function mp_extension_path(): string
 {
-    foreach (@file('/proc/self/maps') ?: [] as $line) {
+    $maps = @file('/proc/self/maps', FILE_IGNORE_NEW_LINES) ?: [];
+    foreach ($maps as $line) {
         if (preg_match('~\s(/\S*libkafka_lock\.so)( \(deleted\))?$~', rtrim($line), $m)) {
             return $m[1];
         }
@@ -45,6 +46,16 @@ function mp_extension_path(): string
     foreach ((array)get_cfg_var('extension') as $ext) {
         if (str_contains((string)$ext, 'kafka_lock')) {
             return (string)$ext;
+        }
+    }
+    // A copy of the build loaded under another name (php -d extension=/tmp/copy.so, which
+    // get_cfg_var() does not report): an extension= file of the command line that is mapped
+    // into this process.
+    $args = explode("\0", (string)@file_get_contents('/proc/self/cmdline'));
+    foreach ($args as $arg) {
+        if (preg_match('~^(?:-d)?extension=(.+)$~', $arg, $m) && ($real = realpath($m[1])) !== false
+            && preg_grep('~\s' . preg_quote($real, '~') . '$~', $maps)) {
+            return $real;
         }
     }
     throw new RuntimeException('cannot find the path of libkafka_lock.so in /proc/self/maps');

@@ -22,6 +22,17 @@
 //                       then, by MODE: exit (exit(0)), fatal (memory exhausted), throw (throws a
 //                       SigtermThrown nobody catches), catch (throws a SigtermThrown that the
 //                       acquire step in progress catches: event 'caught', the steps go on)
+// Shared locks and semaphores (events as their exclusive counterparts, with 'mode'):
+//   read:ID[:TO]        as acquire, with acquireReadLock(ID, TO)
+//   tryread:ID          tryReadLock(ID), event 'try'
+//   newsem[:TTL]        construct the DistributedSemaphore on TOPIC (the lock steps keep theirs)
+//   sem:NAME:LIMIT:W[:TO]  as acquire, with the semaphore's acquire(NAME, LIMIT, TO, W)
+//   trysem:NAME:LIMIT:W tryAcquire(NAME, LIMIT, W), event 'try'
+//   semrelease:NAME     release(NAME), event 'released'
+//   cycle:KIND:ID:N:MS  N times: take ID (KIND: read, write, or semL for a weight-1 share of a
+//                       semaphore of limit L), hold it MS ms, release it; event 'held' per hold
+//                       with 'start' and 'end' (hrtime right after the grant and right before
+//                       the release), 'token' and 'kind'; event 'cycled' at the end
 // Any unexpected exception writes an 'error' event and exits with code 2.
 
 declare(strict_types=1);
@@ -53,6 +64,7 @@ function exhaust_memory(): never
 }
 
 $lock = null;
+$sem = null;
 $trap = null;
 emit('started', ['pid' => getmypid()]);
 try {
@@ -155,6 +167,62 @@ try {
                             throw new SigtermThrown("the SIGTERM handler of $name throws");
                     }
                 });
+                break;
+            case 'read':
+                $timeout = isset($arg[2]) ? (float)$arg[2] : null;
+                emit('acquiring', ['id' => $arg[1], 'mode' => 'shared']);
+                $ok = $lock->acquireReadLock($arg[1], $timeout);
+                $t = hrtime(true);
+                emit('acquired', ['id' => $arg[1], 'mode' => 'shared', 'ok' => $ok, 'token' => $lock->getFencingToken($arg[1])], $t);
+                break;
+            case 'tryread':
+                $ok = $lock->tryReadLock($arg[1]);
+                $t = hrtime(true);
+                emit('try', ['id' => $arg[1], 'mode' => 'shared', 'ok' => $ok, 'token' => $lock->getFencingToken($arg[1])], $t);
+                break;
+            case 'newsem':
+                $sem = new DistributedSemaphore($topic, mp_config(isset($arg[1]) ? (float)$arg[1] : null));
+                emit('ready');
+                break;
+            case 'sem':
+                $timeout = isset($arg[4]) ? (float)$arg[4] : null;
+                emit('acquiring', ['id' => $arg[1], 'mode' => 'semaphore']);
+                $ok = $sem->acquire($arg[1], (int)$arg[2], $timeout, (int)$arg[3]);
+                $t = hrtime(true);
+                emit('acquired', ['id' => $arg[1], 'mode' => 'semaphore', 'ok' => $ok, 'token' => $sem->getFencingToken($arg[1])], $t);
+                break;
+            case 'trysem':
+                $ok = $sem->tryAcquire($arg[1], (int)$arg[2], (int)$arg[3]);
+                $t = hrtime(true);
+                emit('try', ['id' => $arg[1], 'mode' => 'semaphore', 'ok' => $ok, 'token' => $sem->getFencingToken($arg[1])], $t);
+                break;
+            case 'semrelease':
+                $t = hrtime(true);
+                $ok = $sem->release($arg[1]);
+                emit('released', ['id' => $arg[1], 'mode' => 'semaphore', 'ok' => $ok], $t);
+                break;
+            case 'cycle':
+                [, $kind, $id, $n, $ms] = $arg;
+                for ($i = 0; $i < (int)$n; $i++) {
+                    $ok = match (true) {
+                        $kind === 'read' => $lock->acquireReadLock($id, 30.0),
+                        $kind === 'write' => $lock->acquireLock($id, 30.0),
+                        str_starts_with($kind, 'sem') => $sem->acquire($id, (int)substr($kind, 3), 30.0),
+                    };
+                    $start = hrtime(true);
+                    if (!$ok) {
+                        throw new RuntimeException("$kind hold $i of '$id' not granted within 30 s");
+                    }
+                    $token = str_starts_with($kind, 'sem') ? $sem->getFencingToken($id) : $lock->getFencingToken($id);
+                    usleep((int)$ms * 1000);
+                    $end = hrtime(true);
+                    $ok = str_starts_with($kind, 'sem') ? $sem->release($id) : $lock->releaseLock($id);
+                    if (!$ok) {
+                        throw new RuntimeException("$kind hold $i of '$id' (token $token) was lost before its release");
+                    }
+                    emit('held', ['id' => $id, 'kind' => $kind, 'start' => $start, 'end' => $end, 'token' => $token], $end);
+                }
+                emit('cycled', ['id' => $id]);
                 break;
             default:
                 throw new LogicException("unknown step '$step'");
