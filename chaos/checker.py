@@ -9,24 +9,40 @@
 
 and prints / returns the figures. Definitions (docs/reliability.md repeats them):
 
-hold            one critical section: from acquireLock() returning true (t_start) to the
-                worker's last own check of isAcquired() (t_chk), or to its death (kill -9).
-overlap         two holds of one lock by different processes whose intervals intersect.
-                Excused only if the older holder's own view had already turned false at its
-                t_chk (it was paused, starved or cut off past its lease) AND the fenced store
-                refused every access of the older holder made after the newer holder's first
-                access. Anything else is a safety violation.
+hold            one critical section: from acquireLock() (acquireReadLock(), a semaphore's
+                acquire()) returning true (t_start) to the worker's last own check of
+                isAcquired() (t_chk), or to its death (kill -9). Its mode (worker log:
+                exclusive when absent, shared, or semaphore with limit and weight) says what it
+                may hold together with: an exclusive hold nothing; a shared hold shared ones;
+                a semaphore share shares of the same limit while their weights sum to at most it.
+overlap         two holds of one lock by different processes whose intervals intersect and
+                whose modes may not hold together (with exclusive locks only: any two); and an
+                instant (a share's start) at which the shares of one limit in effect weigh more
+                than the limit. Excused only if the older holder's own view had already turned
+                false at its t_chk (it was paused, starved or cut off past its lease) AND the
+                fenced store refused every access of the older holder made after the newer
+                holder's first access (for the weight: such stale shares are left out, and the
+                rest must fit). Anything else is a safety violation. Holds that may hold
+                together and overlap are counted (res["together"]), not judged.
+store view      the same judgement on the fenced store's own order (chaos/store.py): a hold is in
+                effect from its first to its last accepted access; no accepted access may come
+                while holds in effect that cannot hold together (a reader or share with a writer,
+                a reader with a share, shares of two limits, shares of one limit weighing more
+                than it). Pairs of exclusive holds are left to the overlap and lost-update checks
+                (the store's fencing already keeps their accesses apart).
 view violation  a holder saw isAcquired() true at a wall-clock instant after the log's
                 deadline for its request (last accepted alive record's broker time + ttl, by
                 the independent replay in chaos/replay.py), or after the log removed it; or a
                 true isAcquired() after another process's grant (t_chk > the other's t_start).
 token violation two holds of a lock with the same token, a token that is not larger than the
-                token of the previous hold (by grant order) of that lock, a token the fenced
-                store saw from two processes, or a hold whose token the log never granted to
-                that process.
+                token of the previous hold (by start) of that lock that it may not hold
+                together with, a token the fenced store saw from two processes, a hold whose
+                token the log never granted to that process, or a hold in another mode (limit,
+                weight) than its request's acquire record says.
 FIFO overtake   a hold that started before the log granted its request (the log's grant order
-                is the queue order: head of queue by acquire offset), i.e. a client that acted
-                out of turn; plus grants out of token order in the workers' history.
+                is the queue order: the longest prefix of the queue by acquire offset whose
+                modes may hold together), i.e. a client that acted out of turn; plus grants out
+                of token order in the workers' history.
 lost update     an accepted write of the fenced store whose value is not the previous value + 1,
                 or a final counter different from the number of accepted writes.
 stuck           an acquireLock() that did not return within the run's liveness bound, or never.
@@ -116,19 +132,51 @@ def pct(values, p):
     return s[k]
 
 
+EXCLUSIVE, SHARED, SEMAPHORE = "exclusive", "shared", "semaphore"
+
+
 class Hold:
     __slots__ = ("pid", "lock", "token", "t_start", "wall_start", "t_acq", "t_chk", "wall_chk", "held",
-                 "end", "rel_t0", "rel_ok", "read_ok", "write_ok", "watch", "killed", "worker", "cs_end")
+                 "end", "rel_t0", "rel_ok", "read_ok", "write_ok", "leave_ok", "watch", "killed", "worker", "cs_end",
+                 "mode", "limit", "weight")
 
     def __init__(self, e, worker):
         self.pid, self.lock, self.token = e["pid"], e["lock"], e["token"]
         self.t_start, self.wall_start, self.t_acq = e["t"], e["wall"], e.get("t_acq")
+        self.mode = e.get("mode") or EXCLUSIVE
+        self.limit = e.get("limit") if self.mode == SEMAPHORE else None
+        self.weight = e.get("weight") if self.mode == SEMAPHORE else None
         self.t_chk = self.wall_chk = self.held = self.end = None
-        self.rel_t0 = self.rel_ok = self.read_ok = self.write_ok = None
+        self.rel_t0 = self.rel_ok = self.read_ok = self.write_ok = self.leave_ok = None
         self.watch = None
         self.killed = False
         self.worker = worker
         self.cs_end = None
+
+    def kind(self):
+        """exclusive, shared, or (semaphore, limit): holds of one kind other than exclusive may
+        hold together (shares while their weights fit)."""
+        return (SEMAPHORE, self.limit) if self.mode == SEMAPHORE else self.mode
+
+    def final_ok(self):
+        """Whether the store accepted the last access of the critical section (a writer's
+        write, a reader's or a share's leave)."""
+        return self.write_ok if self.mode == EXCLUSIVE else self.leave_ok
+
+    def desc(self):
+        d = {"pid": self.pid, "token": self.token, "mode": self.mode}
+        if self.mode == SEMAPHORE:
+            d.update(limit=self.limit, weight=self.weight)
+        return d
+
+
+def may_hold_with(a, b):
+    """Two holds of one lock may hold at once (weights aside: see the weight check)."""
+    return a.kind() == b.kind() and a.mode != EXCLUSIVE
+
+
+def kinds_may_hold_together(ka, kb):
+    return ka == kb and ka != EXCLUSIVE
 
 
 def check_run(run_dir):
@@ -213,7 +261,7 @@ def check_run(run_dir):
                 pending_acq = None
             elif ev == "cs_end" and cur is not None:
                 cur.t_chk, cur.wall_chk, cur.held = e["t_chk"], e["wall_chk"], e["held"]
-                cur.read_ok, cur.write_ok = e.get("read_ok"), e.get("write_ok")
+                cur.read_ok, cur.write_ok, cur.leave_ok = e.get("read_ok"), e.get("write_ok"), e.get("leave_ok")
                 cur.cs_end = e
                 if e.get("watch_polls") is not None:
                     cur.watch = e
@@ -279,6 +327,12 @@ def check_run(run_dir):
         if h.end is None:
             h.end = h.t_chk
     res["acquisitions"] = len(holds)
+    by_mode = {}
+    for h in holds:
+        k = h.mode if h.mode != SEMAPHORE else "semaphore limit %s weight %s" % (h.limit, h.weight)
+        by_mode[k] = by_mode.get(k, 0) + 1
+    if set(by_mode) - {EXCLUSIVE}:
+        res["holds_by_mode"] = by_mode
     res["acq_timeouts"] = timeouts
     res["acquire_errors"] = sum(v for k, v in exceptions.items() if k.endswith("in acquire"))
     res["leases_lost"] = sum(1 for h in holds if h.held is False)
@@ -315,6 +369,7 @@ def check_run(run_dir):
     accepted_writes = 0
     fenced_writes = sum(1 for s in store if s["op"] == "write" and not s["ok"])
     fenced_reads = sum(1 for s in store if s["op"] == "read" and not s["ok"])
+    fenced_leaves = sum(1 for s in store if s["op"] == "leave" and not s["ok"])
     last_value = {}
     n_accepted = {}
     for s in store:
@@ -347,30 +402,43 @@ def check_run(run_dir):
     res["writes_unknown_outcome"] = accepted_writes - worker_ok  # writer killed before logging it
     res["fenced_writes"] = fenced_writes
     res["fenced_reads"] = fenced_reads
+    if fenced_leaves or any(s["op"] == "leave" for s in store):
+        res["fenced_leaves"] = fenced_leaves
     res["lost_updates"] = lost
 
     # ---- overlaps, token order -----------------------------------------------------------
     overlaps = excused = 0
     token_viol = 0
     overtakes = 0
+    together = 0  # pairs of overlapping holds whose modes may hold together (readers, shares)
     for name, hs in by_lock.items():
         seen_tokens = {}
+        last_of_kind = {}  # kind -> (index, hold): the latest-starting hold of each kind so far
         for i, a in enumerate(hs):
             if a.token in seen_tokens:
                 token_viol += 1
                 V.append({"kind": "token used by two holds", "lock": name, "token": a.token,
                           "pids": [seen_tokens[a.token], a.pid]})
             seen_tokens[a.token] = a.pid
-            if i > 0 and a.token <= hs[i - 1].token:
+            # Grants of holds that may not hold together come in token order: the previous
+            # such hold (by start) must have a smaller token. Holds that may hold together are
+            # granted at once and start in any order. (Exclusive locks only: the previous hold.)
+            prev = max((x for k, x in last_of_kind.items() if not kinds_may_hold_together(k, a.kind())),
+                       default=None, key=lambda x: x[0])
+            last_of_kind[a.kind()] = (i, a)
+            if prev is not None and a.token <= prev[1].token:
                 overtakes += 1
                 token_viol += 1
                 V.append({"kind": "grant out of token order", "lock": name,
-                          "earlier": {"pid": hs[i - 1].pid, "token": hs[i - 1].token},
+                          "earlier": {"pid": prev[1].pid, "token": prev[1].token},
                           "later": {"pid": a.pid, "token": a.token}})
             for b in hs[i + 1:]:
                 if b.t_start >= a.end:
                     break
                 if b.pid == a.pid:
+                    continue
+                if may_hold_with(a, b):
+                    together += 1
                     continue
                 overlaps += 1
                 older, newer = (a, b) if a.token < b.token else (b, a)
@@ -386,13 +454,126 @@ def check_run(run_dir):
                           "newer": {"pid": newer.pid, "token": newer.token, "t_start": newer.t_start},
                           "overlap_ms": round((a.end - b.t_start) / 1e6, 3),
                           "older_accesses_after_newer": [{"op": s["op"], "ok": s["ok"]} for s in late]}
+                if older.mode != EXCLUSIVE or newer.mode != EXCLUSIVE:
+                    for h, d in ((older, detail["older"]), (newer, detail["newer"])):
+                        d.update({k: v for k, v in h.desc().items() if k in ("mode", "limit", "weight")})
                 if ok:
                     excused += 1
                     res["notes"].append({"kind": "excused overlap", **detail})
                 else:
                     V.append({"kind": "overlap", **detail})
+    # Semaphore shares of one limit: at every instant (a share's start: the weight only grows
+    # then) the shares in effect must weigh at most the limit. A stale share (its own view false
+    # at its check, or killed) whose every access after the first access of a newer share in
+    # effect was refused by the store is left out, as the overlap check excuses an older holder.
+    max_weight = {}
+    weight_over = weight_excused = 0
+
+    def stale_and_fenced(name, x, group):
+        newer = [y for y in group if y.token > x.token]
+        if not newer or not (x.held is False or x.killed):
+            return False
+        nfs = [n for n in (first_access.get((name, y.pid, y.token)) for y in newer) if n is not None]
+        if not nfs:
+            return True
+        return not any(s["ok"] for s in accesses.get((name, x.pid, x.token), []) if s["seq"] > min(nfs))
+
+    for name, hs in by_lock.items():
+        by_limit = {}
+        for h in hs:
+            if h.mode == SEMAPHORE:
+                by_limit.setdefault(h.limit, []).append(h)
+        for limit, shares in by_limit.items():
+            active = []
+            for b in shares:  # by start
+                active = [a for a in active if a.end > b.t_start and a.pid != b.pid]
+                group = active + [b]
+                w = sum(x.weight or 0 for x in group)
+                key = "%s (limit %s)" % (name, limit)
+                max_weight[key] = max(max_weight.get(key, 0), w)
+                active.append(b)
+                if limit is None or w <= limit:
+                    continue
+                overlaps += 1
+                weight_over += 1
+                stale = [x for x in group if stale_and_fenced(name, x, group)]
+                left = sum(x.weight or 0 for x in group if x not in stale)
+                detail = {"lock": name, "limit": limit, "weight": w, "at": b.t_start,
+                          "shares": [dict(x.desc(), held_at_end=x.held, t_start=x.t_start, t_chk=x.t_chk,
+                                          stale_and_fenced=x in stale) for x in group]}
+                if left <= limit:
+                    excused += 1
+                    weight_excused += 1
+                    res["notes"].append({"kind": "excused weight over the limit", **detail})
+                else:
+                    V.append({"kind": "semaphore shares over their limit", **detail})
     res["overlaps"] = overlaps
     res["overlaps_excused"] = excused
+    if any(h.mode != EXCLUSIVE for h in holds):
+        res["together"] = together
+        res["max_weight"] = max_weight
+        res["weight_over_limit"] = weight_over
+        res["weight_over_limit_excused"] = weight_excused
+        # The most readers of one lock holding at one instant (by the workers' intervals).
+        most = {}
+        for name, hs in by_lock.items():
+            active = []
+            for b in hs:
+                if b.mode != SHARED:
+                    continue
+                active = [a for a in active if a.end > b.t_start and a.pid != b.pid] + [b]
+                most[name] = max(most.get(name, 0), len(active))
+        res["max_readers"] = most
+    # The fenced store's view: a hold is in effect from its first to its last accepted access
+    # (in the store's order); an accepted access must not begin a hold while holds in effect
+    # that may not hold together with it are (pairs of exclusive holds aside: the overlap and
+    # lost-update checks own them, and the store's rule keeps their accesses apart).
+    store_view = 0
+    span = {}  # (lock, pid, token) -> [first seq, last seq, entry]
+    for s_ in store:
+        if s_.get("ok"):
+            k = (s_["lock"], s_["pid"], s_["token"])
+            if k not in span:
+                span[k] = [s_["seq"], s_["seq"], s_]
+            span[k][1] = s_["seq"]
+
+    def store_kind(e):
+        mode = e.get("mode") or EXCLUSIVE
+        return (SEMAPHORE, e.get("limit")) if mode == SEMAPHORE else mode
+
+    ends = {}
+    for k, (first, last, e) in span.items():
+        ends.setdefault(last, []).append(k)
+    active = {}  # lock -> {key: entry}
+    for s_ in store:
+        k = (s_["lock"], s_["pid"], s_["token"])
+        if s_.get("ok") and span[k][0] == s_["seq"]:
+            act = active.setdefault(s_["lock"], {})
+            kx = store_kind(s_)
+            bad = [y for y, ey in act.items() if y[1] != k[1] and not kinds_may_hold_together(kx, store_kind(ey))
+                   and not (kx == EXCLUSIVE and store_kind(ey) == EXCLUSIVE)]
+            over = None
+            if kx != EXCLUSIVE and kx[0] == SEMAPHORE:
+                same = [ey for y, ey in act.items() if y[1] != k[1] and store_kind(ey) == kx]
+                wsum = (s_.get("weight") or 0) + sum(ey.get("weight") or 0 for ey in same)
+                if kx[1] is not None and wsum > kx[1]:
+                    over = wsum
+            if bad or over is not None:
+                store_view += 1
+                V.append({"kind": "the fenced store let holds act together that may not hold together",
+                          "lock": s_["lock"], "seq": s_["seq"],
+                          "hold": {"pid": k[1], "token": k[2], "mode": s_.get("mode") or EXCLUSIVE,
+                                   "limit": s_.get("limit"), "weight": s_.get("weight")},
+                          "with": [{"pid": y[1], "token": y[2], "mode": ey.get("mode") or EXCLUSIVE,
+                                    "limit": ey.get("limit"), "weight": ey.get("weight")} for y, ey in act.items()
+                                   if y[1] != k[1]][:10],
+                          **({"weight": over} if over is not None else {})})
+            act[k] = s_
+        if s_.get("ok"):
+            for y in ends.get(s_["seq"], []):
+                active.get(y[0], {}).pop(y, None)
+    if store_view or any(s_.get("mode") for s_ in store):
+        res["store_view_violations"] = store_view
 
     # ---- the log, replayed independently -------------------------------------------------
     view_viol = 0
@@ -444,6 +625,11 @@ def check_run(run_dir):
                 token_viol += 1
                 V.append({"kind": "hold of a token the log granted to another process", "pid": h.pid,
                           "lock": h.lock, "token": h.token, "log_owner": req.owner})
+            if (req.mode, req.limit, req.weight) != (h.mode, h.limit, h.weight):
+                token_viol += 1
+                V.append({"kind": "hold in another mode than its request in the log", "pid": h.pid, "lock": h.lock,
+                          "token": h.token, "hold": h.desc(),
+                          "log": {"mode": req.mode, "limit": req.limit, "weight": req.weight}})
             sk = skews.get(str(kafka_partition(h.lock, len(log["partitions"])))) if skews else None
             # The instant the granting record was appended, on this host's clock.
             grant_host = req.granted_ts if sk is None else sk.host_ms(req.granted_at)
@@ -494,7 +680,8 @@ def check_run(run_dir):
                 continue
             last_true = max(seen_true)
             for b in hs:
-                if b.pid != a.pid and b.token > a.token and a.t_start < b.t_start < last_true:
+                if (b.pid != a.pid and b.token > a.token and a.t_start < b.t_start < last_true
+                        and not may_hold_with(a, b)):
                     view_viol += 1
                     V.append({"kind": "isAcquired() true after another process was granted", "lock": name,
                               "holder": {"pid": a.pid, "token": a.token, "last_true": last_true},
@@ -521,8 +708,8 @@ def check_run(run_dir):
     handoffs = []
     for name, hs in by_lock.items():
         for a, b in zip(hs, hs[1:]):
-            if a.rel_t0 is None or b.pid == a.pid or b.t_acq is None:
-                continue
+            if a.rel_t0 is None or b.pid == a.pid or b.t_acq is None or a.mode == b.mode == SHARED:
+                continue  # (a reader never waits for a reader)
             if any(w0 <= b.t_start and a.rel_t0 <= w1 for w0, w1 in windows):
                 continue
             if b.t_acq < a.rel_t0 <= b.t_start:
@@ -581,6 +768,11 @@ def check_run(run_dir):
     if res["acquisitions"] < min_acq:
         failure("coverage", "fewer acquisitions than the scenario's minimum", acquisitions=res["acquisitions"],
                 min_acq=min_acq)
+    # Shared holds that never overlapped tested nothing of what they may do together.
+    min_together = params.get("min_together", 0)
+    if res.get("together", 0) < min_together:
+        failure("coverage", "fewer overlapping holds that may hold together than the scenario's minimum",
+                together=res.get("together", 0), min_together=min_together)
     min_faults = params.get("min_faults", 0)
     if res["faults_landed"] < min_faults:
         failure("coverage", "fewer faults landed than the scenario's minimum", faults_landed=res["faults_landed"],
@@ -926,6 +1118,9 @@ def scenario_checks(meta, faults, by_lock, holds, res):
             others = [b for b in by_lock.get(h.lock, []) if b.pid != h.pid and f["t"] < b.t_start < f["t_cont"]]
             if f["t_cont"] - f["t"] > ttl * 1e9 + 0.5e9 and not others:
                 fail("nobody was granted while the holder was paused past its lease", pid=h.pid, lock=h.lock)
+            # Only a successor that may not hold together with the paused holder had to wait for
+            # its request to end (with exclusive locks: every successor).
+            others = [b for b in others if not may_hold_with(h, b)]
             if others and min(b.token for b in others) <= h.token:
                 V.append({"kind": "paused holder's successor has a lower token", "pid": h.pid, "lock": h.lock})
             if h.held:
@@ -933,8 +1128,8 @@ def scenario_checks(meta, faults, by_lock, holds, res):
             if h.rel_ok:
                 V.append({"kind": "resumed holder's releaseLock() true", "pid": h.pid, "lock": h.lock, "token": h.token})
             if others:
-                exp["stale_writes_fenced"] = exp.get("stale_writes_fenced", 0) + (1 if (h.write_ok is False or h.read_ok is False) else 0)
-                if h.write_ok:
+                exp["stale_writes_fenced"] = exp.get("stale_writes_fenced", 0) + (1 if (h.final_ok() is False or h.read_ok is False) else 0)
+                if h.final_ok():
                     V.append({"kind": "resumed holder's write accepted after a newer holder", "pid": h.pid, "lock": h.lock})
         if kind in ("cut", "broker_pause") and f.get("victim"):
             hs = [h for h in holds if h.pid == f["victim"] and h.watch]

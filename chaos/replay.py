@@ -9,6 +9,12 @@ whose acquire named a commitment (`commit`, the SHA-256 of the request's release
 early only by a release carrying that secret (`secret`, whose SHA-256 must equal the
 commitment); a renew naming another commitment or owner changes nothing; a valid renew never
 lowers the ttl.
+
+Modes (docs/protocol.md, "Modes" and step 4 of "The state machine", since 2dedba6): an acquire
+may carry `"mode":"shared"` or `"mode":"semaphore"` with `limit` and `weight`; without `mode` it
+is exclusive. The granted requests of a lock are the longest prefix of its queue (token order)
+whose modes may hold together (`may_hold_together`): one exclusive request alone, shared
+requests together, semaphore requests of one limit while their weights sum to at most it.
 """
 import hashlib
 import json
@@ -32,6 +38,10 @@ FIELDS = {
 PROOFS = {"acquire": {"commit", "nonce"}, "renew": {"commit"}, "release": {"secret"}, "tick": set()}
 PROOF_BYTES = {"commit": 32, "nonce": 16, "secret": 32}
 HEX = set("0123456789abcdef")
+# Modes: optional acquire fields (docs/protocol.md, "Modes").
+MODE_FIELDS = {"mode", "limit", "weight"}
+MAX_SEMAPHORE_LIMIT = 1_000_000
+EXCLUSIVE, SHARED, SEMAPHORE = "exclusive", "shared", "semaphore"
 
 
 def commitment_of(secret):
@@ -84,7 +94,7 @@ def decode(key, value):
     op = d.get("op")
     if not isinstance(op, str) or op not in FIELDS:
         raise Reject("unknown op")
-    if not FIELDS[op] <= set(d) <= FIELDS[op] | PROOFS[op]:
+    if not FIELDS[op] <= set(d) <= FIELDS[op] | PROOFS[op] | (MODE_FIELDS if op == "acquire" else set()):
         raise Reject("fields")
     _int(d, "v", 1, 1)
     out = {"op": op}
@@ -114,6 +124,21 @@ def decode(key, value):
     if op == "acquire":
         out["seq"] = _int(d, "seq", 0, U64)
         out["ttl"] = _int(d, "ttl", 1, MAX_TTL_MS)
+        out["mode"], out["limit"], out["weight"] = EXCLUSIVE, None, None
+        if "mode" in d:
+            mode = d["mode"]
+            if not isinstance(mode, str):
+                raise Reject("mode type")
+            if mode not in (SHARED, SEMAPHORE):  # "exclusive" too: one spelling per mode
+                raise Reject("unknown mode")
+            out["mode"] = mode
+        if out["mode"] == SEMAPHORE:
+            if "limit" not in d or "weight" not in d:
+                raise Reject("fields")
+            out["limit"] = _int(d, "limit", 1, MAX_SEMAPHORE_LIMIT)
+            out["weight"] = _int(d, "weight", 1, out["limit"])
+        elif "limit" in d or "weight" in d:
+            raise Reject("fields")
     elif op == "renew":
         out["ref"] = _int(d, "ref", 0, I63)
         out["prev"] = _int(d, "prev", I64_MIN, I64_MAX)
@@ -123,12 +148,31 @@ def decode(key, value):
     return out
 
 
+def may_hold_together(modes):
+    """modes: [(mode, limit, weight)] of requests, in token order. -> whether they may all hold at
+    once: one exclusive request alone; shared requests only; semaphore requests of one limit whose
+    weights sum to at most it (docs/protocol.md, step 4 of "The state machine")."""
+    if not modes:
+        return True
+    kinds = {(m, lim) for m, lim, _w in modes}
+    if len(kinds) != 1:
+        return False
+    mode, limit = next(iter(kinds))
+    if mode == EXCLUSIVE:
+        return len(modes) == 1
+    if mode == SHARED:
+        return True
+    return sum(w for _m, _l, w in modes) <= limit
+
+
 class Request:
     __slots__ = ("token", "key", "owner", "ttl", "last_alive", "enq_ts", "granted_at", "granted_ts",
-                 "removed_at", "removed_ts", "removed_why", "deadline_at_removal", "renews", "commit")
+                 "removed_at", "removed_ts", "removed_why", "deadline_at_removal", "renews", "commit",
+                 "mode", "limit", "weight")
 
-    def __init__(self, token, key, owner, ttl, ts, commit=None):
+    def __init__(self, token, key, owner, ttl, ts, commit=None, mode=EXCLUSIVE, limit=None, weight=None):
         self.token, self.key, self.owner, self.ttl, self.commit = token, key, owner, ttl, commit
+        self.mode, self.limit, self.weight = mode, limit, weight
         self.last_alive = ts
         self.enq_ts = ts
         self.granted_at = self.granted_ts = None
@@ -159,7 +203,7 @@ class Replay:
         self.clock = None
         self.queues = {}      # key -> {token: Request} (insertion = token order)
         self.requests = {}    # token -> Request (per partition: tokens are offsets)
-        self.heads = {}       # key -> token
+        self.granted = {}     # key -> set of the tokens its queue grants (a prefix of the queue)
         self.malformed = {}   # reason -> count
         self.ignored = {}     # reason -> count (well-formed but no effect)
         self.records = 0
@@ -203,7 +247,8 @@ class Replay:
         if rec is not None:
             op = rec["op"]
             if op == "acquire":
-                req = Request(offset, rec["key"], rec["owner"], rec["ttl"], self.clock, rec["commit"])
+                req = Request(offset, rec["key"], rec["owner"], rec["ttl"], self.clock, rec["commit"],
+                              rec["mode"], rec["limit"], rec["weight"])
                 self.queues.setdefault(req.key, {})[offset] = req
                 self.requests[offset] = req
                 touched.add(req.key)
@@ -242,18 +287,25 @@ class Replay:
                     self._effect("released")
             else:
                 self._effect("tick")
-        # 4. grants
+        # 4. grants: the longest prefix of each touched queue whose modes may hold together
+        # (with exclusive requests only, the head). Each request that joins it is granted here.
         for k in sorted(touched):
             q = self.queues.get(k)
-            head = next(iter(q)) if q else None
-            if head is not None and self.heads.get(k) != head:
-                req = q[head]
-                req.granted_at, req.granted_ts = offset, self.clock
-                self.grants.append(req)
-            if head is None:
-                self.heads.pop(k, None)
-            else:
-                self.heads[k] = head
+            if not q:
+                self.granted.pop(k, None)
+                continue
+            prefix, modes = [], []
+            for req in q.values():
+                modes.append((req.mode, req.limit, req.weight))
+                if not may_hold_together(modes):
+                    break
+                prefix.append(req)
+            before = self.granted.get(k, set())
+            for req in prefix:
+                if req.token not in before:
+                    req.granted_at, req.granted_ts = offset, self.clock
+                    self.grants.append(req)
+            self.granted[k] = {req.token for req in prefix}
 
 
 def replay_partition(records, effects=False):

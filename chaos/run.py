@@ -7,7 +7,10 @@ a recorded history and a checker (chaos/checker.py). See docs/reliability.md.
   python3 chaos/run.py --scenarios kill,pause --reps 2 --duration 20
 
 Scenarios: kill (kill -9 of holders in the critical section), pause (SIGSTOP of a holder past
-its lease, then SIGCONT), restart (single broker restarted under load, shorter and longer than
+its lease, then SIGCONT), mixed (readers and writers of one lock and weighted semaphore shares of
+another on one topic, under kill -9 and SIGSTOP past the lease; full only: two controls that
+must show violations, a writer that takes a read lock and a share paused past its lease),
+restart (single broker restarted under load, shorter and longer than
 the lease), cluster (three-node cluster: kill and restart the partition leader, then a
 follower), junk (garbage records produced into the lock topic under load), cutoff (a holder cut
 off from a live broker through a proxy; and the whole broker paused with SIGSTOP), forge (a
@@ -344,6 +347,72 @@ def start_workers(run):
         run.spawn()
     for _ in range(p.get("mixed_workers", 0)):
         run.spawn(**{"mixed": p.get("mixed_locks", 8), "hot-share": 0})
+
+
+# The mixed scenario: workers that hold in every mode (worker.php --mode). Each role is kept
+# (a killed worker's place is taken by one of the same role).
+def mixed_roles(p):
+    """-> [spawn arguments]: p["rw_writers"] writers and p["rw_readers"] readers of lock "rw", and
+    one share of semaphore "sem" (limit p["sem_limit"]) per weight in p["sem_weights"]. The
+    control variant `liar` makes the first writer take its holds with acquireReadLock()."""
+    roles = []
+    for i in range(p.get("rw_writers", 0)):
+        roles.append({"lock": "rw", "mode": "writer", "hold-ms": p.get("writer_hold", "20-60"),
+                      **({"take": "read"} if p.get("variant") == "liar" and i == 0 else {})})
+    for _ in range(p.get("rw_readers", 0)):
+        roles.append({"lock": "rw", "mode": "reader", "hold-ms": p.get("reader_hold", "60-160")})
+    for wgt in p.get("sem_weights", []):
+        roles.append({"lock": "sem", "mode": "share", "limit": p["sem_limit"], "weight": wgt,
+                      "hold-ms": p.get("share_hold", "40-120")})
+    return roles
+
+
+def sc_mixed(run):
+    """Readers and writers on one lock ("rw"), semaphore shares of limit 3 with weights 1 and 2
+    on another ("sem"), one topic. Faults in turn, every `every` seconds: kill -9 of a holder of
+    "rw" inside its critical section (writers and readers alternately preferred), kill -9 of a
+    share inside its critical section, SIGSTOP of a holder of "rw" for `pause` seconds (past
+    its lease; readers and writers alternately preferred, starting with readers on odd reps), then
+    SIGCONT. A killed worker's
+    place is taken by a new one of the same role. Variant sharepause (a control): the pauses
+    hit shares, which no token fences (chaos/store.py): the limit must be seen broken."""
+    p = run.p
+    role_of = {}
+    for role in mixed_roles(p):
+        role_of[run.spawn(**role)] = role
+    time.sleep(p.get("warmup", 1.0))
+    n = 0
+    while run.remaining() > p["ttl"] + 2:
+        step = n % 3
+        if step == 2 and run.remaining() <= p["pause"] + p["ttl"] + 2:
+            step = 0  # no time left for a pause to be judged: a kill instead
+        prefer = ["exclusive", "shared"][(n // 3 + run.rep) % 2]  # (quick runs see one pause: by rep)
+        n += 1
+        if step == 2:
+            lock = "sem" if p.get("variant") == "sharepause" else "rw"
+            want = (lambda e: e["lock"] == lock) if lock == "sem" else (lambda e: e["lock"] == "rw" and e["mode"] == prefer)
+            e = run.wait_inside(want, timeout=3) or run.wait_inside(lambda e: e["lock"] == lock, timeout=3)
+            if e is None:
+                continue
+            t = mono()
+            os.kill(e["pid"], signal.SIGSTOP)
+            time.sleep(p["pause"])
+            t_cont = mono()
+            os.kill(e["pid"], signal.SIGCONT)
+            run.fault(kind="sigstop", fault=True, pid=e["pid"], lock=e["lock"], token=e["token"], mode=e["mode"],
+                      t=t, t_cont=t_cont, pause_s=(t_cont - t) / 1e9)
+        else:
+            lock = "rw" if step == 0 else "sem"
+            want = (lambda e: e["lock"] == "rw" and e["mode"] == prefer) if lock == "rw" else (lambda e: e["lock"] == "sem")
+            e = run.wait_inside(want, timeout=3) or run.wait_inside(lambda e: e["lock"] == lock, timeout=3)
+            if e is None:
+                continue
+            waiters = sum(1 for r in role_of.values() if r["lock"] == e["lock"]) - 1
+            run.kill(e["pid"], lock=e["lock"], token=e["token"], mode=e["mode"], waiters=waiters)
+            role = role_of.pop(e["pid"], None)
+            if role is not None:
+                role_of[run.spawn(**role)] = role
+        time.sleep(p["every"])
 
 
 def sc_kill(run):
@@ -839,6 +908,23 @@ def plans(mode):
                       worker=w("20-80"), reps=1 if q else 3, min_acq=80 if q else 750, min_faults=2 if q else 20)]
     P["pause"] = [dict(ttl=1.0, duration=11 if q else 45, pause=2.5, every=1.0, hot=3,
                        worker=w("150-250"), reps=1 if q else 3, min_acq=10 if q else 35, min_faults=1 if q else 3)]
+    # Shared locks and semaphores (docs/reliability.md, "Shared locks and semaphores"): 2 writers
+    # and 3 readers of "rw", 4 shares of "sem" (limit 3, weights 1, 1, 2, 2: two weight-2 shares
+    # must never hold together, a weight-1 and a weight-2 one may). min_together: overlapping
+    # holds that may hold together (readers, shares), or the run tested nothing shared.
+    mixed = dict(ttl=1.0, pause=2.5, every=1.0, rw_writers=2, rw_readers=3, sem_limit=3, sem_weights=[1, 1, 2, 2],
+                 worker=w("20-60"), allowed_exceptions=[])
+    P["mixed"] = [dict(mixed, duration=12 if q else 60, reps=1 if q else 2, min_acq=MIN_ACQ["mixed"][mode],
+                       min_faults=2 if q else 12, min_together=50 if q else 300)]
+    if not q:
+        # Controls (violations expected; the suite fails if one shows none): a writer that
+        # takes its holds with acquireReadLock() (it overlaps readers while they trust their
+        # holds), and pauses of shares past their lease (no token fences a share: the limit is
+        # broken by the store's view while the paused share is stale).
+        P["mixed"].append(dict(mixed, variant="liar", control=True, duration=20, reps=1, min_acq=150, min_faults=3,
+                               min_together=120))
+        P["mixed"].append(dict(mixed, variant="sharepause", control=True, duration=20, reps=1, min_acq=150,
+                               min_faults=3, min_together=120))
     P["junk"] = [dict(ttl=1.0, duration=6 if q else 40, rate=100 if q else 150, hot=4, mixed_workers=2, mixed_locks=6,
                       worker=w("10-40"), reps=1 if q else 3, min_acq=100 if q else 750, min_faults=100 if q else 1000)]
     P["cutoff"] = [dict(ttl=1.0, duration=13 if q else 50, cut_for=2.5, every=0.5, hot=3,
@@ -913,12 +999,12 @@ def plans(mode):
 
 # Minimum acquisitions of the new scenarios, per mode (about a fifth of what one run did here;
 # docs/reliability.md, "Scenarios").
-MIN_ACQ = {"forge": {"quick": 75, "full": 450}, "truncate": {"quick": 15, "full": 150},
+MIN_ACQ = {"mixed": {"quick": 70, "full": 400}, "forge": {"quick": 75, "full": 450}, "truncate": {"quick": 15, "full": 150},
            "retention": {"quick": 200, "full": 1000}}
 RETENTION_BYTES = 30000
 
 
-ORDER = ["kill", "pause", "junk", "cutoff", "forge", "truncate", "compacted", "retention", "restart", "cluster",
+ORDER = ["kill", "pause", "mixed", "junk", "cutoff", "forge", "truncate", "compacted", "retention", "restart", "cluster",
          "skew", "hostile"]
 
 
@@ -996,6 +1082,8 @@ class Suite:
                 sc_kill(run)
             elif s == "pause":
                 sc_pause(run)
+            elif s == "mixed":
+                sc_mixed(run)
             elif s == "restart":
                 sc_restart(run, self.single)
             elif s == "cluster":

@@ -25,8 +25,13 @@ MS = 1_000_000  # ns
 WALL0 = 1_800_000_000.0  # seconds; wall = WALL0 + t/1e9 in these histories
 
 
-def acq(owner, seq, ttl=1000):
-    return json.dumps({"v": 1, "op": "acquire", "owner": owner, "seq": seq, "ttl": ttl}).encode()
+def acq(owner, seq, ttl=1000, mode=None, limit=None, weight=None):
+    d = {"v": 1, "op": "acquire", "owner": owner, "seq": seq, "ttl": ttl}
+    if mode is not None:
+        d["mode"] = mode
+    if mode == "semaphore":
+        d.update(limit=limit, weight=weight)
+    return json.dumps(d).encode()
 
 
 def rel(owner, ref):
@@ -62,6 +67,22 @@ class H:
                 self.store_op("write", lock, token, pid, t1 - MS, True, value=value + 1, prev=value)
         self.w(pid, {"ev": "cs_end", "lock": lock, "token": token, "t_chk": t1, "wall_chk": WALL0 + t1 / 1e9,
                      "held": held, "t": t1, "read_ok": True, "write_ok": write if value is not None else None})
+        self.w(pid, {"ev": "rel", "lock": lock, "token": token, "ok": rel_ok, "t0": t1 + MS, "t": t1 + 2 * MS})
+
+    def shared_hold(self, pid, lock, token, t0, t1, mode="shared", limit=None, weight=None, held=True, read=True,
+                    leave=True, rel_ok=True):
+        """A reader's (mode shared) or a share's (mode semaphore) critical section: a read at its
+        start and a leave at its end (ok as given; None: no such access)."""
+        m = {"mode": mode, **({"limit": limit, "weight": weight} if mode == "semaphore" else {})}
+        self.w(pid, {"ev": "acq", "lock": lock, "t": t0 - 5 * MS, "wall": WALL0 + (t0 - 5 * MS) / 1e9, **m})
+        self.w(pid, {"ev": "cs_start", "lock": lock, "token": token, "t": t0, "wall": WALL0 + t0 / 1e9,
+                     "t_acq": t0 - 5 * MS, **m})
+        if read is not None:
+            self.store_op("read", lock, token, pid, t0 + MS, read, **m, **({"value": 0} if read else {"max": 99}))
+        if leave is not None:
+            self.store_op("leave", lock, token, pid, t1 - MS, leave, **m, **({"value": 0} if leave else {"max": 99}))
+        self.w(pid, {"ev": "cs_end", "lock": lock, "token": token, "t_chk": t1, "wall_chk": WALL0 + t1 / 1e9,
+                     "held": held, "t": t1, "read_ok": read, "leave_ok": leave, **m})
         self.w(pid, {"ev": "rel", "lock": lock, "token": token, "ok": rel_ok, "t0": t1 + MS, "t": t1 + 2 * MS})
 
     def store_op(self, op, lock, token, pid, t, ok, **kw):
@@ -673,6 +694,182 @@ CASES_ISSUE_10 = [case_committed_clean, case_release_without_its_secret, case_sh
                   case_locked_on_refused_topic, case_refused_for_another_reason]
 
 
+# ---- shared locks and semaphores (worker.php --mode; docs/reliability.md) --------------------
+
+SHARED = {"mode": "shared"}
+
+
+def sem(limit, weight):
+    return {"mode": "semaphore", "limit": limit, "weight": weight}
+
+
+def case_readers_overlap():
+    """Two readers of one lock, granted together, overlapping (and starting out of token order,
+    as readers granted at once may): clean, counted as holds together."""
+    h = H()
+    h.rec(0, b"rw", acq("host/1/a/0", 0, **SHARED))
+    h.rec(10 * MS, b"rw", acq("host/2/b/0", 0, **SHARED))
+    h.rec(130 * MS, b"rw", rel("host/1/a/0", 0))
+    h.rec(140 * MS, b"rw", rel("host/2/b/0", 1))
+    h.shared_hold(1, "rw", 0, 20 * MS, 100 * MS)
+    h.shared_hold(2, "rw", 1, 15 * MS, 120 * MS)
+    return h, lambda r: (exactly()(r) and r["together"] == 1 and r["overlaps"] == 0
+                         and r["max_readers"] == {"rw": 2} and r["store_view_violations"] == 0)
+
+
+def case_writer_overlaps_reader():
+    """pid 2 logs itself a writer (exclusive: it reads and writes the counter) but its acquire
+    in the log is shared (it took the read path): the log grants it beside pid 1's read hold,
+    and the two overlap while both trust their holds. The store refuses pid 1's leave (a writer
+    with a larger token wrote), so only the workers' view shows it."""
+    h = H()
+    h.rec(0, b"rw", acq("host/1/a/0", 0, **SHARED))
+    h.rec(10 * MS, b"rw", acq("host/2/b/0", 0, **SHARED))
+    h.rec(110 * MS, b"rw", rel("host/1/a/0", 0))
+    h.rec(120 * MS, b"rw", rel("host/2/b/0", 1))
+    h.w(1, {"ev": "cs_start", "lock": "rw", "token": 0, "t": 1 * MS, "wall": WALL0 + 0.001, "t_acq": 0, **SHARED})
+    h.store_op("read", "rw", 0, 1, 2 * MS, True, value=0, **SHARED)
+    h.hold(2, "rw", 1, 20 * MS, 70 * MS, value=0)
+    h.store_op("leave", "rw", 0, 1, 99 * MS, False, max=1, **SHARED)
+    h.w(1, {"ev": "cs_end", "lock": "rw", "token": 0, "t_chk": 100 * MS, "wall_chk": WALL0 + 0.1, "held": True,
+            "t": 100 * MS, "read_ok": True, "leave_ok": False, **SHARED})
+    h.w(1, {"ev": "rel", "lock": "rw", "token": 0, "ok": True, "t0": 101 * MS, "t": 102 * MS})
+
+    def ok(r):
+        ov = [v for v in r["violations"] if v["kind"] == "overlap"]
+        return (exactly(violations={"overlap", "isAcquired() true after another process was granted",
+                                    "hold in another mode than its request in the log"})(r)
+                and r["overlaps"] == 1 and r["overlaps_excused"] == 0 and len(ov) == 1
+                and {ov[0]["older"]["mode"], ov[0]["newer"]["mode"]} == {"shared", "exclusive"})
+    return h, ok
+
+
+def case_paused_reader_fenced():
+    """A reader paused past its lease; the writer behind it is granted by the log, reads and
+    writes; the store refuses the resumed reader's leave (a writer with a larger token touched
+    the lock): an excused overlap, as for exclusive locks."""
+    h = H()
+    h.rec(0, b"rw", acq("host/1/a/0", 0, **SHARED))
+    h.rec(10 * MS, b"rw", acq("host/2/b/0", 0, ttl=5000))
+    h.rec(1100 * MS, b"rw", json.dumps({"v": 1, "op": "tick"}).encode())
+    h.w(1, {"ev": "cs_start", "lock": "rw", "token": 0, "t": 1 * MS, "wall": WALL0 + 0.001, "t_acq": 0, **SHARED})
+    h.store_op("read", "rw", 0, 1, 2 * MS, True, value=0, **SHARED)
+    h.hold(2, "rw", 1, 1200 * MS, 1210 * MS, value=0)
+    h.store_op("leave", "rw", 0, 1, 3000 * MS, False, max=1, **SHARED)
+    h.w(1, {"ev": "cs_end", "lock": "rw", "token": 0, "t_chk": 3001 * MS, "wall_chk": WALL0 + 3.001, "held": False,
+            "t": 3001 * MS, "read_ok": True, "leave_ok": False, **SHARED})
+    h.w(1, {"ev": "rel", "lock": "rw", "token": 0, "ok": False, "t0": 3002 * MS, "t": 3003 * MS})
+    return h, lambda r: exactly()(r) and r["overlaps"] == 1 and r["overlaps_excused"] == 1
+
+
+def case_shares_within_limit():
+    """A weight-1 and a weight-2 share of limit 3, granted together, overlapping: clean."""
+    h = H()
+    h.rec(0, b"sem", acq("host/1/a/0", 0, **sem(3, 1)))
+    h.rec(10 * MS, b"sem", acq("host/2/b/0", 0, **sem(3, 2)))
+    h.rec(130 * MS, b"sem", rel("host/1/a/0", 0))
+    h.rec(140 * MS, b"sem", rel("host/2/b/0", 1))
+    h.shared_hold(1, "sem", 0, 1 * MS, 100 * MS, **sem(3, 1))
+    h.shared_hold(2, "sem", 1, 20 * MS, 120 * MS, **sem(3, 2))
+    return h, lambda r: (exactly()(r) and r["together"] == 1 and r["max_weight"] == {"sem (limit 3)": 3}
+                         and r["weight_over_limit"] == 0)
+
+
+def case_shares_over_limit():
+    """Three weight-2 shares of limit 3 holding at once (the log grants one at a time; the two
+    later ones act before their grants): the weight 4, then 6, by the workers' view and by the
+    store's."""
+    h = H()
+    for i, pid in enumerate((1, 2, 3)):
+        h.rec(i * 10 * MS, b"sem", acq("host/%d/x/0" % pid, 0, **sem(3, 2)))
+    h.rec(130 * MS, b"sem", rel("host/1/x/0", 0))
+    h.rec(140 * MS, b"sem", rel("host/2/x/0", 1))
+    h.shared_hold(1, "sem", 0, 1 * MS, 100 * MS, **sem(3, 2))
+    h.shared_hold(2, "sem", 1, 20 * MS, 110 * MS, **sem(3, 2))
+    h.shared_hold(3, "sem", 2, 30 * MS, 120 * MS, **sem(3, 2))
+    h.store.sort(key=lambda e: e["t"])
+    for i, e in enumerate(h.store):
+        e["seq"] = i
+    return h, lambda r: (exactly(violations={"semaphore shares over their limit",
+                                             "the fenced store let holds act together that may not hold together",
+                                             "critical section started before the log granted it"})(r)
+                         and r["weight_over_limit"] == 2 and r["store_view_violations"] == 2
+                         and r["max_weight"] == {"sem (limit 3)": 6})
+
+
+def case_limits_mixed():
+    """Shares of one name with limits 3 and 2 holding at once (weights 1 + 1 would fit either
+    limit): they may never hold together."""
+    h = H()
+    h.rec(0, b"sem", acq("host/1/a/0", 0, **sem(3, 1)))
+    h.rec(10 * MS, b"sem", acq("host/2/b/0", 0, **sem(2, 1)))
+    h.rec(130 * MS, b"sem", rel("host/1/a/0", 0))
+    h.shared_hold(1, "sem", 0, 1 * MS, 100 * MS, **sem(3, 1))
+    h.shared_hold(2, "sem", 1, 20 * MS, 120 * MS, **sem(2, 1))
+    h.store.sort(key=lambda e: e["t"])
+    for i, e in enumerate(h.store):
+        e["seq"] = i
+    return h, lambda r: (exactly(violations={"overlap", "the fenced store let holds act together that may not hold together",
+                                             "critical section started before the log granted it",
+                                             "isAcquired() true after another process was granted"})(r)
+                         and r["overlaps"] == 1 and r["overlaps_excused"] == 0)
+
+
+def case_paused_share_not_fenced():
+    """A weight-2 share paused past its lease; the next weight-2 share is granted by the log and
+    works; the resumed share's leave is accepted (no token fences a share of one limit): the
+    weight is 4 by the store's view, and the stale share is not excused."""
+    h = H()
+    h.rec(0, b"sem", acq("host/1/a/0", 0, **sem(3, 2)))
+    h.rec(10 * MS, b"sem", acq("host/2/b/0", 0, ttl=5000, **sem(3, 2)))
+    h.rec(1100 * MS, b"sem", json.dumps({"v": 1, "op": "tick"}).encode())
+    h.w(1, {"ev": "cs_start", "lock": "sem", "token": 0, "t": 1 * MS, "wall": WALL0 + 0.001, "t_acq": 0, **sem(3, 2)})
+    h.store_op("read", "sem", 0, 1, 2 * MS, True, value=0, **sem(3, 2))
+    h.shared_hold(2, "sem", 1, 1200 * MS, 1210 * MS, **sem(3, 2))
+    h.store_op("leave", "sem", 0, 1, 3000 * MS, True, value=0, **sem(3, 2))
+    h.w(1, {"ev": "cs_end", "lock": "sem", "token": 0, "t_chk": 3001 * MS, "wall_chk": WALL0 + 3.001, "held": False,
+            "t": 3001 * MS, "read_ok": True, "leave_ok": True, **sem(3, 2)})
+    h.w(1, {"ev": "rel", "lock": "sem", "token": 0, "ok": False, "t0": 3002 * MS, "t": 3003 * MS})
+    return h, lambda r: (exactly(violations={"semaphore shares over their limit",
+                                             "the fenced store let holds act together that may not hold together"})(r)
+                         and r["weight_over_limit"] == 1 and r["weight_over_limit_excused"] == 0)
+
+
+def case_paused_share_fenced():
+    """The same, had something refused the stale share's leave: excused (the weight of the
+    shares left is 2)."""
+    h, _ = case_paused_share_not_fenced()
+    for e in h.store:
+        if e["pid"] == 1 and e["op"] == "leave":
+            e.update(ok=False, max=1)
+            e.pop("value", None)
+    for e in h.workers[1]:
+        if e["ev"] == "cs_end":
+            e["leave_ok"] = False
+    return h, lambda r: exactly()(r) and r["weight_over_limit"] == 1 and r["weight_over_limit_excused"] == 1
+
+
+def case_weight_misreported():
+    """A share that logs weight 1 while its acquire in the log asked weight 2."""
+    h = H()
+    h.rec(0, b"sem", acq("host/1/a/0", 0, **sem(3, 2)))
+    h.rec(130 * MS, b"sem", rel("host/1/a/0", 0))
+    h.shared_hold(1, "sem", 0, 1 * MS, 100 * MS, **sem(3, 1))
+    return h, exactly(violations={"hold in another mode than its request in the log"})
+
+
+def case_too_few_together():
+    """A run whose readers never overlapped checked nothing shared (params min_together)."""
+    h = H(min_together=1)
+    clean_pair(h)
+    return h, exactly(failures={"fewer overlapping holds that may hold together than the scenario's minimum"})
+
+
+CASES_MODES = [case_readers_overlap, case_writer_overlaps_reader, case_paused_reader_fenced, case_shares_within_limit,
+               case_shares_over_limit, case_limits_mixed, case_paused_share_not_fenced, case_paused_share_fenced,
+               case_weight_misreported, case_too_few_together]
+
+
 CASES = [case_clean, case_overlap, case_lost_update, case_token_order, case_never_granted,
          case_view_after_deadline, case_excused_pause, case_stale_write_accepted,
          case_granted_to_other, case_worker_crash, case_counter_not_exact, case_token_reuse,
@@ -680,7 +877,7 @@ CASES = [case_clean, case_overlap, case_lost_update, case_token_order, case_neve
          case_no_next_holder_after_kill, case_known_liveness_bug, case_torn_line_of_a_live_worker,
          case_worker_log_missing, case_worker_log_empty, case_meta_missing, case_log_json_missing, case_log_json_unreadable, case_store_log_missing,
          case_meta_lists_no_workers, case_unexpected_exception, case_allowed_exception, case_stuck_waiter,
-         case_acquire_timed_out, case_straggler] + CASES_ISSUE_10
+         case_acquire_timed_out, case_straggler] + CASES_ISSUE_10 + CASES_MODES
 
 
 # ---- the suite's verdict, and the cluster-id generator ---------------------------------------
@@ -787,6 +984,98 @@ def proof_checks():
     return bad
 
 
+def mode_checks():
+    """-> [what failed]: the replay's modes (docs/protocol.md, "Modes" and step 4 of "The state
+    machine"): strict decoding of mode, limit and weight; the grant rule (the longest FIFO prefix
+    whose modes may hold together); and the fenced store's rule for shared holds
+    (chaos/store.py)."""
+    bad = []
+
+    def decodes(value):
+        try:
+            replay.decode(b"k", json.dumps(value).encode())
+            return True
+        except replay.Reject:
+            return False
+
+    a = {"v": 1, "op": "acquire", "owner": "o", "seq": 0, "ttl": 5}
+    for what, value, want in [
+        ("an acquire without mode (exclusive)", a, True),
+        ("a shared acquire", {**a, "mode": "shared"}, True),
+        ("a semaphore acquire", {**a, "mode": "semaphore", "limit": 3, "weight": 3}, True),
+        ("mode exclusive spelt out", {**a, "mode": "exclusive"}, False),
+        ("an unknown mode", {**a, "mode": "read"}, False),
+        ("a numeric mode", {**a, "mode": 1}, False),
+        ("limit on a shared acquire", {**a, "mode": "shared", "limit": 3}, False),
+        ("weight without mode", {**a, "weight": 1}, False),
+        ("a semaphore without weight", {**a, "mode": "semaphore", "limit": 3}, False),
+        ("a semaphore without limit", {**a, "mode": "semaphore", "weight": 1}, False),
+        ("weight above the limit", {**a, "mode": "semaphore", "limit": 3, "weight": 4}, False),
+        ("weight 0", {**a, "mode": "semaphore", "limit": 3, "weight": 0}, False),
+        ("limit above 1 000 000", {**a, "mode": "semaphore", "limit": 1000001, "weight": 1}, False),
+        ("a limit of 3.0", {**a, "mode": "semaphore", "limit": 3.0, "weight": 1}, False),
+        ("mode on a renew", {"v": 1, "op": "renew", "owner": "o", "ref": 0, "prev": 0, "ttl": 5, "mode": "shared"}, False),
+        ("weight on a release", {"v": 1, "op": "release", "owner": "o", "ref": 0, "weight": 1}, False),
+    ]:
+        if decodes(value) != want:
+            bad.append("modes: %s: %s" % (what, "refused" if want else "accepted"))
+
+    def grants(records):
+        """records: [(owner, acquire kwargs) or ("release", ref)] -> {token: offset granted}."""
+        r = replay.Replay()
+        for off, x in enumerate(records):
+            if x[0] == "release":
+                value = rel("o%d" % x[1], x[1])
+            else:
+                value = acq("o%d" % off, 0, ttl=60000, **x[1])
+            r.handle(off, 1000 + off, b"k", value)
+        return {q.token: q.granted_at for q in r.grants}
+
+    S, X = ("a", SHARED), ("a", {})
+    for what, records, want in [
+        ("readers hold together", [S, S, S], {0: 0, 1: 1, 2: 2}),
+        ("a writer behind readers waits, and holds back the readers behind it",
+         [S, S, X, S, ("release", 0), ("release", 1)], {0: 0, 1: 1, 2: 5}),
+        ("readers behind a writer hold together once it leaves", [X, S, S, ("release", 0)], {0: 0, 1: 3, 2: 3}),
+        ("weights 1 + 2 fit limit 3, a third waits", [("a", sem(3, 1)), ("a", sem(3, 2)), ("a", sem(3, 1))],
+         {0: 0, 1: 1}),
+        ("a heavy share at the head of the waiters is not overtaken",
+         [("a", sem(3, 2)), ("a", sem(3, 2)), ("a", sem(3, 1)), ("release", 0)], {0: 0, 1: 3, 2: 3}),
+        ("shares of another limit never hold together", [("a", sem(3, 1)), ("a", sem(2, 1))], {0: 0}),
+        ("a reader and a share never hold together", [S, ("a", sem(3, 1))], {0: 0}),
+        ("exclusive only: the head", [X, X, ("release", 0)], {0: 0, 1: 2}),
+    ]:
+        got = grants(records)
+        if got != want:
+            bad.append("grants: %s: %s, not %s" % (what, got, want))
+
+    import store  # the store's rule, in this process (its own lock names)
+
+    def access(op, name, token, pid=1, **mode):
+        return store.handle({"op": op, "lock": "selftest-" + name, "token": token, "pid": pid, "value": 1, **mode})["ok"]
+
+    steps = [
+        ("exclusive: a newer token fences an older", [("read", "x", 5, {}, True), ("read", "x", 3, {}, False),
+                                                      ("write", "x", 5, {}, True), ("write", "x", 6, {}, True),
+                                                      ("write", "x", 5, {}, False)]),
+        ("readers do not fence each other", [("read", "r", 7, SHARED, True), ("read", "r", 3, SHARED, True)]),
+        ("a writer fences older readers, not newer ones", [("read", "rw", 7, SHARED, True), ("read", "rw", 9, {}, True),
+                                                           ("leave", "rw", 7, SHARED, False),
+                                                           ("read", "rw", 11, SHARED, True)]),
+        ("a reader fences older writers", [("read", "wr", 4, {}, True), ("read", "wr", 6, SHARED, True),
+                                           ("write", "wr", 4, {}, False)]),
+        ("shares of one limit do not fence each other", [("read", "s", 8, sem(3, 2), True),
+                                                          ("leave", "s", 2, sem(3, 1), True)]),
+        ("a share of another limit fences", [("read", "s2", 8, sem(3, 1), True), ("read", "s2", 2, sem(2, 1), False)]),
+    ]
+    for what, seq in steps:
+        for op, name, token, mode, want in seq:
+            if access(op, name, token, pid=token, **mode) != want:
+                bad.append("store: %s: %s of token %d %s" % (what, op, token, "refused" if want else "accepted"))
+                break
+    return bad
+
+
 def run_case(case):
     """-> (passed, the checker's result) for one planted history."""
     h, ok = case()
@@ -809,9 +1098,10 @@ def main():
             print("checker self-test FAILED: %s -> %s" % (case.__name__, json.dumps(r, default=str)[:2000]))
     other = [("suite verdict", x) for x in verdict_checks()] + [("cluster id", x) for x in cluster_id_checks()]
     other += [("owner proofs (the replay's decoding and commitment check)", x) for x in proof_checks()]
+    other += [("modes (the replay's decoding and grant rule, the store's fencing rule)", x) for x in mode_checks()]
     for what, x in other:
         print("checker self-test FAILED: %s: %s" % (what, x))
-    print("checker self-test: %d planted histories passed, %d failed; suite verdict, cluster-id and owner-proof checks: %d failed"
+    print("checker self-test: %d planted histories passed, %d failed; suite verdict, cluster-id, owner-proof and mode checks: %d failed"
           % (len(CASES) - bad, bad, len(other)))
     return 1 if bad or other else 0
 

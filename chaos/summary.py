@@ -57,6 +57,31 @@ def main():
                         "was granted meanwhile with a higher token; the resumed holder's `isAcquired()` was false "
                         "(%d leases lost) and its `releaseLock()` false, and %d of its writes were refused by the "
                         "store" % (inside, inside - missed, lost, fenced))
+        if label.startswith("mixed"):
+            modes = {}
+            for r, _, _ in rs:
+                for k, v in r.get("holds_by_mode", {}).items():
+                    modes[k] = modes.get(k, 0) + v
+            kinds = {}
+            for _, _, fs in rs:
+                for f in fs:
+                    if f.get("fault"):
+                        k = "%s (%s)" % ("kill -9" if f["kind"] == "kill" else "SIGSTOP", f.get("mode"))
+                        kinds[k] = kinds.get(k, 0) + 1
+            mw = {}
+            for r, _, _ in rs:
+                for k, v in r.get("max_weight", {}).items():
+                    mw[k] = max(mw.get(k, 0), v)
+            bits.append("holds by mode %s; %d pairs of overlapping holds that may hold together; the most weight "
+                        "held at once %s; faults: %s; %d pauses in a critical section, %d of them fenced by the "
+                        "store; %d semaphore instants over the limit (%d excused), %d store-view conflicts" % (
+                            ", ".join("%s %d" % kv for kv in sorted(modes.items())),
+                            sum(r.get("together", 0) for r, _, _ in rs), mw,
+                            ", ".join("%s %d" % kv for kv in sorted(kinds.items())),
+                            sum(e.get("pauses_in_cs", 0) for e in exp), sum(e.get("stale_writes_fenced", 0) for e in exp),
+                            sum(r.get("weight_over_limit", 0) for r, _, _ in rs),
+                            sum(r.get("weight_over_limit_excused", 0) for r, _, _ in rs),
+                            sum(r.get("store_view_violations", 0) for r, _, _ in rs)))
         if label == "junk":
             mal, ign = {}, {}
             for r, _, _ in rs:

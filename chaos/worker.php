@@ -5,7 +5,7 @@
 //   php -n -d extension=target/release/libkafka_lock.so chaos/worker.php --log=F --store=SOCK
 //       --topic=T --brokers=H:P [--ttl=1] [--lock=hot] [--mixed=0] [--hot-share=1.0]
 //       [--hold-ms=20] [--duration=10] [--iterations=0] [--acq-timeout=30] [--watch-max=0]
-//       [--partitions=3] [--gap-ms=0]
+//       [--partitions=3] [--gap-ms=0] [--mode=writer|reader|share] [--limit=3] [--weight=1]
 //
 // --mixed=N: with probability 1 - hot-share, use one of N other locks (m0..m{N-1}) instead of
 // the hot lock. --watch-max=S: inside the critical section, poll isAcquired() every 2 ms until
@@ -13,13 +13,24 @@
 // it was seen true. Times: hrtime(true) (CLOCK_MONOTONIC, ns, comparable across processes of
 // this machine) and microtime(true) (wall clock, to compare with the brokers' LogAppendTime).
 //
+// --mode: how this worker holds its lock, for its whole run (docs/reliability.md, "Shared locks
+// and semaphores"): writer (default) acquireLock(), a read-modify-write of the counter in the
+// critical section; reader acquireReadLock(), a read at the start and a `leave` access at the
+// end (also a read; a reader never writes); share DistributedSemaphore::acquire($lock, limit,
+// timeout, weight), the same accesses as a reader. Every access carries the hold's mode (and a
+// share's limit and weight), which the fenced store needs for its rule, and the acq, cs_start
+// and cs_end lines record them. --take=read (a control only): a writer that takes its hold with
+// acquireReadLock() while it logs, and accesses the store, as a writer: a lying client that the
+// checker must flag.
+//
 // Nothing is swallowed: every exception (acquire, release, the store, or uncaught), every PHP
 // warning or notice and a fatal error is logged as an "exc" event with its class, which the
 // checker judges against the exceptions the scenario allows (chaos/checker.py).
 
 $opt = ['ttl' => '1', 'clock-step' => '0.2', 'lock' => 'hot', 'mixed' => '0', 'hot-share' => '1.0', 'hold-ms' => '20',
         'duration' => '10', 'iterations' => '0', 'acq-timeout' => '30', 'watch-max' => '0',
-        'partitions' => '3', 'gap-ms' => '0', 'op-timeout' => '10'];
+        'partitions' => '3', 'gap-ms' => '0', 'op-timeout' => '10', 'mode' => 'writer', 'limit' => '3',
+        'weight' => '1', 'take' => ''];
 foreach (array_slice($argv, 1) as $a) {
     if (!preg_match('/^--([a-z-]+)=(.*)$/s', $a, $m)) {
         fwrite(STDERR, "bad argument $a\n");
@@ -112,10 +123,23 @@ $config = [
     'lock.partitions' => (int)$opt['partitions'],
     'lock.operation_timeout' => (float)$opt['op-timeout'],
 ];
+// The hold's mode as the log line, the store and the checker name it.
+$workerMode = $opt['mode'];
+if (!in_array($workerMode, ['writer', 'reader', 'share'], true)) {
+    fwrite(STDERR, "bad --mode {$opt['mode']}\n");
+    exit(2);
+}
+$limit = (int)$opt['limit'];
+$weight = (int)$opt['weight'];
+$holdMode = ['writer' => 'exclusive', 'reader' => 'shared', 'share' => 'semaphore'][$workerMode];
+$modeFields = ['mode' => $holdMode] + ($holdMode === 'semaphore' ? ['limit' => $limit, 'weight' => $weight] : []);
+$takeRead = $workerMode === 'reader' || ($workerMode === 'writer' && $opt['take'] === 'read');
+
 $t0 = now();
 logj(['ev' => 'start', 't' => $t0, 'wall' => microtime(true), 'opt' => $opt]);
 try {
-    $lock = new DistributedLock($opt['topic'], $config);
+    $lock = $workerMode === 'share' ? new DistributedSemaphore($opt['topic'], $config)
+                                    : new DistributedLock($opt['topic'], $config);
 } catch (Throwable $e) {
     log_exc('construct', $e);
     exit(3);
@@ -131,13 +155,28 @@ $watchMax = (float)$opt['watch-max'];
 $gap = (int)$opt['gap-ms'];
 $done = 0;
 
+// The calls of this worker's mode (a semaphore names its holds like a lock: by name).
+function hold_acquire(string $name, float $timeout): bool
+{
+    global $lock, $workerMode, $takeRead, $limit, $weight;
+    if ($workerMode === 'share') {
+        return $lock->acquire($name, $limit, $timeout, $weight);
+    }
+    return $takeRead ? $lock->acquireReadLock($name, $timeout) : $lock->acquireLock($name, $timeout);
+}
+function hold_release(string $name): bool
+{
+    global $lock, $workerMode;
+    return $workerMode === 'share' ? $lock->release($name) : $lock->releaseLock($name);
+}
+
 while (now() < $deadline && ($iterations === 0 || $done < $iterations)) {
     $done++;
     $name = ($mixed > 0 && mt_rand() / mt_getrandmax() >= $hotShare) ? 'm' . mt_rand(0, $mixed - 1) : $opt['lock'];
     $ta = now();
-    logj(['ev' => 'acq', 'lock' => $name, 't' => $ta, 'wall' => microtime(true)]);
+    logj(['ev' => 'acq', 'lock' => $name, 't' => $ta, 'wall' => microtime(true)] + $modeFields);
     try {
-        $ok = $lock->acquireLock($name, $acqTimeout);
+        $ok = hold_acquire($name, $acqTimeout);
     } catch (Throwable $e) {
         log_exc('acquire', $e, ['lock' => $name, 'session' => session_stats()]);
         usleep(100000);
@@ -151,10 +190,11 @@ while (now() < $deadline && ($iterations === 0 || $done < $iterations)) {
     $wall = microtime(true);
     $token = $lock->getFencingToken($name);
     $rem = $lock->getRemainingLifetime($name);
-    logj(['ev' => 'cs_start', 'lock' => $name, 'token' => $token, 't' => $ts, 'wall' => $wall, 't_acq' => $ta, 'rem' => $rem]);
-    $cs = ['ev' => 'cs_end', 'lock' => $name, 'token' => $token];
+    logj(['ev' => 'cs_start', 'lock' => $name, 'token' => $token, 't' => $ts, 'wall' => $wall, 't_acq' => $ta, 'rem' => $rem]
+         + $modeFields);
+    $cs = ['ev' => 'cs_end', 'lock' => $name, 'token' => $token] + $modeFields;
     try {
-        $r = store(['op' => 'read', 'lock' => $name, 'token' => $token]);
+        $r = store(['op' => 'read', 'lock' => $name, 'token' => $token] + $modeFields);
         $cs['read_ok'] = $r['ok'];
         $value = $r['value'] ?? null;
         $cs['read'] = $value;
@@ -183,10 +223,16 @@ while (now() < $deadline && ($iterations === 0 || $done < $iterations)) {
         } else {
             usleep(mt_rand($holdLo, $holdHi) * 1000);
         }
-        if ($r['ok']) {
-            $w = store(['op' => 'write', 'lock' => $name, 'token' => $token, 'value' => $value + 1]);
+        if ($r['ok'] && $holdMode === 'exclusive') {
+            $w = store(['op' => 'write', 'lock' => $name, 'token' => $token, 'value' => $value + 1] + $modeFields);
             $cs['write_ok'] = $w['ok'];
             $cs['wrote'] = $value + 1;
+        } elseif ($r['ok']) {
+            // Readers and shares never write: their last access ends their critical section in
+            // the store's view (and is refused once a hold that excludes them has touched it).
+            $l = store(['op' => 'leave', 'lock' => $name, 'token' => $token] + $modeFields);
+            $cs['leave_ok'] = $l['ok'];
+            $cs['left'] = $l['value'] ?? null;
         }
     } catch (Throwable $e) {
         $cs['store_error'] = $e->getMessage();
@@ -202,7 +248,7 @@ while (now() < $deadline && ($iterations === 0 || $done < $iterations)) {
     logj($cs);
     $tr = now();
     try {
-        $rel = $lock->releaseLock($name);
+        $rel = hold_release($name);
         logj(['ev' => 'rel', 'lock' => $name, 'token' => $token, 'ok' => $rel, 't0' => $tr, 't' => now()]);
     } catch (Throwable $e) {
         log_exc('release', $e, ['lock' => $name, 'token' => $token]);
