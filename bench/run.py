@@ -1,8 +1,10 @@
 #!/usr/bin/python3
 """kafka_lock benchmark suite (issue 6): this extension against symfony/lock 5.4 (Redis,
-PostgreSQL advisory locks, flock) and against Kafka's own floor, side by side in one run.
+PostgreSQL advisory locks, flock) and against Kafka's own floor, side by side in one run;
+shared (read) locks against symfony/lock's shared locks (scenario 6) and DistributedSemaphore
+against symfony/semaphore 5.4 on Redis (scenario 7).
 
-    /usr/bin/python3 bench/run.py            full run (make bench), 6-14 minutes (scenario 5 runs
+    /usr/bin/python3 bench/run.py            full run (make bench), 7-15 minutes (scenario 5 runs
                                              100,000 cycles and at least 150 s)
     /usr/bin/python3 bench/run.py --quick    smoke run (make bench-quick), under a minute
 
@@ -11,8 +13,9 @@ and PNG plots into bench/results/<stamp>-<mode>/ (bench/results/latest points at
 Exits non-zero on errors (a process failing, a broken mutual exclusion), never on figures:
 a missed target is printed as MISSED.
 
-Needs: bench/setup.sh (Redis, PostgreSQL, symfony/lock), the extension built at
-target/release/libkafka_lock.so, bench/kafka-floor built, a broker (make kafka-start).
+Needs: bench/setup.sh (Redis, PostgreSQL, symfony/lock and symfony/semaphore), the extension
+built at target/release/libkafka_lock.so, bench/kafka-floor built (scenarios 1, 3 and 4b, and
+the deletion of the run's topics), a broker (make kafka-start).
 Standard library only, plus matplotlib (Debian python3-matplotlib) for the plots.
 """
 
@@ -39,6 +42,7 @@ EXT = os.path.join(ROOT, "target", "release", "libkafka_lock.so")
 # Built into the extension's target/ (Makefile: bench-build), sharing the librdkafka build.
 FLOOR_BIN = os.path.join(ROOT, "target", "release", "kafka-floor")
 SYMFONY_AUTOLOAD = "/usr/share/php/Symfony/Component/Lock/autoload.php"
+SEMAPHORE_AUTOLOAD = "/usr/share/php/Symfony/Component/Semaphore/autoload.php"
 
 CONTENDERS = ["kafka_lock", "redis", "pgsql", "flock"]
 LABEL = {
@@ -52,6 +56,9 @@ LABEL = {
     "php+ext": "php -n + extension loaded, unused",
     "startup_floor": "Kafka floor: new clients to 1st record read (Rust)",
 }
+# Scenario 7 compares semaphores: kafka_lock's DistributedSemaphore, symfony/semaphore on Redis.
+SEM_CONTENDERS = ["kafka_lock", "redis"]
+SEM_LABEL = {"kafka_lock": "kafka_lock DistributedSemaphore", "redis": "symfony/semaphore RedisStore"}
 COLOR = {"floor": "#777777", "floor_pair": "#bbbbbb", "kafka_lock": "#d62728", "redis": "#1f77b4", "pgsql": "#2ca02c", "flock": "#ff7f0e"}
 
 # Sizes of each scenario per mode. The quick mode is a smoke run: tiny but every code path.
@@ -63,6 +70,8 @@ MODES = {
         "s4_procs": 16, "s4_keys": [1, 100, 10000], "s4_partitions": [1, 8, 32], "s4_duration": 3.0,
         "s4_join_old": [10000, 100000], "s4_join_recent": [10000, 100000], "s4_join_runs": 5,
         "s5_cycles": 100000, "s5_redis_cycles": 100000, "s5_min_seconds": 150,
+        "s6_procs": 8, "s6_duration": 5.0, "s6_hold_us": 1000, "s6_read_pct": 90,
+        "s7_procs": 8, "s7_limit": 3, "s7_weight": 1, "s7_duration": 5.0, "s7_hold_us": 1000, "s7_retry_us": 1000,
     },
     "quick": {
         "s1_n": 300, "s1_warmup": 50, "s1_rounds": 1,
@@ -71,6 +80,8 @@ MODES = {
         "s4_procs": 4, "s4_keys": [100], "s4_partitions": [8], "s4_duration": 1.0,
         "s4_join_old": [], "s4_join_recent": [10000], "s4_join_runs": 2,
         "s5_cycles": 2000, "s5_redis_cycles": 0, "s5_min_seconds": 0,
+        "s6_procs": 8, "s6_duration": 0.4, "s6_hold_us": 1000, "s6_read_pct": 90,
+        "s7_procs": 8, "s7_limit": 3, "s7_weight": 1, "s7_duration": 0.4, "s7_hold_us": 1000, "s7_retry_us": 1000,
     },
 }
 JOIN_WINDOW_S = 70  # MAX_TTL_MS + JOIN_MARGIN_MS of src/protocol/mod.rs
@@ -207,6 +218,8 @@ def machine_info():
     info["postgresql"] = m.group(1) if m else "?"
     m = re.search(r"Version:\s*(\S+)", out(["dpkg-query", "-s", "php-symfony-lock"]))
     info["symfony_lock"] = m.group(1) if m else "?"
+    m = re.search(r"Version:\s*(\S+)", out(["dpkg-query", "-s", "php-symfony-semaphore"]))
+    info["symfony_semaphore"] = m.group(1) if m else "?"
     return info
 
 
@@ -762,6 +775,189 @@ def scenario5(r):
     r.results["s5"] = res
 
 
+# ---------------------------------------------------------------- scenarios 6 and 7
+
+def analyse_holds(results, start, end, limit=None):
+    """Merges the workers' holds on one shared lock (events carry a 5th field, 1 for a read)
+    or one semaphore (no 5th field: every hold is a share) into rates, waits and concurrency.
+
+    A hold runs from its acquire returning to its release beginning. A sweep over those
+    intervals counts, for a lock, the holds that began while a write was held or the writes
+    that began while anything was held (mutual exclusion broken), and the most readers held at
+    once; for a semaphore of `limit`, the holds that began while `limit` were held already
+    (over the limit), and the most held at once. Means are over time within [start, end)."""
+    holds = []
+    for w, res in enumerate(results):
+        for e in res["events"]:
+            read = e[4] == 1 if len(e) > 4 else True
+            holds.append((e[0], e[1], e[2], e[3], read, w))
+    points = []
+    for i, h in enumerate(holds):
+        points.append((h[1], 1, i))
+        points.append((h[2], 0, i))  # at one instant, ends go before starts: not an overlap
+    points.sort()
+    readers = writers = 0
+    max_readers = max_writers = max_held = 0
+    broken = 0
+    shared_ns = any_read_ns = held_ns = 0  # reader-ns, ns with a reader, holder-ns (in the window)
+    last = start
+    for t, kind, i in points:
+        lo, hi = max(last, start), min(t, end)
+        if hi > lo:
+            held_ns += (readers + writers) * (hi - lo)
+            shared_ns += readers * (hi - lo)
+            if readers:
+                any_read_ns += hi - lo
+        last = t
+        read = holds[i][4]
+        if kind == 0:
+            if read:
+                readers -= 1
+            else:
+                writers -= 1
+            continue
+        if limit is None:
+            broken += (readers + writers) if not read else writers
+        elif readers >= limit:
+            broken += 1
+        if read:
+            readers += 1
+        else:
+            writers += 1
+        max_readers = max(max_readers, readers)
+        max_writers = max(max_writers, writers)
+        max_held = max(max_held, readers + writers)
+    duration = (end - start) / 1e9
+    in_window = [h for h in holds if start <= h[1] < end]
+    reads = sum(1 for h in in_window if h[4])
+    writes = len(in_window) - reads
+    counts = [sum(1 for h in in_window if h[5] == w) for w in range(len(results))]
+
+    def waits(read):
+        return [h[1] - h[0] for h in holds if h[0] < end and h[4] == read]
+
+    out = {
+        "holds": len(in_window), "per_s": len(in_window) / duration,
+        "reads_per_s": reads / duration, "writes_per_s": writes / duration,
+        "write_share": writes / len(in_window) if in_window else float("nan"),
+        "max_held": max_held, "max_readers": max_readers, "max_writers": max_writers,
+        "mean_held": held_ns / (end - start),
+        "mean_readers_when_read": shared_ns / any_read_ns if any_read_ns else float("nan"),
+        "broken": broken, "jain": jain(counts), "counts": counts,
+        "release_p50_ms": ms(pct([h[3] - h[2] for h in holds], 50)) if holds else float("nan"),
+        "rss_kib_max": max(x["rss_kib"] for x in results),
+    }
+    for name, read in (("read", True), ("write", False)):
+        w = waits(read)
+        out[f"{name}_wait_p50_ms"] = ms(pct(w, 50)) if w else float("nan")
+        out[f"{name}_wait_p99_ms"] = ms(pct(w, 99)) if w else float("nan")
+        out[f"{name}_wait_max_ms"] = ms(max(w)) if w else float("nan")
+        out[f"{name}_waits"] = len(w)
+    return out
+
+
+def scenario6(r):
+    cfg = r.cfg
+    procs, hold_us, read_pct = cfg["s6_procs"], cfg["s6_hold_us"], cfg["s6_read_pct"]
+    res, rows, csv_rows = {}, [], []
+    for c in CONTENDERS:
+        opts = {"hold_us": hold_us, "read_pct": read_pct, "prefix": f"rw-{r.stamp}"}
+        if c == "kafka_lock":
+            opts["topic"] = r.topic("s6")
+        cmds = [r.php(c, "readwrite.php", **opts) for _ in range(procs)]
+        meter = LoadMeter()
+        results, start, end = r.workers(cmds, cfg["s6_duration"], f"s6-{c}")
+        a = analyse_holds(results, start, end)
+        a["load"] = meter.done()
+        res[c] = a
+        if a["broken"]:
+            r.errors.append(f"scenario 6 {c}: {a['broken']} holds overlapping a write (mutual exclusion broken)")
+        rows.append([LABEL[c], fmt(a["per_s"]), fmt(a["reads_per_s"]), fmt(a["writes_per_s"]),
+                     fmt(a["read_wait_p50_ms"]), fmt(a["read_wait_p99_ms"]),
+                     fmt(a["write_wait_p50_ms"]), fmt(a["write_wait_p99_ms"]), fmt(a["write_wait_max_ms"]),
+                     fmt(a["release_p50_ms"]), a["max_readers"], fmt(a["mean_readers_when_read"], 2), a["broken"]])
+        csv_rows.append([c, procs, read_pct, a["holds"], a["per_s"], a["reads_per_s"], a["writes_per_s"],
+                         a["read_wait_p50_ms"], a["read_wait_p99_ms"], a["read_wait_max_ms"],
+                         a["write_wait_p50_ms"], a["write_wait_p99_ms"], a["write_wait_max_ms"],
+                         a["release_p50_ms"], a["max_readers"], a["mean_readers_when_read"], a["max_writers"], a["broken"],
+                         a["jain"],
+                         a["load"]["cpu_busy"], a["load"]["loadavg_start"]])
+    base = res.get("redis", {}).get("per_s")
+    notes = [f"{procs} processes on one lock, {cfg['s6_duration']:g} s per contender; each operation is a read "
+             f"({read_pct} %, at random) or a write, blocking acquire (shared or exclusive), hold "
+             f"{hold_us / 1000:g} ms (usleep), release; wait = request -> acquire returns; ops/s counts both kinds",
+             "max readers = most shared holds at once; mean readers = readers held on average while any was; "
+             "broken = holds that began while a write was held, or writes that began while anything was held "
+             "(must be 0: the run fails otherwise); release p50 = release call, both kinds",
+             "symfony: Lock::acquireRead(true)/acquire(true); FlockStore blocks in flock(LOCK_SH/LOCK_EX), "
+             "PostgreSqlStore in pg_advisory_lock_shared()/pg_advisory_lock(), RedisStore retries every 90-110 ms"]
+    if base:
+        notes.append("ops/s relative to symfony RedisStore: " + ", ".join(
+            f"{LABEL[c]} {res[c]['per_s'] / base:.2f}" for c in CONTENDERS if c != "redis"))
+    r.table(f"Scenario 6: read-mostly, {procs} processes on one lock, {read_pct} % reads",
+            ["contender", "ops/s", "reads/s", "writes/s", "read wait p50 ms", "p99", "write wait p50 ms", "p99",
+             "longest write wait", "release p50", "max readers", "mean readers", "broken"], rows, notes)
+    r.csv("s6_read_mostly.csv", ["contender", "procs", "read_pct", "holds", "ops_per_s", "reads_per_s", "writes_per_s",
+                                 "read_wait_p50_ms", "read_wait_p99_ms", "read_wait_max_ms", "write_wait_p50_ms",
+                                 "write_wait_p99_ms", "write_wait_max_ms", "release_p50_ms", "max_readers",
+                                 "mean_readers_when_read",
+                                 "max_writers", "broken", "jain", "cpu_busy", "loadavg_start"], csv_rows)
+    r.results["s6"] = res
+
+
+def scenario7(r):
+    cfg = r.cfg
+    procs, limit, weight, hold_us = cfg["s7_procs"], cfg["s7_limit"], cfg["s7_weight"], cfg["s7_hold_us"]
+    res, rows, csv_rows = {}, [], []
+    for c in SEM_CONTENDERS:
+        opts = {"hold_us": hold_us, "limit": limit, "weight": weight, "prefix": f"sem-{r.stamp}"}
+        if c == "kafka_lock":
+            opts["topic"] = r.topic("s7")
+        else:
+            opts["retry_us"] = cfg["s7_retry_us"]
+        cmds = [r.php(c, "semaphore.php", **opts) for _ in range(procs)]
+        meter = LoadMeter()
+        results, start, end = r.workers(cmds, cfg["s7_duration"], f"s7-{c}")
+        a = analyse_holds(results, start, end, limit=limit // weight)
+        a["load"] = meter.done()
+        retries = [x["retries"] for x in results if x.get("retries") is not None]
+        a["retries_per_hold"] = sum(retries) / max(1, a["holds"]) if retries else None
+        res[c] = a
+        if a["broken"]:
+            r.errors.append(f"scenario 7 {c}: {a['broken']} holds began while {limit // weight} were held "
+                            f"(semaphore limit {limit} broken)")
+        rows.append([SEM_LABEL[c], fmt(a["per_s"]), fmt(a["read_wait_p50_ms"]), fmt(a["read_wait_p99_ms"]),
+                     fmt(a["read_wait_max_ms"]), fmt(a["release_p50_ms"]), a["max_held"], fmt(a["mean_held"], 2), a["broken"],
+                     f"{a['jain']:.3f}", "-" if a["retries_per_hold"] is None else fmt(a["retries_per_hold"], 2)])
+        csv_rows.append([c, procs, limit, weight, a["holds"], a["per_s"], a["read_wait_p50_ms"], a["read_wait_p99_ms"],
+                         a["read_wait_max_ms"], a["release_p50_ms"], a["max_held"], a["mean_held"], a["broken"], a["jain"],
+                         a["retries_per_hold"], a["load"]["cpu_busy"], a["load"]["loadavg_start"]])
+        # analyse_holds counts every share as a "read": rename for the results.
+        for k in ("p50_ms", "p99_ms", "max_ms"):
+            a[f"wait_{k}"] = a.pop(f"read_wait_{k}")
+        for k in ("write_wait_p50_ms", "write_wait_p99_ms", "write_wait_max_ms", "write_waits", "reads_per_s",
+                  "writes_per_s", "write_share", "max_readers", "max_writers", "mean_readers_when_read"):
+            a.pop(k, None)
+        a["waits"] = a.pop("read_waits")
+    notes = [f"{procs} processes on one semaphore of limit {limit}, weight {weight}, {cfg['s7_duration']:g} s per "
+             f"contender; blocking acquire, hold {hold_us / 1000:g} ms (usleep), release; wait = request -> acquire returns",
+             f"max held = most shares held at once (at most {limit // weight}); mean held = shares held on average over "
+             "the run; over limit = holds that began while the limit was held (must be 0: the run fails otherwise)",
+             f"symfony/semaphore 5.4's acquire() never blocks: the blocking acquire is a retry loop sleeping "
+             f"{cfg['s7_retry_us']} us +- 25 % (usleep) after each refusal; retries = refused attempts per hold"]
+    if "redis" in res and "kafka_lock" in res:
+        notes.append(f"ops/s: kafka_lock / symfony/semaphore = {res['kafka_lock']['per_s'] / res['redis']['per_s']:.2f}")
+    r.table(f"Scenario 7: semaphore, {procs} processes, limit {limit}, weight {weight}",
+            ["contender", "holds/s", "wait p50 ms", "p99", "longest wait", "release p50", "max held", "mean held",
+             "over limit", "Jain",
+             "retries"], rows, notes)
+    r.csv("s7_semaphore.csv", ["contender", "procs", "limit", "weight", "holds", "holds_per_s", "wait_p50_ms", "wait_p99_ms",
+                               "wait_max_ms", "release_p50_ms", "max_held", "mean_held", "over_limit", "jain",
+                               "retries_per_hold",
+                               "cpu_busy", "loadavg_start"], csv_rows)
+    r.results["s7"] = res
+
+
 # ---------------------------------------------------------------- plots
 
 def plots(r):
@@ -863,6 +1059,39 @@ def plots(r):
         ax.grid(True, alpha=0.3)
         ax.legend(fontsize=8)
         save(fig, "s5_memory.png")
+
+    s6, s7 = r.results.get("s6"), r.results.get("s7")
+    if s6 or s7:
+        fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
+        if s6:
+            cs = [c for c in CONTENDERS if c in s6]
+            xs = range(len(cs))
+            axes[0].bar(xs, [s6[c]["reads_per_s"] for c in cs], color=[COLOR[c] for c in cs], label="reads")
+            axes[0].bar(xs, [s6[c]["writes_per_s"] for c in cs], bottom=[s6[c]["reads_per_s"] for c in cs],
+                        color=[COLOR[c] for c in cs], alpha=0.45, hatch="//", label="writes")
+            for x, c in zip(xs, cs):
+                axes[0].annotate(f"write wait p99\n{s6[c]['write_wait_p99_ms']:,.0f} ms", (x, s6[c]["per_s"]),
+                                 ha="center", va="bottom", fontsize=7)
+            axes[0].set_xticks(list(xs))
+            axes[0].set_xticklabels([LABEL[c].replace("symfony ", "") for c in cs], fontsize=8)
+            axes[0].set_ylabel("holds per second")
+            axes[0].set_title(f"Scenario 6: {r.cfg['s6_procs']} processes, {r.cfg['s6_read_pct']} % reads", fontsize=10)
+            axes[0].legend(fontsize=8, loc="upper left")
+        if s7:
+            cs = [c for c in SEM_CONTENDERS if c in s7]
+            xs = range(len(cs))
+            axes[1].bar(xs, [s7[c]["per_s"] for c in cs], color=[COLOR[c] for c in cs])
+            for x, c in zip(xs, cs):
+                axes[1].annotate(f"wait p50 {s7[c]['wait_p50_ms']:.2f} ms\nmax held {s7[c]['max_held']}",
+                                 (x, s7[c]["per_s"]), ha="center", va="bottom", fontsize=7)
+            axes[1].set_xticks(list(xs))
+            axes[1].set_xticklabels([SEM_LABEL[c] for c in cs], fontsize=8)
+            axes[1].set_ylabel("holds per second")
+            axes[1].set_title(f"Scenario 7: semaphore of {r.cfg['s7_limit']}, {r.cfg['s7_procs']} processes", fontsize=10)
+        for ax in axes:
+            ax.grid(True, axis="y", alpha=0.3)
+            ax.margins(y=0.2)
+        save(fig, "s6_s7_shared.png")
     return made
 
 
@@ -878,14 +1107,18 @@ def summary_md(r, info, header_lines):
 
 # ---------------------------------------------------------------- main
 
-def preflight(args):
+def preflight(args, want):
     problems = []
     if not os.path.exists(EXT):
         problems.append(f"no extension at {EXT} (make build)")
-    if not os.access(FLOOR_BIN, os.X_OK):
+    # The floor tool measures scenarios 1, 3 and 4b; the others run without it (the run's
+    # topics are then left on the broker, and the end of the run says so).
+    if not os.access(FLOOR_BIN, os.X_OK) and any(want(s) for s in ("s1", "s3", "s4join")):
         problems.append(f"no {FLOOR_BIN} (make bench-build)")
     if not os.path.exists(SYMFONY_AUTOLOAD):
         problems.append("symfony/lock is not installed (bench/setup.sh)")
+    if want("s7") and not os.path.exists(SEMAPHORE_AUTOLOAD):
+        problems.append("symfony/semaphore is not installed (bench/setup.sh: php-symfony-semaphore)")
     ready = os.path.join(ROOT, "scripts", "kafka_ready.py")
     p = subprocess.run([sys.executable, ready, "--timeout", "10", "--quiet", args.brokers.split(",")[0]],
                        capture_output=True, text=True, timeout=60)
@@ -912,17 +1145,29 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="smoke run, under a minute")
     ap.add_argument("--brokers", default="localhost:9092")
-    ap.add_argument("--only", default="", help="comma-separated scenarios to run: s1,s2,s3,s4,s4join,s5")
+    ap.add_argument("--only", default="", help="comma-separated scenarios to run: s1,s2,s3,s4,s4join,s5,s6,s7")
     ap.add_argument("--results", default=os.path.join(BENCH, "results"))
     ap.add_argument("--contenders", default=",".join(CONTENDERS),
                     help="comma-separated subset of kafka_lock,redis,pgsql,flock (kafka_lock and redis are always run)")
     ap.add_argument("--ext", default=EXT, help="the extension to measure (default: target/release/libkafka_lock.so)")
     ap.add_argument("--keep-topics", action="store_true", help="do not delete this run's topics at the end")
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                    help="override one size of the mode (MODES in this file), e.g. --set s7_limit=8 "
+                         "--set s7_retry_us=100000; lists as comma-separated numbers; repeatable")
     args = ap.parse_args()
     EXT = os.path.abspath(args.ext)
     # kafka_lock and redis are the reference of every ratio, so they always run.
     CONTENDERS = [c for c in CONTENDERS if c in set(args.contenders.split(",")) | {"kafka_lock", "redis"}]
     mode = "quick" if args.quick else "full"
+    for kv in args.set:
+        key, _, value = kv.partition("=")
+        if key not in MODES[mode] or not value:
+            ap.error(f"--set {kv}: want KEY=VALUE with KEY one of {', '.join(MODES[mode])}")
+        old = MODES[mode][key]
+        try:
+            MODES[mode][key] = [int(v) for v in value.split(",")] if isinstance(old, list) else type(old)(value)
+        except ValueError:
+            ap.error(f"--set {kv}: not a {type(old).__name__}")
     only = set(filter(None, args.only.split(",")))
 
     def want(s):
@@ -942,7 +1187,7 @@ def main():
         os.symlink(os.path.basename(outdir), latest)
 
     try:
-        preflight(args)
+        preflight(args, want)
     except BenchError as e:
         print(f"bench: {e}", file=sys.stderr)
         return 2
@@ -954,12 +1199,14 @@ def main():
     info["others"] = other_load()
     header = [
         f"- mode: {mode}; command: `{'make bench-quick' if args.quick else 'make bench'}` "
-        f"(`/usr/bin/python3 bench/run.py{' --quick' if args.quick else ''}`)",
+        f"(`/usr/bin/python3 bench/run.py{' --quick' if args.quick else ''}`)"
+        + (f"; sizes changed: {', '.join(args.set)}" if args.set else ""),
         f"- machine: {info.get('cores')} cores ({info.get('cpu', '?')}), {info.get('memory_gib', '?')} GiB, "
         f"Linux {info['kernel']}",
         f"- extension: {info['ext']}; repository at {info['commit']}{' with uncommitted changes in src/' if info['dirty'] else ''}",
         f"- software: PHP {info['php']}, kafka_lock {info['kafka_lock']} (librdkafka {info['librdkafka']}), "
-        f"Apache Kafka {info['kafka']} (one local KRaft node), symfony/lock {info['symfony_lock']}, Redis {info['redis']}, "
+        f"Apache Kafka {info['kafka']} (one local KRaft node), symfony/lock {info['symfony_lock']}, "
+        f"symfony/semaphore {info['symfony_semaphore']}, Redis {info['redis']}, "
         f"PostgreSQL {info['postgresql']}",
         f"- load before the run: {busy_before * 100:.0f}% of all cores busy, load average {info['loadavg_before'][0]:.2f}"
         + (f"; busiest others: {', '.join(info['others'])}" if info["others"] else ""),
@@ -970,7 +1217,7 @@ def main():
     status = 0
     run_meter = LoadMeter()
     scenarios = [("s1", scenario1), ("s2", scenario2), ("s3", scenario3), ("s4", scenario4), ("s5", scenario5),
-                 ("s4join", lambda r: scenario4_join(r, filled_old_at))]
+                 ("s4join", lambda r: scenario4_join(r, filled_old_at)), ("s6", scenario6), ("s7", scenario7)]
     passed, failed = 0, 0
     try:
         filled_old_at = None
@@ -993,7 +1240,9 @@ def main():
             else:
                 passed += 1
     finally:
-        if not args.keep_topics:
+        if not args.keep_topics and not os.access(FLOOR_BIN, os.X_OK):
+            print(f"  no {FLOOR_BIN} (make bench-build): this run's topics ({r.prefix}*) are left on the broker")
+        elif not args.keep_topics:
             try:
                 print("  " + r.floor_tool("delete", "--prefix", r.prefix).strip())
             except (BenchError, subprocess.SubprocessError, OSError) as e:

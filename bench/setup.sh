@@ -2,7 +2,8 @@
 # Set-up of the benchmark's contenders (bench/README.md); idempotent and quick on reruns.
 #  1. Debian packages that are missing (apt-get update only when one is missing):
 #     redis-server, php8.2-redis, postgresql, php8.2-pgsql, php-symfony-lock (symfony/lock 5.4
-#     on Debian 12), python3-matplotlib (plots; bench/run.py runs under /usr/bin/python3).
+#     on Debian 12), php-symfony-semaphore (symfony/semaphore 5.4, scenario 7),
+#     python3-matplotlib (plots; bench/run.py runs under /usr/bin/python3).
 #  2. redis-server on 127.0.0.1:6379 (no persistence), started when nothing answers there.
 #  3. PostgreSQL 15 cluster "main" on 127.0.0.1:5432, started when down, with a role and a
 #     database "kafka_lock_bench" (password "bench") for symfony's PostgreSqlStore.
@@ -14,7 +15,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 . "$ROOT/scripts/packages.sh"
 cd "$ROOT"
 
-DEB_PACKAGES=(redis-server php8.2-redis postgresql php8.2-pgsql php-symfony-lock python3-matplotlib)
+DEB_PACKAGES=(redis-server php8.2-redis postgresql php8.2-pgsql php-symfony-lock php-symfony-semaphore python3-matplotlib)
 DB=kafka_lock_bench
 REDIS_PORT=6379
 

@@ -1,5 +1,6 @@
 <?php
-// Shared by the bench scripts: options, the contenders behind one small interface, and output.
+// Shared by the bench scripts: options, the contenders behind small interfaces (locks, shared
+// locks, semaphores), and output.
 // Each script is started by bench/run.py, which passes every option as --name=value.
 declare(strict_types=1);
 
@@ -27,7 +28,23 @@ interface Contender
     public function release(string $id): void;
 }
 
-final class KafkaLockContender implements Contender
+/** A lock that is also taken shared (scenario 6): readers hold together, a writer alone. */
+interface SharedContender extends Contender
+{
+    /** Blocks until `$id` is held shared; release() releases either mode. */
+    public function acquireRead(string $id): bool;
+}
+
+/** A counted semaphore (scenario 7): at most `$limit` weight of `$name` held at once. */
+interface SemaphoreContender
+{
+    /** Blocks until `$weight` of `$name` is held. */
+    public function acquire(string $name, int $limit, int $weight = 1): bool;
+
+    public function release(string $name): void;
+}
+
+final class KafkaLockContender implements SharedContender
 {
     public DistributedLock $lock;
 
@@ -41,6 +58,11 @@ final class KafkaLockContender implements Contender
         return $this->lock->acquireLock($id, $timeout);
     }
 
+    public function acquireRead(string $id): bool
+    {
+        return $this->lock->acquireReadLock($id);
+    }
+
     public function release(string $id): void
     {
         if (!$this->lock->releaseLock($id)) {
@@ -50,7 +72,7 @@ final class KafkaLockContender implements Contender
 }
 
 /** symfony/lock 5.4 as a PHP team uses it: a LockFactory over one store, a Lock per hold. */
-final class SymfonyContender implements Contender
+final class SymfonyContender implements SharedContender
 {
     private Symfony\Component\Lock\LockFactory $factory;
     /** @var array<string, Symfony\Component\Lock\LockInterface> */
@@ -92,6 +114,19 @@ final class SymfonyContender implements Contender
         return true;
     }
 
+    /**
+     * Lock::acquireRead(true): FlockStore and PostgreSqlStore block in flock(LOCK_SH) and
+     * pg_advisory_lock_shared(); RedisStore has no blocking read, so Lock retries saveRead()
+     * every 90-110 ms (usleep) until it succeeds, as its blocking acquire() does with save().
+     */
+    public function acquireRead(string $id): bool
+    {
+        $lock = $this->factory->createLock($id, 300.0, false);
+        $lock->acquireRead(true);
+        $this->held[$id] = $lock;
+        return true;
+    }
+
     public function release(string $id): void
     {
         $this->held[$id]->release();
@@ -99,8 +134,85 @@ final class SymfonyContender implements Contender
     }
 }
 
+final class KafkaSemaphoreContender implements SemaphoreContender
+{
+    public DistributedSemaphore $semaphore;
+
+    public function __construct(string $topic, int $partitions)
+    {
+        $this->semaphore = new DistributedSemaphore($topic, ['lock.partitions' => $partitions]);
+    }
+
+    public function acquire(string $name, int $limit, int $weight = 1): bool
+    {
+        return $this->semaphore->acquire($name, $limit, null, $weight);
+    }
+
+    public function release(string $name): void
+    {
+        if (!$this->semaphore->release($name)) {
+            throw new RuntimeException("release('$name') returned false: the lease was lost");
+        }
+    }
+}
+
+/**
+ * symfony/semaphore 5.4 on Redis, as a PHP team would use it. Its acquire() never blocks (one
+ * Lua script: true if the weight fits, false otherwise), so a blocking acquire is a retry loop
+ * with a short sleep: --retry_us (default 1000) plus or minus a quarter of it at random.
+ */
+final class SymfonySemaphoreContender implements SemaphoreContender
+{
+    private Symfony\Component\Semaphore\SemaphoreFactory $factory;
+    /** @var array<string, Symfony\Component\Semaphore\SemaphoreInterface> */
+    private array $held = [];
+    /** Attempts that found the semaphore full, for the report. */
+    public int $retries = 0;
+
+    public function __construct(private int $retryUs)
+    {
+        require_once '/usr/share/php/Symfony/Component/Semaphore/autoload.php';
+        $redis = new Redis();
+        $redis->connect('127.0.0.1', (int) (getenv('BENCH_REDIS_PORT') ?: 6379));
+        $this->factory = new Symfony\Component\Semaphore\SemaphoreFactory(
+            new Symfony\Component\Semaphore\Store\RedisStore($redis)
+        );
+    }
+
+    public function acquire(string $name, int $limit, int $weight = 1): bool
+    {
+        // TTL 300 s (the factory's default), no auto-release: released explicitly.
+        $semaphore = $this->factory->createSemaphore($name, $limit, $weight, 300.0, false);
+        $jitter = intdiv($this->retryUs, 4);
+        while (!$semaphore->acquire()) {
+            $this->retries++;
+            usleep($this->retryUs + ($jitter > 0 ? random_int(-$jitter, $jitter) : 0));
+        }
+        $this->held[$name] = $semaphore;
+        return true;
+    }
+
+    public function release(string $name): void
+    {
+        $this->held[$name]->release();
+        unset($this->held[$name]);
+    }
+}
+
+/** The semaphore named by --contender (kafka_lock|redis). */
+function semaphore_contender(array $opts): SemaphoreContender
+{
+    if ($opts['contender'] === 'kafka_lock') {
+        return new KafkaSemaphoreContender($opts['topic'], (int) ($opts['partitions'] ?? 1));
+    }
+    if ($opts['contender'] === 'redis') {
+        return new SymfonySemaphoreContender((int) ($opts['retry_us'] ?? 1000));
+    }
+    throw new InvalidArgumentException("no semaphore for contender '{$opts['contender']}'");
+}
+
 /** The contender named by --contender (kafka_lock|redis|pgsql|flock). */
-function contender(array $opts): Contender
+function contender(array $opts): SharedContender
 {
     if ($opts['contender'] === 'kafka_lock') {
         return new KafkaLockContender($opts['topic'], (int) ($opts['partitions'] ?? 1));
