@@ -1,5 +1,7 @@
 --TEST--
 With the broker paused (SIGSTOP), acquireLock($id, $t) returns false within $t + 1 s, also while joining a partition; tryLock() ends within lock.operation_timeout; a signal handler interrupts a forever wait during a join; all work again once the broker is back
+--CONFLICTS--
+all
 --SKIPIF--
 <?php
 if (!is_readable(__DIR__ . '/../.run/kafka/pid')) die('skip the local broker (make kafka-start) is not running from this checkout');

@@ -1,5 +1,7 @@
 --TEST--
 The topic checks run beside the renewals, not in their way: while the session confirms that another of its topics was deleted (two metadata answers 1 s apart), a hold with a 1 s lease on a healthy topic is renewed on time and never lapses
+--CONFLICTS--
+all
 --FILE--
 <?php
 // Issue 11, item 7: a metadata round trip (or the 1 s pause between the two answers that

@@ -29,10 +29,11 @@ fi
 wait "$sleeper_pid" || status=1
 echo "== cargo test: $SLEEPER (ran beside the tests above)"
 tee -a .run/cargo-test.log < .run/cargo-test-sleeper.log | grep -E '^(test result|failures:|thread .* panicked)'
-# Forging writers under three more fixed seeds: 2 and 3 found the last two faults of the
-# joiners' rules, 8 a holder's trust shifted by copies of its renewals (docs/protocol.md); about
-# 10 s each.
-for seed in 2 3 8; do
+# Forging writers under one more fixed seed: 8 found a holder's trust shifted by copies of its
+# renewals (docs/protocol.md); about 17 s. Seeds 2 and 3, which found the last two faults of the
+# joiners' rules, no longer replay those scenarios since the simulation changed; unit tests pin
+# both faults (make test must stay under CI's 15 minutes).
+for seed in 8; do
     echo "== cargo test: forging writers, PROPTEST_RNG_SEED=$seed"
     if ! PROPTEST_RNG_SEED=$seed cargo test --release --no-default-features --test protocol_properties forging_writers 2>&1 \
         | tee -a .run/cargo-test.log | grep -E '^(test result|error|failures:|thread .* panicked)'; then
@@ -53,9 +54,12 @@ echo "== stubs: php -l, composer validate --strict"
 php -n -l stubs/kafka_lock.stub.php || status=1
 composer validate --strict --no-check-publish --quiet || { echo "composer validate failed"; status=1; }
 
-echo "== phpt suite ($RUN_TESTS)"
+echo "== phpt suite ($RUN_TESTS), two at a time"
+# Two workers: most tests wait on the broker, so two at a time took 119 s where one took 184 s
+# (make test must stay under CI's 15 minutes). A test that pauses the shared broker, or counts
+# lease samples with a 1 s lease, says --CONFLICTS-- all and runs alone at the end.
 NO_INTERACTION=1 TEST_PHP_EXECUTABLE="$(command -v php)" \
-    php -n "$RUN_TESTS" -q --no-color -n -d "extension=$EXT" --show-diff php-tests/ 2>&1 | tee .run/phpt.log \
+    php -n "$RUN_TESTS" -j2 -q --no-color -n -d "extension=$EXT" --show-diff php-tests/ 2>&1 | tee .run/phpt.log \
     | sed -n '/^Number of tests/,/^=====*$/p;/^FAIL/p;/^XFAIL/p;/^SKIP/p;/^BORK/p;/^LEAK/p;/^WARN/p;/\]WARN /p'
 grep -qE '^Tests failed *: *[1-9]' .run/phpt.log && status=1
 grep -qE '^Tests skipped *: *[1-9]' .run/phpt.log && { echo "skipped phpt tests count as failures"; status=1; }
