@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The hygiene gate of `make test`: rustfmt (width in rustfmt.toml) and clippy with warnings as
-# errors, for the extension and for every helper crate.
+# The hygiene gate of `make test`: the helper crates' lock files in step with the root's (a drift
+# rebuilds librdkafka), rustfmt (width in rustfmt.toml) and clippy with warnings as errors, for the
+# extension and for every helper crate.
 # Helper crates share target/, so their dependencies are built once.
 #   scripts/lint.sh               everything (make lint)
 #   scripts/lint.sh --extension   rustfmt for every crate, clippy for the extension only (make test,
@@ -8,6 +9,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 HELPERS=(bench/kafka-floor chaos/rdcheck cli fuzz)
+
+echo "== helper crates' Cargo.lock against the root's"
+python3 scripts/check_lockfiles.py
 
 echo "== cargo fmt --check"
 cargo fmt --check
