@@ -1328,6 +1328,12 @@ impl Client {
         self.partitions.get(partition).is_some_and(|s| matches!(s.join, Join::Placing { .. }))
     }
 
+    /// Withdrawn requests whose acquire has not been read back: each one's release is written
+    /// when it shows up, so a process that ends before then leaves it queued for a lease.
+    pub fn withdrawals_unplaced(&self) -> usize {
+        self.requests.values().filter(|r| r.phase == Phase::Cancelled).count()
+    }
+
     /// Whether a release queued by [`Client::withdraw`] of `id` still waits for the broker's
     /// acknowledgement (it is sent again after a failure until the lease is over anyway).
     pub fn release_pending(&self, id: RequestId) -> bool {

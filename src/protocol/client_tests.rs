@@ -358,3 +358,24 @@ fn a_request_behind_one_it_can_never_hold_with_is_a_conflict() {
         }
     }
 }
+
+/// A request withdrawn before its acquire is read back (a wait interrupted or timed out just
+/// after sending it) is counted as unplaced until it shows up; then its release is queued and
+/// the count drops, which is what the end of a process waits for (Session::settle_withdrawals).
+#[test]
+fn a_request_withdrawn_before_it_is_read_back_is_released_when_it_shows_up() {
+    let partition = PartitionId::new("locks", 0);
+    let now = LocalTime::ZERO;
+    let (mut client, _holder) = holding(&partition, "a", now);
+    let id = client.acquire(now, &partition, "a", Mode::Exclusive, LEASE).expect("acquire");
+    let acquire = client.poll_transmit().expect("the acquire");
+    assert_eq!(client.withdrawals_unplaced(), 0);
+    let withdrawn = client.withdraw(now, id);
+    assert!(!withdrawn.release_queued, "no token yet: nothing to release");
+    assert_eq!(client.withdrawals_unplaced(), 1);
+    assert!(client.poll_transmit().is_none());
+    client.handle_record(now, &partition, 1, Some(LOG_START), Some(b"a"), Some(&acquire.value));
+    assert_eq!(client.withdrawals_unplaced(), 0);
+    let release = client.poll_transmit().expect("released once it shows up");
+    assert!(matches!(release.purpose, Purpose::Release(r) if r == id), "{release:?}");
+}

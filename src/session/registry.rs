@@ -5,13 +5,12 @@
 //! current one; a child abandons (leaks, never destroys) what it inherited and makes its own.
 
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use once_cell::sync::Lazy;
 
 use crate::session::error::LockResult;
 use crate::session::options::{ClientSettings, LockOptions};
-use crate::session::session::{Session, SessionStats};
+use crate::session::session::{Session, SessionStats, SHUTDOWN_GRACE};
 
 static SESSIONS: Lazy<Mutex<Vec<Arc<Session>>>> = Lazy::new(|| Mutex::new(Vec::new()));
 
@@ -79,7 +78,8 @@ pub fn shutdown() {
     };
     for s in &list {
         s.release_all();
-        s.flush(Duration::from_secs(2));
+        s.settle_withdrawals(SHUTDOWN_GRACE);
+        s.flush(SHUTDOWN_GRACE);
     }
     drop(list);
 }

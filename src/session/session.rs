@@ -49,6 +49,10 @@ pub fn never_interrupted() -> bool {
 /// answered like a lock that is not free in time. Capped by the operation time-out.
 pub const PENDING_GRACE: Duration = Duration::from_secs(1);
 
+/// How long the end of a process waits for the brokers: to read back requests withdrawn before
+/// they were (see [`Session::settle_withdrawals`]), to acknowledge the last records, to close.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
+
 /// A request this process holds, as handed to the caller of [`Session::acquire`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Grant {
@@ -675,6 +679,24 @@ impl Session {
         self.inner.clients.consumer_wake().notify();
     }
 
+    /// Waits, at most `timeout`, until every withdrawn request whose acquire had not been read
+    /// back (a wait interrupted or timed out just after it was sent) has shown up and had its
+    /// release handed to the producer. Without it a process ending right after such a wait
+    /// leaves its request queued for a lease, in front of every later waiter.
+    pub fn settle_withdrawals(&self, timeout: Duration) {
+        let deadline = clock::now() + timeout;
+        let mut core = self.inner.shared.lock();
+        loop {
+            let now = clock::now();
+            sync(&mut core, &self.inner.clients, now);
+            if core.withdrawals_unplaced() == 0 || now >= deadline {
+                return;
+            }
+            let wake = deadline.saturating_since(now).min(Duration::from_millis(100));
+            core = self.inner.shared.changed.wait_timeout(core, wake).unwrap_or_else(|e| e.into_inner()).0;
+        }
+    }
+
     /// Waits until every produced record is acknowledged, at most `timeout`.
     pub fn flush(&self, timeout: Duration) {
         self.inner.clients.flush(timeout);
@@ -709,8 +731,8 @@ impl Drop for Session {
         for thread in threads.into_iter().flatten().chain(joins) {
             let _ = thread.join();
         }
-        inner.clients.flush(Duration::from_secs(2));
-        inner.clients.close_consumer(Duration::from_secs(2));
+        inner.clients.flush(SHUTDOWN_GRACE);
+        inner.clients.close_consumer(SHUTDOWN_GRACE);
     }
 }
 
