@@ -27,6 +27,7 @@ DEB_PACKAGES=(
   kcat                         # phpt tests that read and forge raw lock records
   faketime                     # make chaos, scenario skew: one cluster node's wall clock ahead (libfaketime)
   php8.2-fpm nginx-light apache2-utils   # make fpm-test: a real php-fpm master behind nginx, loaded with ab
+  phpunit php-symfony-lock php-symfony-semaphore   # symfony/: the Kafka stores under Symfony's own store tests (5.4)
 )
 
 log() { printf 'setup: %s\n' "$*"; }

@@ -71,5 +71,23 @@ grep -qE '^(Expected fail *: *[1-9]|XFAIL)' .run/phpt.log && { echo "XFAIL phpt 
 grep -qE '^Tests passed *: *[1-9]' .run/phpt.log || { echo "no phpt test passed"; status=1; }
 grep -q '^BORK' .run/phpt.log && status=1
 
+echo "== symfony/: KafkaStore and KafkaSemaphoreStore under Symfony's own store tests (PHPUnit)"
+composer validate --strict --no-check-publish --quiet symfony/composer.json || { echo "composer validate symfony/ failed"; status=1; }
+# Skips are allowed for these tests only, each skipped with its reason in the test class and in
+# symfony/README.md (they assume a lock ends when its Symfony TTL passes, or a Redis message).
+SYMFONY_SKIPS="testExpiration testRefreshLock testAbortAfterExpiration testPutOffExpirationWhenSaveHasNotBeenCalled"
+php -d "extension=$EXT" /usr/bin/phpunit -c symfony/phpunit.xml.dist \
+    --log-junit .run/symfony-junit.xml > .run/symfony.log 2>&1 || { cat .run/symfony.log; status=1; }
+tail -n 3 .run/symfony.log
+python3 - "$SYMFONY_SKIPS" .run/symfony-junit.xml <<'PY' || status=1
+import sys, xml.etree.ElementTree as ET
+allowed = set(sys.argv[1].split())
+cases = list(ET.parse(sys.argv[2]).iter("testcase"))
+skipped = {c.get("name") for c in cases if c.find("skipped") is not None}
+print(f"symfony/: {len(cases)} tests, skipped: {' '.join(sorted(skipped)) or 'none'}")
+if not cases or skipped - allowed:
+    sys.exit(f"symfony/: skipped without a documented reason: {sorted(skipped - allowed)}")
+PY
+
 if [ "$status" -eq 0 ]; then echo "== make test: all passed"; else echo "== make test: FAILED (logs in .run/)"; fi
 exit "$status"
