@@ -117,7 +117,8 @@ function doc_problems(array $classes): array
             } elseif ($method->getName() !== '__construct') {
                 $problems[] = "$id has no return type";
             }
-            if (!preg_match('/@throws\s+DistributedLock\w*Exception\s+\S/', $doc)) {
+            // A method that cannot fail says so in words instead.
+            if (!preg_match('/@throws\s+DistributedLock\w*Exception\s+\S/', $doc) && !str_contains($doc, 'Throws nothing.')) {
                 $problems[] = "$id: no described @throws";
             }
             preg_match_all('/@throws\s+(\S+)/', $doc, $thrown);
@@ -212,7 +213,7 @@ foreach ($extension->getINIEntries() as $name => $default) {
 ?>
 --EXPECTF--
 -- declarations
-stub and extension agree: 8 classes, 19 methods, 28 parameters
+stub and extension agree: 8 classes, 20 methods, 28 parameters
 -- phpdoc of every class and method
 complete
 -- the class docblock documents every option and INI setting

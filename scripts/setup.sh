@@ -28,6 +28,7 @@ DEB_PACKAGES=(
   faketime                     # make chaos, scenario skew: one cluster node's wall clock ahead (libfaketime)
   php8.2-fpm nginx-light apache2-utils   # make fpm-test: a real php-fpm master behind nginx, loaded with ab
   phpunit php-symfony-lock php-symfony-semaphore   # symfony/: the Kafka stores under Symfony's own store tests (5.4)
+  python3-prometheus-client   # example_metrics.phpt parses (with Debian's /usr/bin/python3) examples/metrics.php's output with Prometheus' own parser
 )
 
 log() { printf 'setup: %s\n' "$*"; }

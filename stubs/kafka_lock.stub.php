@@ -381,6 +381,32 @@ final class DistributedLock
      * @throws DistributedLockTopicException if the topic cannot be used (deleted, CreateTime).
      */
     public function revoke(string $identifier): bool {}
+
+    /**
+     * This process's lock statistics: every DistributedLock and DistributedSemaphore of the
+     * process, over every session it had, since it started (a child of `pcntl_fork()` starts
+     * from zero). Asks nothing of the brokers. examples/metrics.php renders it for Prometheus.
+     * Throws nothing.
+     *
+     * @return array{pid: int, counters: array<string, int>, gauges: array<string, int>, ignored_by_reason: array<string, int>, histograms: array<string, array{buckets: array<string, int>, count: int, sum: float}>}
+     *         `counters` (only grow): `acquires` (holds handed to callers; a reentrant acquire
+     *         is not counted), `busy` (tryLock()/tryAcquire() refused), `timeouts`,
+     *         `interrupts` (waits cut short for a signal handler), `releases` (holds ended by
+     *         their holder while valid: release, destruct, end of request), `leases_lost`
+     *         (holds that ended without their holder, counted when it lets go of them),
+     *         `renewals_sent`, `renew_failures`, `revokes_sent`, `releases_resent`,
+     *         `ticks_sent`, `records_replayed`, `records_ignored`, `records_bounded` (refused
+     *         to bound memory: a flood), `joins` (partitions joined), `consumer_errors`,
+     *         `sessions_started`. `gauges` (now): `sessions`, `partitions_followed`.
+     *         `ignored_by_reason`: records that changed nothing, by reason (e.g.
+     *         `release_bad_secret` for a forged release), present once counted.
+     *         `histograms`, in seconds: `acquire_wait_seconds` (acquire call to hold),
+     *         `hand_off_seconds` (for a request that waited behind another: reading the record
+     *         that ended the hold in front to the waiter holding), `hold_seconds` (hold to
+     *         release); `buckets` are cumulative counts keyed by their upper bound as a string
+     *         ('0.001' ... '60', '+Inf'), as Prometheus' `le` label.
+     */
+    public static function stats(): array {}
 }
 
 /**

@@ -24,7 +24,7 @@ function kafka_lock_info(): array
     phpinfo(INFO_MODULES);
     $text = preg_replace('~\s*</td><td class="v">~', ' => ', ob_get_clean());
     $rows = [];
-    foreach (['sessions in this process', 'records replayed', 'renewals sent', 'ticks sent', 'consumer errors'] as $name) {
+    foreach (['sessions', 'records_replayed', 'renewals_sent', 'ticks_sent', 'consumer_errors'] as $name) {
         if (preg_match('~(?:^|>)' . preg_quote($name, '~') . ' => (\d+)~m', $text, $m)) {
             $rows[$name] = (int)$m[1];
         }
@@ -32,8 +32,8 @@ function kafka_lock_info(): array
     return $rows;
 }
 
-/** The "sessions in this process" counter of phpinfo(): one per distinct client settings. */
+/** The "sessions" gauge of phpinfo(): one per distinct client settings. */
 function kafka_lock_sessions(): int
 {
-    return kafka_lock_info()['sessions in this process'] ?? -1;
+    return kafka_lock_info()['sessions'] ?? -1;
 }

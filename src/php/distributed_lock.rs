@@ -8,8 +8,9 @@ use ext_php_rs::types::ZendHashTable;
 use crate::php::args::{take, OptionalSeconds, StringArg};
 use crate::php::config::{defaults, ConfigArray};
 use crate::php::exceptions::to_php;
+use crate::php::stats;
 use crate::protocol::{Mode, Snapshot};
-use crate::session::{LockError, LockHandle};
+use crate::session::{registry, LockError, LockHandle};
 
 /// A fair, fenced, lease-based lock whose state lives in a Kafka topic.
 #[php_class]
@@ -144,6 +145,13 @@ impl DistributedLock {
     pub fn revoke(&mut self, identifier: StringArg) -> PhpResult<bool> {
         let identifier = take(identifier.0, "DistributedLock::revoke", 1, "identifier", "string")?;
         Ok(!php(self.handle.revoke(&identifier))?.is_empty())
+    }
+
+    /// This process's lock statistics, over every lock and semaphore and every session since
+    /// it started (a forked child starts from zero): counters, gauges, records ignored by
+    /// reason, and histograms in seconds with cumulative buckets. Asks nothing of the brokers.
+    pub fn stats() -> PhpResult<ZBox<ZendHashTable>> {
+        Ok(stats::stats_array(&registry::totals())?)
     }
 
     /// Seconds left of the lease by this holder's view (renewed automatically), null if not held.

@@ -6,6 +6,7 @@ mod config;
 mod distributed_lock;
 mod distributed_semaphore;
 mod exceptions;
+mod stats;
 
 use ext_php_rs::prelude::*;
 use ext_php_rs::zend::ModuleEntry;
@@ -55,14 +56,9 @@ extern "C" fn info(_module: *mut ModuleEntry) {
         info_table_row!("kafka_lock version", env!("CARGO_PKG_VERSION"));
         info_table_row!("librdkafka version", kafka::librdkafka_version());
         info_table_row!("protocol", "v1 (max ttl 60 s)");
-        let (sessions, stats) = registry::totals();
-        info_table_row!("sessions in this process", sessions.to_string());
-        info_table_row!("records replayed", stats.records.to_string());
-        info_table_row!("records ignored (malformed or invalid)", stats.ignored.to_string());
-        info_table_row!("renewals sent", stats.renews_sent.to_string());
-        info_table_row!("ticks sent", stats.ticks_sent.to_string());
-        info_table_row!("consumer errors", stats.consumer_errors.to_string());
-        info_table_row!("records refused to bound memory (flooding)", stats.bounded.to_string());
+        info_table_end!();
+        info_table_start!();
+        stats::info_rows(&registry::totals());
         info_table_end!();
     });
 }

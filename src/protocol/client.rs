@@ -33,6 +33,7 @@ use sha2::{Digest, Sha256};
 
 use super::machine::{AcquireLookup, Event, Machine};
 use super::record::{commitment_of, encode_with_proof, Mode, Op, Proof};
+use super::stats::{ClientStats, GaveUp};
 use super::{LogTime, Offset, JOIN_WINDOW_MS};
 
 /// A holder renews its request every `ttl / RENEW_DIVISOR`, while queued or holding: two
@@ -336,24 +337,6 @@ pub struct Withdrawn {
     pub release_queued: bool,
 }
 
-/// Counters, for phpinfo() and tests.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ClientStats {
-    /// Records handed to the machines.
-    pub records: u64,
-    /// Records the machines ignored (malformed, invalid renew, ...).
-    pub ignored: u64,
-    /// Renew records queued.
-    pub renews_sent: u64,
-    /// Tick records queued.
-    pub ticks_sent: u64,
-    /// Release records queued again after a failed delivery.
-    pub releases_resent: u64,
-    /// Records the machines refused or forgot to stay within their bounds
-    /// (`MAX_LIVE_REQUESTS`, `MAX_TOMBSTONES`): non-zero means someone floods the topic.
-    pub bounded: u64,
-}
-
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Phase {
     /// Waiting for its partition's join to finish before its acquire is produced.
@@ -402,6 +385,11 @@ struct OwnRequest {
     phase: Phase,
     /// A revoke named it: no renewal of it counts any more, so none is sent.
     revoked: bool,
+    /// When a record after its acquire (the release or expiry of the one in front) made it the
+    /// head: the start of its hand-off (stats).
+    head_since: Option<LocalTime>,
+    /// When its caller was handed the hold (stats: hold time).
+    held_since: Option<LocalTime>,
     /// The view was complete while this request was its lock's head. Until then its grant
     /// decides nothing: a request learnt of late (an acquire read after the grant) may stand
     /// in front, and this one waits again; from then on, not being the head is a lost hold.
@@ -615,7 +603,8 @@ impl Client {
     pub fn stats(&self) -> ClientStats {
         let machines = self.partitions.values().filter_map(|p| p.machine.as_ref());
         let bounded = machines.map(|m| m.stats().refused_full + m.stats().tombstones_evicted).sum();
-        ClientStats { bounded, ..self.stats.clone() }
+        let partitions_followed = self.partitions.len() as u64;
+        ClientStats { bounded, partitions_followed, ..self.stats.clone() }
     }
 
     /// The replayed machine of a joined partition (for tests and inspection).
@@ -665,6 +654,8 @@ impl Client {
             phase: Phase::Unsent,
             revoked: false,
             grant_decided: false,
+            head_since: None,
+            held_since: None,
         };
         self.requests.insert(id, request);
         match self.partitions.get(partition).map(|p| &p.join) {
@@ -675,6 +666,7 @@ impl Client {
             None => {
                 let record = self.send_acquire(now, id, true);
                 self.partitions.insert(partition.clone(), PartitionState::placing(record, now));
+                self.stats.joins += 1;
             }
         }
         Ok(id)
@@ -690,6 +682,7 @@ impl Client {
         let id = self.push_transmit(partition.clone(), None, Op::Tick, Purpose::Tick, true);
         if !self.partitions.contains_key(partition) {
             self.partitions.insert(partition.clone(), PartitionState::placing(id, now));
+            self.stats.joins += 1;
         }
         let inspection = Inspection { partition: partition.clone(), since: now, placed: None, ended: None };
         self.inspections.insert(id, inspection);
@@ -752,6 +745,7 @@ impl Client {
         let op = Op::Revoke { owner: self.owner.clone(), r#ref: token };
         let id = self.push_transmit(partition.clone(), Some(key.to_owned()), op, Purpose::Revoke, true);
         self.revokes.insert(id, None);
+        self.stats.revokes_sent += 1;
         id
     }
 
@@ -784,6 +778,14 @@ impl Client {
     /// soon as it shows up.
     pub fn withdraw(&mut self, now: LocalTime, id: RequestId) -> Withdrawn {
         let held = self.is_held(id, now);
+        if let Some(since) = self.requests.get_mut(&id).and_then(|r| r.held_since.take()) {
+            self.stats.hold.observe(now.saturating_since(since));
+            if held {
+                self.stats.released += 1;
+            } else {
+                self.stats.leases_lost += 1;
+            }
+        }
         let Some(request) = self.requests.get_mut(&id) else {
             return Withdrawn { held: false, release_queued: false };
         };
@@ -801,6 +803,27 @@ impl Client {
                 request.phase = Phase::Cancelled;
                 Withdrawn { held, release_queued: false }
             }
+        }
+    }
+
+    /// Withdraws request `id`, whose waiter gave up for `why` (counted).
+    pub fn give_up(&mut self, now: LocalTime, id: RequestId, why: GaveUp) -> Withdrawn {
+        self.stats.note_gave_up(why);
+        self.withdraw(now, id)
+    }
+
+    /// The waiter of request `id`, which asked at `asked_at`, now has the hold it was granted
+    /// (stats: acquires, acquire wait, hand-off; the hold time starts).
+    pub fn note_handed_over(&mut self, now: LocalTime, id: RequestId, asked_at: LocalTime) {
+        let Some(request) = self.requests.get_mut(&id) else { return };
+        if request.held_since.is_some() {
+            return;
+        }
+        request.held_since = Some(now);
+        self.stats.acquired += 1;
+        self.stats.acquire_wait.observe(now.saturating_since(asked_at));
+        if let Some(head_since) = request.head_since {
+            self.stats.hand_off.observe(now.saturating_since(head_since));
         }
     }
 
@@ -1001,6 +1024,7 @@ impl Client {
         }
         if let Some(request) = self.requests.values_mut().find(|r| r.renews_in_flight.contains_key(&record)) {
             request.renew_reported(record, result.as_ref().ok().map(|p| p.offset));
+            self.stats.renew_failures += u64::from(result.is_err());
             return;
         }
         if let Some(revoke) = self.revokes.get_mut(&record) {
@@ -1045,6 +1069,7 @@ impl Client {
                 }
             }
             Purpose::Renew(id) => {
+                self.stats.renew_failures += 1;
                 // Due again at once.
                 if let Some(request) = self.requests.get_mut(&id) {
                     request.last_alive_sent = now.saturating_sub(request.lease.ttl);
@@ -1563,8 +1588,8 @@ fn apply_event(
     event: Event,
 ) {
     let (token, event_owner) = match &event {
-        Event::Ignored { .. } => {
-            stats.ignored += 1;
+        Event::Ignored { reason, .. } => {
+            stats.note_ignored(reason);
             return;
         }
         Event::Enqueued { token, owner, .. }
@@ -1613,6 +1638,7 @@ fn apply_event(
             // of ours is decided by records the replay has in full.
             if request.phase == Phase::Waiting {
                 request.phase = Phase::Granted;
+                request.head_since = (offset != request.token).then_some(now);
                 if request.trusted_until().is_none_or(|u| now >= u) {
                     // Granted after the trust ran out (a long round trip or pause): renew at
                     // once; the renewal's acceptance restores the trust.

@@ -379,3 +379,46 @@ fn a_request_withdrawn_before_it_is_read_back_is_released_when_it_shows_up() {
     let release = client.poll_transmit().expect("released once it shows up");
     assert!(matches!(release.purpose, Purpose::Release(r) if r == id), "{release:?}");
 }
+
+/// The stats: a hold granted by its own acquire has no hand-off; one granted by the release of
+/// the hold in front does, from reading that release to the waiter having it; a release with a
+/// valid lease counts as released, one after the trust ran out as a lease lost; a forged
+/// release is ignored by its reason.
+#[test]
+fn stats_count_holds_hand_offs_releases_and_lost_leases() {
+    use crate::protocol::{encode_value, GaveUp, Op};
+    let partition = PartitionId::new("locks", 0);
+    let t0 = LocalTime::ZERO;
+    let (mut client, first) = holding(&partition, "a", t0);
+    client.note_handed_over(t0 + Duration::from_millis(2), first, t0);
+    let second = client.acquire(t0, &partition, "a", Mode::Exclusive, LEASE).expect("acquire");
+    let acquire = client.poll_transmit().expect("the acquire");
+    client.handle_record(t0, &partition, 1, Some(LOG_START), Some(b"a"), Some(&acquire.value));
+    // A release forged in the first holder's name, without its secret: ignored.
+    let forged = Op::Release { owner: client.owner().into(), r#ref: 0 };
+    client.handle_record(t0, &partition, 2, Some(LOG_START), Some(b"a"), Some(&encode_value(&forged)));
+    assert_eq!(client.stats().ignored_by_reason.get("release_bad_secret"), Some(&1));
+    let released_at = t0 + Duration::from_millis(100);
+    assert!(client.withdraw(released_at, first).held);
+    let release = client.poll_transmit().expect("the release");
+    let read_at = released_at + Duration::from_millis(3);
+    client.handle_record(read_at, &partition, 3, Some(LOG_START + 100), Some(b"a"), Some(&release.value));
+    assert!(client.is_held(second, read_at));
+    client.note_handed_over(read_at + Duration::from_millis(1), second, t0);
+    client.note_handed_over(read_at + Duration::from_millis(9), second, t0); // once per hold
+                                                                             // Nothing renews it: past its trust, the holder lets go of a lost hold.
+    let late = read_at + LEASE.ttl;
+    assert!(!client.withdraw(late, second).held);
+    // A third request refused by tryLock.
+    let third = client.acquire(late, &partition, "a", Mode::Exclusive, LEASE).expect("acquire");
+    client.give_up(late, third, GaveUp::Busy);
+    let stats = client.stats();
+    assert_eq!((stats.acquired, stats.released, stats.leases_lost, stats.busy), (2, 1, 1, 1));
+    assert_eq!(stats.acquire_wait.count(), 2);
+    assert_eq!(stats.acquire_wait.sum(), Duration::from_millis(2) + Duration::from_millis(104));
+    assert_eq!(stats.hand_off.count(), 1, "only the hold that waited behind another");
+    assert_eq!(stats.hand_off.sum(), Duration::from_millis(1));
+    assert_eq!(stats.hold.count(), 2);
+    assert_eq!(stats.hold.sum(), Duration::from_millis(98) + (LEASE.ttl - Duration::from_millis(1)));
+    assert_eq!((stats.joins, stats.partitions_followed), (1, 1));
+}

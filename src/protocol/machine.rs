@@ -164,6 +164,32 @@ pub enum Ignored {
     RevokeWrongKey,
 }
 
+impl Ignored {
+    /// A stable snake_case name of the reason, for metrics labels.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Ignored::Malformed(_) => "malformed",
+            Ignored::RenewInvalid => "renew_invalid",
+            Ignored::RenewWrongOwner => "renew_wrong_owner",
+            Ignored::RenewWrongKey => "renew_wrong_key",
+            Ignored::RenewUnknown => "renew_unknown",
+            Ignored::RenewTombstoned => "renew_tombstoned",
+            Ignored::ReleaseWrongOwner => "release_wrong_owner",
+            Ignored::ReleaseWrongKey => "release_wrong_key",
+            Ignored::ReleaseUnknown => "release_unknown",
+            Ignored::OffsetNotIncreasing => "offset_not_increasing",
+            Ignored::RenewWrongCommitment => "renew_wrong_commitment",
+            Ignored::ReleaseBadSecret => "release_bad_secret",
+            Ignored::ReleaseUnverifiable => "release_unverifiable",
+            Ignored::PartitionFull => "partition_full",
+            Ignored::ClaimWithoutAcquire => "claim_without_acquire",
+            Ignored::RenewRevoked => "renew_revoked",
+            Ignored::RevokeUnknown => "revoke_unknown",
+            Ignored::RevokeWrongKey => "revoke_wrong_key",
+        }
+    }
+}
+
 impl fmt::Display for Ignored {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

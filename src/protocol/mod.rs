@@ -50,6 +50,7 @@ mod client;
 mod machine;
 mod partition;
 mod record;
+mod stats;
 
 #[cfg(test)]
 mod client_tests;
@@ -94,9 +95,9 @@ pub const MAX_VALUE_BYTES: usize = 2048;
 pub const JOIN_WINDOW_MS: i64 = MAX_TTL_MS as i64 + JOIN_MARGIN_MS;
 
 pub use client::{
-    Client, ClientStats, Failure, Inspected, InspectionId, Lease, LocalTime, OwnRequestInfo, PartitionId,
-    Placement, Purpose, QueuedRequest, RequestId, Snapshot, Status, Transmit, TransmitId, Withdrawn,
-    MIN_TICK_INTERVAL, MIN_TRUST_DIVISOR, RELEASE_RETRY_BACKOFF, RENEW_DIVISOR, TRUST_MARGIN_DIVISOR,
+    Client, Failure, Inspected, InspectionId, Lease, LocalTime, OwnRequestInfo, PartitionId, Placement,
+    Purpose, QueuedRequest, RequestId, Snapshot, Status, Transmit, TransmitId, Withdrawn, MIN_TICK_INTERVAL,
+    MIN_TRUST_DIVISOR, RELEASE_RETRY_BACKOFF, RENEW_DIVISOR, TRUST_MARGIN_DIVISOR,
 };
 pub use machine::{AcquireLookup, Event, Ignored, Machine, Request, Stats};
 pub use partition::{murmur2, partition_for};
@@ -105,3 +106,4 @@ pub use record::{
     validate_identifier, validate_op, validate_record, Held, Mode, Op, Proof, Record, Reject,
     MAX_SEMAPHORE_LIMIT,
 };
+pub use stats::{ClientStats, GaveUp, Histogram, BUCKET_BOUNDS};

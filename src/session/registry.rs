@@ -8,6 +8,8 @@ use std::sync::{Arc, Mutex};
 
 use once_cell::sync::Lazy;
 
+use crate::protocol::Histogram;
+
 use crate::session::error::LockResult;
 use crate::session::options::{ClientSettings, LockOptions};
 use crate::session::session::{Session, SessionStats, SHUTDOWN_GRACE};
@@ -34,6 +36,15 @@ fn abandon_inherited(list: &mut Vec<Arc<Session>>) {
 fn take_broken(list: &mut Vec<Arc<Session>>) -> Vec<Arc<Session>> {
     let (broken, working): (Vec<_>, Vec<_>) = list.drain(..).partition(|s| s.broken());
     *list = working;
+    if !broken.is_empty() {
+        let mut history = history();
+        for s in &broken {
+            let mut stats = s.stats();
+            // A gauge: the partitions it followed are no longer followed.
+            stats.core.partitions_followed = 0;
+            add(&mut history.retired, &stats);
+        }
+    }
     broken
 }
 
@@ -49,6 +60,7 @@ pub fn session_for(settings: &ClientSettings, options: &LockOptions) -> LockResu
     let session = match found {
         Some(s) => Ok(s.clone()),
         None => Session::connect(settings.clone(), options).map(|s| {
+            history().started += 1;
             let s = Arc::new(s);
             list.push(s.clone());
             s
@@ -84,23 +96,107 @@ pub fn shutdown() {
     drop(list);
 }
 
-/// Number of live sessions of this process and their counters summed (for phpinfo()).
-pub fn totals() -> (usize, SessionStats) {
+/// What [`totals`] reports: this process's counters since it started (a forked child starts
+/// from zero).
+#[derive(Debug, Clone, Default)]
+pub struct Totals {
+    /// Sessions alive now.
+    pub sessions: usize,
+    /// Sessions made by this process (one per distinct client settings, and one more for each
+    /// that broke and was replaced).
+    pub sessions_started: u64,
+    /// The sessions' counters and histograms summed, those of replaced sessions included.
+    pub stats: SessionStats,
+}
+
+impl Totals {
+    /// The counters, each with its name (as `DistributedLock::stats()` and the Prometheus
+    /// example name them) and what it counts.
+    pub fn counters(&self) -> Vec<(&'static str, u64, &'static str)> {
+        let c = &self.stats.core;
+        vec![
+            ("acquires", c.acquired, "holds handed to callers (reentrant acquires not counted)"),
+            ("busy", c.busy, "tryLock()/tryAcquire() calls refused: held, or others wait in front"),
+            ("timeouts", c.timed_out, "waits whose time-out passed"),
+            ("interrupts", c.interrupted, "waits cut short for a signal handler or time limit"),
+            ("releases", c.released, "holds ended by their holder with a valid lease (release, destruct, end of request)"),
+            ("leases_lost", c.leases_lost, "holds that ended without their holder (lease ran out, revoked, history lost), counted when let go"),
+            ("renewals_sent", c.renews_sent, "renew records sent"),
+            ("renew_failures", c.renew_failures, "renew records the producer could not deliver"),
+            ("revokes_sent", c.revokes_sent, "revoke records sent"),
+            ("releases_resent", c.releases_resent, "release records sent again after a failed delivery"),
+            ("ticks_sent", c.ticks_sent, "tick records sent (joins, inspections, expiries)"),
+            ("records_replayed", c.records, "lock records read and replayed"),
+            ("records_ignored", c.ignored, "records that changed nothing (by reason: ignored_by_reason)"),
+            ("records_bounded", c.bounded, "records refused or forgotten to bound memory (a flood)"),
+            ("joins", c.joins, "partitions joined"),
+            ("consumer_errors", self.stats.consumer_errors, "consumer errors (broker down, ...)"),
+            ("sessions_started", self.sessions_started, "sessions made (one per client settings; a broken one is replaced)"),
+        ]
+    }
+
+    /// The gauges: values now.
+    pub fn gauges(&self) -> Vec<(&'static str, u64, &'static str)> {
+        vec![
+            ("sessions", self.sessions as u64, "sessions alive"),
+            ("partitions_followed", self.stats.core.partitions_followed, "partitions followed (read) now"),
+        ]
+    }
+
+    /// The histograms, in seconds.
+    pub fn histograms(&self) -> Vec<(&'static str, &Histogram, &'static str)> {
+        let c = &self.stats.core;
+        vec![
+            ("acquire_wait_seconds", &c.acquire_wait, "from the acquire call to the hold"),
+            (
+                "hand_off_seconds",
+                &c.hand_off,
+                "from reading the record that ended the hold in front to the waiter holding",
+            ),
+            ("hold_seconds", &c.hold, "from the hold to its release (or to letting go of a lost one)"),
+        ]
+    }
+}
+
+/// Live sessions, and this process's counters summed over every session it had (for
+/// `DistributedLock::stats()` and phpinfo()).
+pub fn totals() -> Totals {
     let mut list = sessions();
     abandon_inherited(&mut list);
     let broken = take_broken(&mut list);
-    let mut sum = SessionStats::default();
+    let mut totals = {
+        let history = history();
+        Totals { sessions: list.len(), sessions_started: history.started, stats: history.retired.clone() }
+    };
     for s in list.iter() {
-        let st = s.stats();
-        sum.records += st.records;
-        sum.ignored += st.ignored;
-        sum.renews_sent += st.renews_sent;
-        sum.ticks_sent += st.ticks_sent;
-        sum.consumer_errors += st.consumer_errors;
-        sum.bounded += st.bounded;
+        add(&mut totals.stats, &s.stats());
     }
-    let count = list.len();
     drop(list);
     drop(broken);
-    (count, sum)
+    totals
+}
+
+/// The counters of this process's sessions that are gone, and how many it made.
+#[derive(Default)]
+struct History {
+    pid: u32,
+    started: u64,
+    retired: SessionStats,
+}
+
+static HISTORY: Lazy<Mutex<History>> = Lazy::new(|| Mutex::new(History::default()));
+
+/// This process's history; a forked child's starts empty (the parent's counts are the parent's).
+fn history() -> std::sync::MutexGuard<'static, History> {
+    let mut history = HISTORY.lock().unwrap_or_else(|e| e.into_inner());
+    let pid = std::process::id();
+    if history.pid != pid {
+        *history = History { pid, ..History::default() };
+    }
+    history
+}
+
+fn add(sum: &mut SessionStats, stats: &SessionStats) {
+    sum.core.merge(&stats.core);
+    sum.consumer_errors += stats.consumer_errors;
 }

@@ -14,8 +14,8 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use crate::protocol::{
-    Client, Failure, Inspected, InspectionId, Lease, LocalTime, Mode, Offset, PartitionId, RequestId,
-    Snapshot, Status,
+    Client, ClientStats, Failure, GaveUp, Inspected, InspectionId, Lease, LocalTime, Mode, Offset,
+    PartitionId, RequestId, Snapshot, Status,
 };
 use crate::session::clock;
 use crate::session::error::{LockError, LockResult};
@@ -62,21 +62,13 @@ pub struct Grant {
     pub token: Offset,
 }
 
-/// Counters for phpinfo() and tests.
+/// Counters and histograms of one session (see `registry::totals`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SessionStats {
-    /// Records handled by the state machines.
-    pub records: u64,
-    /// Records the state machines ignored (malformed, invalid renew, ...).
-    pub ignored: u64,
-    /// Renew records produced.
-    pub renews_sent: u64,
-    /// Tick records produced.
-    pub ticks_sent: u64,
+    /// The client core's counters and histograms.
+    pub core: ClientStats,
     /// Consumer errors seen (broker down, ...).
     pub consumer_errors: u64,
-    /// Records refused or forgotten to keep memory bounded (a flood of acquires or releases).
-    pub bounded: u64,
 }
 
 /// What the PHP thread and the driver share.
@@ -241,14 +233,8 @@ impl Session {
 
     /// Counters since the session started.
     pub fn stats(&self) -> SessionStats {
-        let core = self.inner.shared.lock();
-        let s = core.stats();
         SessionStats {
-            records: s.records,
-            ignored: s.ignored,
-            renews_sent: s.renews_sent,
-            ticks_sent: s.ticks_sent,
-            bounded: s.bounded,
+            core: self.inner.shared.lock().stats(),
             consumer_errors: self.inner.shared.consumer_errors.load(Ordering::Relaxed),
         }
     }
@@ -338,6 +324,7 @@ impl Session {
             // When to give up while the request's place is unknown, and once it is known.
             let (pending, grace) = match core.status(id, now) {
                 Status::Granted { token, trusted: true } => {
+                    core.note_handed_over(now, id, start);
                     return Ok(Outcome::Granted(Grant { seq: id, token }));
                 }
                 Status::Failed(failure) => {
@@ -413,11 +400,17 @@ impl Session {
                 Wait::No => Some(start + grace),
                 Wait::For(t) => Some(start + t + grace),
             };
-            if give_up_at.is_some_and(|at| now >= at) || interrupted() {
+            let timed_out = give_up_at.is_some_and(|at| now >= at);
+            if timed_out || interrupted() {
                 // An interrupt is answered like a time-out, not an error: an exception pending
                 // in PHP would make the engine drop the very signal handler that asked for
                 // control.
-                core.withdraw(now, id);
+                let why = match wait {
+                    _ if !timed_out => GaveUp::Interrupted,
+                    Wait::No => GaveUp::Busy,
+                    Wait::For(_) | Wait::Forever => GaveUp::TimedOut,
+                };
+                core.give_up(now, id, why);
                 sync(&mut core, clients, now);
                 return Ok(Outcome::TimedOut);
             }
