@@ -12,8 +12,8 @@ use std::time::Duration;
 
 use crate::Bytes;
 use kafka_lock::protocol::{
-    decode_record, encode_value, Client, Held, Inspected, InspectionId, Lease, LocalTime, Mode, Op,
-    PartitionId, Placement, Purpose, RequestId, Status, Transmit, MAX_TTL_MS,
+    decode_record, encode_value, Client, ClientStats, GaveUp, Held, Inspected, InspectionId, Lease,
+    LocalTime, Mode, Op, PartitionId, Placement, Purpose, RequestId, Status, Transmit, MAX_TTL_MS,
 };
 
 const KEYS: [&str; 3] = ["a", "b", "c"];
@@ -110,6 +110,8 @@ pub struct Coverage {
     pub trusted_checks: usize,
     /// Inspections looked at once ready.
     pub ready_inspections: usize,
+    /// Holds that were handed over and then ended (stats checked with some).
+    pub holds_ended: u64,
 }
 
 /// One run of the client target.
@@ -142,7 +144,16 @@ pub fn run(data: &[u8]) -> Coverage {
             }
             1 => {
                 if let Some(&id) = w.requests.get(usize::from(arg) % w.requests.len().max(1)) {
-                    w.client.withdraw(w.now, id);
+                    // A holder had its hold handed over before it releases it.
+                    if matches!(w.client.status(id, w.now), Status::Granted { trusted: true, .. }) {
+                        w.client.note_handed_over(w.now, id, w.now);
+                    }
+                    match arg / 64 {
+                        0 => w.client.withdraw(w.now, id),
+                        1 => w.client.give_up(w.now, id, GaveUp::Busy),
+                        2 => w.client.give_up(w.now, id, GaveUp::TimedOut),
+                        _ => w.client.give_up(w.now, id, GaveUp::Interrupted),
+                    };
                 }
             }
             2 => {
@@ -210,6 +221,11 @@ pub fn run(data: &[u8]) -> Coverage {
                         Status::Conflict { .. } => {
                             w.client.withdraw(w.now, id);
                         }
+                        // The waiter returns with it (stats: acquires, waits, hand-offs).
+                        Status::Granted { trusted: true, .. } => {
+                            let asked_at = w.now.saturating_sub(Duration::from_millis(u64::from(arg)));
+                            w.client.note_handed_over(w.now, id, asked_at);
+                        }
                         _ => {}
                     }
                 }
@@ -242,6 +258,27 @@ pub fn run(data: &[u8]) -> Coverage {
         }
         w.drain();
         coverage.trusted_checks += w.check();
+        check_stats(&w.client.stats());
     }
+    let stats = w.client.stats();
+    coverage.holds_ended = stats.released + stats.leases_lost;
     coverage
+}
+
+/// What the counters must agree on whatever happened: every hold that ended was handed over
+/// once, each hold handed over has one wait, a hand-off only for some, and histograms are
+/// cumulative with `+Inf` (the count) on top.
+fn check_stats(stats: &ClientStats) {
+    assert!(stats.released + stats.leases_lost <= stats.acquired, "{stats:?}");
+    assert_eq!(stats.hold.count(), stats.released + stats.leases_lost, "{stats:?}");
+    assert_eq!(stats.acquire_wait.count(), stats.acquired, "{stats:?}");
+    assert!(stats.hand_off.count() <= stats.acquired, "{stats:?}");
+    assert_eq!(stats.ignored, stats.ignored_by_reason.values().sum::<u64>(), "{stats:?}");
+    for histogram in [&stats.acquire_wait, &stats.hand_off, &stats.hold] {
+        let counts: Vec<u64> = histogram.buckets().map(|(_, n)| n).collect();
+        assert!(
+            counts.windows(2).all(|w| w[0] <= w[1]) && counts.last() <= Some(&histogram.count()),
+            "{stats:?}"
+        );
+    }
 }
