@@ -103,6 +103,8 @@ const QUANTUM_MS: i64 = 50;
 const JUNK_KINDS: u8 = 21;
 /// How long a process's acquire may take to be read back before it gives up.
 const OPERATION_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a simulated process keeps following the partition with nothing of its own on it.
+const UNFOLLOW_AFTER_IN_RUNS: Duration = Duration::from_millis(500);
 
 fn partition() -> PartitionId {
     PartitionId::new(TOPIC, 0)
@@ -303,7 +305,20 @@ impl Process {
             chunk.copy_from_slice(&rng.next().to_le_bytes());
         }
         Process {
-            client: Client::new(owner, secret, OPERATION_TIMEOUT),
+            client: {
+                // Idle gaps of a second are common here: processes p0, p2, ... leave the
+                // partition in them and join it again; the others keep one long view.
+                let unfollows = owner[1..]
+                    .split('r')
+                    .next()
+                    .and_then(|n| n.parse::<u32>().ok())
+                    .is_some_and(|n| n % 2 == 0);
+                let mut client = Client::new(owner, secret, OPERATION_TIMEOUT);
+                if unfollows {
+                    client.set_unfollow_after(UNFOLLOW_AFTER_IN_RUNS);
+                }
+                client
+            },
             incarnation,
             crashed: false,
             paused_until: 0,
@@ -365,6 +380,9 @@ struct Coverage {
     acquire_lookups: u64,
     /// Records after which a lock had several holders (readers, semaphore shares).
     shared_holds: u64,
+    /// Partitions a process stopped following (nothing of its own on them for
+    /// `UNFOLLOW_AFTER`), to join them again on its next request.
+    unfollows: u64,
     /// Quanta in which several processes trusted holds of one lock together.
     shared_trust: u64,
     /// Requests withdrawn because one ahead of them had another semaphore limit.
@@ -742,6 +760,11 @@ impl Sim {
         let process = &mut self.processes[i];
         if process.client.poll_timeout().is_some_and(|t| t <= local) {
             process.client.handle_timeout(local);
+            // A partition unfollowed: the session stops reading it (unassigns it).
+            if process.client.take_dropped_partitions().contains(&part) {
+                process.read_pos = None;
+                self.coverage.unfollows += 1;
+            }
         }
         self.application(i, local);
         self.produce(i);
@@ -768,6 +791,7 @@ impl Sim {
             // is "error") and the session resets the view; the process stops trusting at once,
             // before its request is released.
             self.processes[i].client.handle_partition_reset(local, &part);
+            self.processes[i].client.take_dropped_partitions();
             self.processes[i].read_pos = None;
             self.end_trust(i);
             self.coverage.resets += 1;
@@ -1668,6 +1692,7 @@ fn coverage_of(mode: Mode, n: usize) -> (Coverage, Vec<u64>) {
         total.shared_holds += c.shared_holds;
         total.shared_trust += c.shared_trust;
         total.conflicts += c.conflicts;
+        total.unfollows += c.unfollows;
         let s = sim.machine.stats();
         for (slot, value) in stats.iter_mut().zip([
             s.grants,
@@ -1708,6 +1733,7 @@ fn simulation_exercises_the_interesting_paths() {
     assert!(c.shared_holds > 100, "readers and semaphore shares held together: {c:?}");
     assert!(c.shared_trust > 100, "processes trusted holds of one lock together: {c:?}");
     assert!(c.conflicts > 5, "requests behind a semaphore of another limit withdrew: {c:?}");
+    assert!(c.unfollows > 0, "processes left idle partitions and joined them again: {c:?}");
 }
 
 #[test]

@@ -56,6 +56,12 @@ pub const RELEASE_RETRY_BACKOFF: Duration = Duration::from_millis(100);
 /// a steady holder would keep losing its hold.
 pub const MIN_TRUST_DIVISOR: u32 = 2;
 
+/// A joined partition on which this client has had nothing (no request, release or inspection)
+/// for this long is no longer followed: its view is dropped and the consumer stops fetching it,
+/// so an idle process costs the brokers no fetches and keeps no view. The next request joins it
+/// again, which replays up to `JOIN_WINDOW_MS` of its records (docs/performance.md, "Joining").
+pub const UNFOLLOW_AFTER: Duration = Duration::from_secs(30);
+
 /// Acceptances of a request's renewals kept, while a renewal of its own is on its way, until a
 /// delivery report names their offset: a writer copying the request's renewals adds some that
 /// no report will name. Past this many the oldest go, and with them maybe the holder's own
@@ -479,6 +485,8 @@ struct PartitionState {
     /// Largest log time seen and the local time it was seen: estimates broker time now.
     clock_seen: Option<(LogTime, LocalTime)>,
     last_tick: Option<LocalTime>,
+    /// When this client last asked for something on it (see [`UNFOLLOW_AFTER`]).
+    last_used: LocalTime,
 }
 
 impl PartitionState {
@@ -497,6 +505,7 @@ impl PartitionState {
             joined_at: 0,
             clock_seen: None,
             last_tick: None,
+            last_used: now,
         }
     }
 }
@@ -525,6 +534,8 @@ pub struct Client {
     /// How long an acquire may take to be read back, and a join's first record to be
     /// acknowledged.
     operation_timeout: Duration,
+    /// See [`UNFOLLOW_AFTER`].
+    unfollow_after: Duration,
     partitions: BTreeMap<PartitionId, PartitionState>,
     requests: BTreeMap<RequestId, OwnRequest>,
     by_token: HashMap<(PartitionId, Offset), RequestId>,
@@ -553,6 +564,7 @@ impl Client {
             owner,
             secret,
             operation_timeout,
+            unfollow_after: UNFOLLOW_AFTER,
             partitions: BTreeMap::new(),
             requests: BTreeMap::new(),
             by_token: HashMap::new(),
@@ -567,6 +579,12 @@ impl Client {
             next_transmit: 0,
             stats: ClientStats::default(),
         }
+    }
+
+    /// Unfollows idle partitions after `after` instead of [`UNFOLLOW_AFTER`]: simulations
+    /// whose runs last seconds use it to leave and join partitions again and again.
+    pub fn set_unfollow_after(&mut self, after: Duration) {
+        self.unfollow_after = after;
     }
 
     /// The owner written into this client's records.
@@ -658,6 +676,7 @@ impl Client {
             held_since: None,
         };
         self.requests.insert(id, request);
+        self.mark_used(partition, now);
         match self.partitions.get(partition).map(|p| &p.join) {
             Some(Join::Joined) => {
                 self.send_acquire(now, id, false);
@@ -684,6 +703,7 @@ impl Client {
             self.partitions.insert(partition.clone(), PartitionState::placing(id, now));
             self.stats.joins += 1;
         }
+        self.mark_used(partition, now);
         let inspection = Inspection { partition: partition.clone(), since: now, placed: None, ended: None };
         self.inspections.insert(id, inspection);
         Ok(id)
@@ -785,6 +805,9 @@ impl Client {
             } else {
                 self.stats.leases_lost += 1;
             }
+        }
+        if let Some(partition) = self.requests.get(&id).map(|r| r.partition.clone()) {
+            self.mark_used(&partition, now);
         }
         let Some(request) = self.requests.get_mut(&id) else {
             return Withdrawn { held: false, release_queued: false };
@@ -1262,6 +1285,16 @@ impl Client {
             self.stats.ticks_sent += 1;
             self.push_transmit(partition, None, Op::Tick, Purpose::Tick, false);
         }
+        let unused: Vec<PartitionId> = self
+            .partitions
+            .keys()
+            .filter(|p| self.unfollow_due(p).is_some_and(|t| now >= t))
+            .cloned()
+            .collect();
+        for partition in unused {
+            // Nothing of ours is on it: dropping ends nothing.
+            self.drop_partition(now, &partition, Phase::Lost);
+        }
     }
 
     // ---- outputs ----------------------------------------------------------------------
@@ -1291,6 +1324,9 @@ impl Client {
                 consider(since + self.operation_timeout);
             }
             if let Some(t) = self.tick_due(partition, state) {
+                consider(t);
+            }
+            if let Some(t) = self.unfollow_due(partition) {
                 consider(t);
             }
         }
@@ -1528,6 +1564,22 @@ impl Client {
         let (clock, seen_at) = state.clock_seen?;
         let due = seen_at + Duration::from_millis(expiry.saturating_sub(clock).max(0) as u64);
         Some(state.last_tick.map_or(due, |t| due.max(t + MIN_TICK_INTERVAL)))
+    }
+
+    fn mark_used(&mut self, partition: &PartitionId, now: LocalTime) {
+        if let Some(state) = self.partitions.get_mut(partition) {
+            state.last_used = state.last_used.max(now);
+        }
+    }
+
+    /// When a joined partition on which this client has nothing is to be unfollowed, if it is.
+    fn unfollow_due(&self, partition: &PartitionId) -> Option<LocalTime> {
+        let state = self.partitions.get(partition)?;
+        let in_use = !matches!(state.join, Join::Joined)
+            || self.requests.values().any(|r| r.partition == *partition)
+            || self.releases.values().any(|r| r.partition == *partition)
+            || self.inspections.values().any(|i| i.partition == *partition);
+        (!in_use).then(|| state.last_used + self.unfollow_after)
     }
 
     fn partitions_to_tick(&self, now: LocalTime) -> Vec<PartitionId> {

@@ -422,3 +422,39 @@ fn stats_count_holds_hand_offs_releases_and_lost_leases() {
     assert_eq!(stats.hold.sum(), Duration::from_millis(98) + (LEASE.ttl - Duration::from_millis(1)));
     assert_eq!((stats.joins, stats.partitions_followed), (1, 1));
 }
+
+/// A joined partition on which the client has nothing left is unfollowed `UNFOLLOW_AFTER` after
+/// its last use (the timer says when), not while a request, an unacknowledged release or an
+/// inspection is on it; the next request joins it again.
+#[test]
+fn a_partition_with_nothing_of_ours_is_unfollowed_after_a_while_and_joined_again() {
+    use crate::protocol::UNFOLLOW_AFTER;
+    let partition = PartitionId::new("locks", 0);
+    let t0 = LocalTime::ZERO;
+    let (mut client, id) = holding(&partition, "a", t0);
+    // Held far longer than UNFOLLOW_AFTER (lost by now: nothing renewed): still followed.
+    let later = t0 + UNFOLLOW_AFTER * 3;
+    client.handle_timeout(later);
+    assert!(client.take_dropped_partitions().is_empty(), "a request is on it");
+    client.withdraw(later, id);
+    let release = loop {
+        let t = client.poll_transmit().expect("the release");
+        if matches!(t.purpose, Purpose::Release(_)) {
+            break t;
+        }
+    };
+    client.handle_timeout(later + UNFOLLOW_AFTER);
+    assert!(client.take_dropped_partitions().is_empty(), "its release is not acknowledged yet");
+    client.handle_report(later, release.id, Ok(Placement { offset: 9, log_time: Some(LOG_START) }));
+    assert_eq!(client.poll_timeout(), Some(later + UNFOLLOW_AFTER), "the timer wakes the driver for it");
+    client.handle_timeout((later + UNFOLLOW_AFTER).saturating_sub(Duration::from_millis(1)));
+    assert!(client.take_dropped_partitions().is_empty(), "not yet");
+    assert_eq!(client.stats().partitions_followed, 1);
+    client.handle_timeout(later + UNFOLLOW_AFTER);
+    assert_eq!(client.take_dropped_partitions(), vec![partition.clone()]);
+    assert!(client.machine(&partition).is_none(), "its view is dropped");
+    assert_eq!(client.stats().partitions_followed, 0);
+    assert_eq!(client.poll_timeout(), None, "an idle client has no timer");
+    assert_joins_again(&mut client, &partition, "b", 10, later + UNFOLLOW_AFTER);
+    assert_eq!(client.stats().joins, 2);
+}
