@@ -15,7 +15,7 @@
 function kafka_lock_prometheus(array $stats, array $labels = []): string
 {
     $label = function (array $extra = []) use ($labels): string {
-        $all = $labels + $extra;
+        $all = $extra + $labels; // 'le' and 'reason' are the exposition's own
         if ($all === []) {
             return '';
         }

@@ -122,8 +122,10 @@ foreach (DistributedLock::stats()['histograms'] as $name => $h) {
     $counts = array_values($h['buckets']);
     $sorted = $counts;
     sort($sorted);
-    printf("%s: %d buckets, first %s, last %s, cumulative %s, +Inf = count %s, sum %s\n", $name, count($counts),
-        array_key_first($h['buckets']), array_key_last($h['buckets']), var_export($counts === $sorted, true),
+    printf("%s: %d buckets, first %s, last %s, string keys %s, cumulative %s, +Inf = count %s, sum %s\n", $name, count($counts),
+        array_key_first($h['buckets']), array_key_last($h['buckets']),
+        var_export(array_filter(array_keys($h['buckets']), 'is_string') === array_keys($h['buckets']), true),
+        var_export($counts === $sorted, true),
         var_export($h['buckets']['+Inf'] === $h['count'], true), var_export(is_float($h['sum']) && $h['sum'] >= 0, true));
 }
 
@@ -164,8 +166,8 @@ revoke: acquires+1 revokes_sent+1 acquire_wait_seconds+1
 forged release: records_ignored +1, release_bad_secret +1, still held true
 bool(false)
 lost: leases_lost+1 hold_seconds+1
-acquire_wait_seconds: 15 buckets, first 0.001, last +Inf, cumulative true, +Inf = count true, sum true
-hand_off_seconds: 15 buckets, first 0.001, last +Inf, cumulative true, +Inf = count true, sum true
-hold_seconds: 15 buckets, first 0.001, last +Inf, cumulative true, +Inf = count true, sum true
+acquire_wait_seconds: 15 buckets, first 0.001, last +Inf, string keys true, cumulative true, +Inf = count true, sum true
+hand_off_seconds: 15 buckets, first 0.001, last +Inf, string keys true, cumulative true, +Inf = count true, sum true
+hold_seconds: 15 buckets, first 0.001, last +Inf, string keys true, cumulative true, +Inf = count true, sum true
 phpinfo: acquires shown
 forked child starts from zero: true

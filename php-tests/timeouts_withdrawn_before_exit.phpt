@@ -1,5 +1,5 @@
 --TEST--
-A wait that gives up before its acquire is read back (a time-out, or a signal handler's interrupt, while the broker is paused) and a process that ends right after: the end of the process writes the release once the acquire shows up, so the request does not stand in the queue for a lease
+A wait that gives up before its acquire is read back (a signal handler's interrupt on a joined partition, a time-out while the partition is being joined, both while the broker is paused) and a process that ends right after: the end of the process writes the release once the acquire shows up (finishing the join first), so the request does not stand in the queue for a lease
 --CONFLICTS--
 all
 --SKIPIF--
@@ -16,19 +16,22 @@ require __DIR__ . '/helpers/mp_lib.php';
 
 $brokerPid = (int)trim(file_get_contents(__DIR__ . '/../.run/kafka/pid'));
 $topic = mp_topic('withdrawn');
+$unjoined = mp_topic('unjoined'); // the child has not joined its partition when it waits on it
 // A lease far longer than the test: a request left queued would still be there at the end.
 $options = ['lock.ttl' => 60, 'lock.operation_timeout' => 4];
 $holder = new DistributedLock($topic, $options);
-var_dump($holder->acquireLock('timed') && $holder->acquireLock('signalled'));
+$holderB = new DistributedLock($unjoined, $options);
+var_dump($holder->acquireLock('signalled') && $holderB->acquireLock('timed'));
 
 $child = <<<'PHP'
 <?php
-[, $topic] = $argv;
+[, $topic, $unjoined] = $argv;
 $lock = new DistributedLock($topic, ['lock.ttl' => 60, 'lock.operation_timeout' => 4]);
-$lock->inspect('timed'); // joins the partition before the broker is paused
+$lock->inspect('signalled'); // joins the partition before the broker is paused
+$lockB = new DistributedLock($unjoined, ['lock.ttl' => 60, 'lock.operation_timeout' => 4]); // connects, joins nothing
 echo "joined\n";
 fgets(STDIN); // the broker is paused now
-echo 'acquireLock(timed, 0.2): ', var_export($lock->acquireLock('timed', 0.2), true), "\n";
+echo 'acquireLock(timed, 0.2) while joining: ', var_export($lockB->acquireLock('timed', 0.2), true), "\n";
 pcntl_async_signals(true);
 pcntl_signal(SIGALRM, function () { echo "SIGALRM handled\n"; });
 pcntl_alarm(1);
@@ -39,7 +42,7 @@ PHP;
 $script = tempnam(sys_get_temp_dir(), 'withdrawn');
 file_put_contents($script, $child);
 $proc = proc_open(
-    [PHP_BINARY, '-n', '-d', 'extension=' . mp_extension_path(), $script, $topic],
+    [PHP_BINARY, '-n', '-d', 'extension=' . mp_extension_path(), $script, $topic, $unjoined],
     [0 => ['pipe', 'r'], 1 => ['pipe', 'w'], 2 => ['file', '/dev/null', 'w']],
     $pipes,
 );
@@ -66,18 +69,17 @@ echo stream_get_contents($pipes[1]);
 echo 'child exit code: ', proc_close($proc), "\n";
 
 // Neither request waits: their releases were written before the child ended.
-foreach (['timed', 'signalled'] as $id) {
-    $view = $holder->inspect($id);
+foreach ([[$holderB, 'timed'], [$holder, 'signalled']] as [$lock, $id]) {
+    $view = $lock->inspect($id);
     echo "$id: ", count($view['holders']), ' holder, ', $view['waiting'], " waiting\n";
 }
-var_dump($holder->releaseLock('timed'), $holder->releaseLock('signalled'));
-$third = new DistributedLock($topic, $options);
-var_dump($third->tryLock('timed'), $third->tryLock('signalled'));
+var_dump($holderB->releaseLock('timed'), $holder->releaseLock('signalled'));
+var_dump((new DistributedLock($unjoined, $options))->tryLock('timed'), (new DistributedLock($topic, $options))->tryLock('signalled'));
 ?>
 --EXPECT--
 bool(true)
 joined
-acquireLock(timed, 0.2): false
+acquireLock(timed, 0.2) while joining: false
 SIGALRM handled
 acquireLock(signalled): false
 -- broker resumed

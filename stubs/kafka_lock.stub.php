@@ -404,7 +404,7 @@ final class DistributedLock
      *         `hand_off_seconds` (for a request that waited behind another: reading the record
      *         that ended the hold in front to the waiter holding), `hold_seconds` (hold to
      *         release); `buckets` are cumulative counts keyed by their upper bound as a string
-     *         ('0.001' ... '60', '+Inf'), as Prometheus' `le` label.
+     *         ('0.001' ... '1.0' ... '60.0', '+Inf'; always strings), as Prometheus' `le` label.
      */
     public static function stats(): array {}
 }

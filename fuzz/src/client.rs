@@ -32,9 +32,22 @@ struct World {
     requests: Vec<RequestId>,
     released: BTreeSet<RequestId>,
     inspections: Vec<InspectionId>,
+    /// Requests whose hold was handed to their caller and not released yet.
+    handed: BTreeSet<RequestId>,
 }
 
 impl World {
+    /// The caller of `id` has its hold (as the session does once it sees the trusted grant).
+    fn hand_over(&mut self, id: RequestId, asked_at: LocalTime) {
+        self.client.note_handed_over(self.now, id, asked_at);
+        self.handed.insert(id);
+    }
+
+    /// Holds ended since `before`: (released, lost).
+    fn ended_since(&self, before: &ClientStats) -> (u64, u64) {
+        let after = self.client.stats();
+        (after.released - before.released, after.leases_lost - before.leases_lost)
+    }
     fn drain(&mut self) {
         while let Some(t) = self.client.poll_transmit() {
             let record = decode_record(t.key.as_deref().map(str::as_bytes), Some(&t.value));
@@ -129,6 +142,7 @@ pub fn run(data: &[u8]) -> Coverage {
         requests: Vec::new(),
         released: BTreeSet::new(),
         inspections: Vec::new(),
+        handed: BTreeSet::new(),
     };
     while let Some(kind) = bytes.byte() {
         let arg = bytes.byte().unwrap_or(0);
@@ -146,14 +160,22 @@ pub fn run(data: &[u8]) -> Coverage {
                 if let Some(&id) = w.requests.get(usize::from(arg) % w.requests.len().max(1)) {
                     // A holder had its hold handed over before it releases it.
                     if matches!(w.client.status(id, w.now), Status::Granted { trusted: true, .. }) {
-                        w.client.note_handed_over(w.now, id, w.now);
+                        w.hand_over(id, w.now);
                     }
-                    match arg / 64 {
+                    let before = w.client.stats();
+                    let withdrawn = match arg / 64 {
                         0 => w.client.withdraw(w.now, id),
                         1 => w.client.give_up(w.now, id, GaveUp::Busy),
                         2 => w.client.give_up(w.now, id, GaveUp::TimedOut),
                         _ => w.client.give_up(w.now, id, GaveUp::Interrupted),
                     };
+                    // A hold handed over ends once: released if still valid, lost otherwise.
+                    let expected = match (w.handed.remove(&id), withdrawn.held) {
+                        (false, _) => (0, 0),
+                        (true, true) => (1, 0),
+                        (true, false) => (0, 1),
+                    };
+                    assert_eq!(w.ended_since(&before), expected, "withdraw of {id}");
                 }
             }
             2 => {
@@ -215,7 +237,8 @@ pub fn run(data: &[u8]) -> Coverage {
             8 => {
                 if let Some(&id) = w.requests.get(usize::from(arg) % w.requests.len().max(1)) {
                     match w.client.status(id, w.now) {
-                        Status::Lost | Status::Failed(_) => {
+                        // A waiter forgets its lost request; a holder withdraws it instead.
+                        Status::Lost | Status::Failed(_) if !w.handed.contains(&id) => {
                             w.client.forget(id);
                         }
                         Status::Conflict { .. } => {
@@ -224,7 +247,7 @@ pub fn run(data: &[u8]) -> Coverage {
                         // The waiter returns with it (stats: acquires, waits, hand-offs).
                         Status::Granted { trusted: true, .. } => {
                             let asked_at = w.now.saturating_sub(Duration::from_millis(u64::from(arg)));
-                            w.client.note_handed_over(w.now, id, asked_at);
+                            w.hand_over(id, asked_at);
                         }
                         _ => {}
                     }
@@ -254,7 +277,12 @@ pub fn run(data: &[u8]) -> Coverage {
                     }
                 }
             }
-            _ => w.client.release_all(w.now),
+            _ => {
+                let before = w.client.stats();
+                w.client.release_all(w.now);
+                let (released, lost) = w.ended_since(&before);
+                assert_eq!(released + lost, std::mem::take(&mut w.handed).len() as u64, "release_all");
+            }
         }
         w.drain();
         coverage.trusted_checks += w.check();

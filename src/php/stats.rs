@@ -27,8 +27,9 @@ pub fn stats_array(totals: &Totals) -> ext_php_rs::error::Result<ZBox<ZendHashTa
     for (name, histogram, _) in totals.histograms() {
         let mut buckets = ZendHashTable::new();
         for (bound, n) in histogram.buckets() {
-            // String keys: a float key would be truncated to an integer by PHP.
-            buckets.insert(bound.to_string().as_str(), count(n))?;
+            // Keys like "0.001" and "1.0": a numeric string without a point ("1") would become
+            // an integer key in PHP.
+            buckets.insert(format!("{bound:?}").as_str(), count(n))?;
         }
         buckets.insert("+Inf", count(histogram.count()))?;
         let mut entry = ZendHashTable::new();

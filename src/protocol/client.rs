@@ -1389,10 +1389,18 @@ impl Client {
         self.partitions.get(partition).is_some_and(|s| matches!(s.join, Join::Placing { .. }))
     }
 
-    /// Withdrawn requests whose acquire has not been read back: each one's release is written
-    /// when it shows up, so a process that ends before then leaves it queued for a lease.
-    pub fn withdrawals_unplaced(&self) -> usize {
-        self.requests.values().filter(|r| r.phase == Phase::Cancelled).count()
+    /// The partitions of withdrawn requests whose acquire has not been read back but still may
+    /// be (produced less than the operation time-out ago, the producer's delivery time-out):
+    /// each one's release is written when it shows up, so a process that ends before then
+    /// leaves it queued for a lease. A partition still joining needs its join lookups started
+    /// ([`Client::take_join_lookup`]) for that.
+    pub fn withdrawals_unplaced(&self, now: LocalTime) -> BTreeSet<PartitionId> {
+        self.requests
+            .values()
+            .filter(|r| r.phase == Phase::Cancelled)
+            .filter(|r| r.produced_at.is_some_and(|at| now < at + self.operation_timeout))
+            .map(|r| r.partition.clone())
+            .collect()
     }
 
     /// Whether a release queued by [`Client::withdraw`] of `id` still waits for the broker's
@@ -1690,7 +1698,9 @@ fn apply_event(
             // of ours is decided by records the replay has in full.
             if request.phase == Phase::Waiting {
                 request.phase = Phase::Granted;
-                request.head_since = (offset != request.token).then_some(now);
+                // A hand-off: a later record (the release or expiry of the hold in front) made
+                // it the head; not its own acquire, nor an acquire lookup's answer.
+                request.head_since = offset.is_some_and(|o| Some(o) != request.token).then_some(now);
                 if request.trusted_until().is_none_or(|u| now >= u) {
                     // Granted after the trust ran out (a long round trip or pause): renew at
                     // once; the renewal's acceptance restores the trust.

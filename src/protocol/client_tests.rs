@@ -369,13 +369,15 @@ fn a_request_withdrawn_before_it_is_read_back_is_released_when_it_shows_up() {
     let (mut client, _holder) = holding(&partition, "a", now);
     let id = client.acquire(now, &partition, "a", Mode::Exclusive, LEASE).expect("acquire");
     let acquire = client.poll_transmit().expect("the acquire");
-    assert_eq!(client.withdrawals_unplaced(), 0);
+    assert!(client.withdrawals_unplaced(now).is_empty());
     let withdrawn = client.withdraw(now, id);
     assert!(!withdrawn.release_queued, "no token yet: nothing to release");
-    assert_eq!(client.withdrawals_unplaced(), 1);
+    assert_eq!(client.withdrawals_unplaced(now), [partition.clone()].into());
+    // Past the producer's delivery time-out it can no longer land: not waited for.
+    assert!(client.withdrawals_unplaced(now + Duration::from_secs(5)).is_empty());
     assert!(client.poll_transmit().is_none());
     client.handle_record(now, &partition, 1, Some(LOG_START), Some(b"a"), Some(&acquire.value));
-    assert_eq!(client.withdrawals_unplaced(), 0);
+    assert!(client.withdrawals_unplaced(now).is_empty());
     let release = client.poll_transmit().expect("released once it shows up");
     assert!(matches!(release.purpose, Purpose::Release(r) if r == id), "{release:?}");
 }

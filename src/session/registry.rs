@@ -4,7 +4,7 @@
 //! threads do not survive a fork. Every lookup compares the pid a session was made in with the
 //! current one; a child abandons (leaks, never destroys) what it inherited and makes its own.
 
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 
 use once_cell::sync::Lazy;
 
@@ -37,13 +37,8 @@ fn take_broken(list: &mut Vec<Arc<Session>>) -> Vec<Arc<Session>> {
     let (broken, working): (Vec<_>, Vec<_>) = list.drain(..).partition(|s| s.broken());
     *list = working;
     if !broken.is_empty() {
-        let mut history = history();
-        for s in &broken {
-            let mut stats = s.stats();
-            // A gauge: the partitions it followed are no longer followed.
-            stats.core.partitions_followed = 0;
-            add(&mut history.retired, &stats);
-        }
+        // Counted while the objects that hold something on them keep them (see totals()).
+        history().retired.extend(broken.iter().map(Arc::downgrade));
     }
     broken
 }
@@ -164,24 +159,44 @@ pub fn totals() -> Totals {
     let mut list = sessions();
     abandon_inherited(&mut list);
     let broken = take_broken(&mut list);
-    let mut totals = {
-        let history = history();
-        Totals { sessions: list.len(), sessions_started: history.started, stats: history.retired.clone() }
+    let (mut totals, retired) = {
+        let mut history = history();
+        history.retired.retain(|s| s.strong_count() > 0);
+        let retired: Vec<Arc<Session>> = history.retired.iter().filter_map(Weak::upgrade).collect();
+        let totals = Totals {
+            sessions: list.len(),
+            sessions_started: history.started,
+            stats: history.dropped.clone(),
+        };
+        (totals, retired)
     };
-    for s in list.iter() {
+    for s in list.iter().chain(&retired) {
         add(&mut totals.stats, &s.stats());
     }
     drop(list);
+    // Dropping the last reference to a session folds its counts into the history
+    // (note_dropped), which must not be locked here.
+    drop(retired);
     drop(broken);
     totals
 }
 
-/// The counters of this process's sessions that are gone, and how many it made.
+/// The final counts of a session of this process that is being dropped (from its `Drop`).
+pub(crate) fn note_dropped(mut stats: SessionStats) {
+    // A gauge: the partitions it followed are no longer followed.
+    stats.core.partitions_followed = 0;
+    add(&mut history().dropped, &stats);
+}
+
+/// What this process's sessions that left the list counted, and how many it made.
 #[derive(Default)]
 struct History {
     pid: u32,
     started: u64,
-    retired: SessionStats,
+    /// Broken sessions taken out of the list that objects may still use (and count on).
+    retired: Vec<Weak<Session>>,
+    /// The final counts of the sessions dropped.
+    dropped: SessionStats,
 }
 
 static HISTORY: Lazy<Mutex<History>> = Lazy::new(|| Mutex::new(History::default()));

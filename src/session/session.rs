@@ -682,8 +682,16 @@ impl Session {
         loop {
             let now = clock::now();
             sync(&mut core, &self.inner.clients, now);
-            if core.withdrawals_unplaced() == 0 || now >= deadline {
+            let unplaced = core.withdrawals_unplaced(now);
+            if unplaced.is_empty() || now >= deadline {
                 return;
+            }
+            // A wait given up while its partition was joining left the join's lookups to
+            // whoever waits: without them the acquire is never read back.
+            for partition in &unplaced {
+                if let Some(window_start) = core.take_join_lookup(partition) {
+                    self.start_join(partition, window_start);
+                }
             }
             let wake = deadline.saturating_since(now).min(Duration::from_millis(100));
             core = self.inner.shared.changed.wait_timeout(core, wake).unwrap_or_else(|e| e.into_inner()).0;
@@ -707,6 +715,7 @@ impl Drop for Session {
             // A forked child: the driver thread and librdkafka's threads stayed in the parent.
             return;
         }
+        crate::session::registry::note_dropped(self.stats());
         // SAFETY: `inner` is taken only here, once; nothing reads it afterwards.
         let mut inner = unsafe { ManuallyDrop::take(&mut self.inner) };
         inner.shared.stop.store(true, Ordering::SeqCst);
