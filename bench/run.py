@@ -72,6 +72,7 @@ MODES = {
         "s5_cycles": 100000, "s5_redis_cycles": 100000, "s5_min_seconds": 150,
         "s6_procs": 8, "s6_duration": 5.0, "s6_hold_us": 1000, "s6_read_pct": 90,
         "s7_procs": 8, "s7_limit": 3, "s7_weight": 1, "s7_duration": 5.0, "s7_hold_us": 1000, "s7_retry_us": 1000,
+        "s8_procs": 20, "s8_window": 20.0,
     },
     "quick": {
         "s1_n": 300, "s1_warmup": 50, "s1_rounds": 1,
@@ -82,6 +83,7 @@ MODES = {
         "s5_cycles": 2000, "s5_redis_cycles": 0, "s5_min_seconds": 0,
         "s6_procs": 8, "s6_duration": 0.4, "s6_hold_us": 1000, "s6_read_pct": 90,
         "s7_procs": 8, "s7_limit": 3, "s7_weight": 1, "s7_duration": 0.4, "s7_hold_us": 1000, "s7_retry_us": 1000,
+        "s8_procs": 4, "s8_window": 2.0,
     },
 }
 JOIN_WINDOW_S = 70  # MAX_TTL_MS + JOIN_MARGIN_MS of src/protocol/mod.rs
@@ -958,6 +960,77 @@ def scenario7(r):
     r.results["s7"] = res
 
 
+
+# ---------------------------------------------------------------- scenario 8
+
+UNFOLLOW_AFTER_S = 30  # UNFOLLOW_AFTER of src/protocol/client.rs
+
+
+def process_cpu_s(pid):
+    """CPU seconds (user + system, every thread) a process has used."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def scenario8(r):
+    """Idle workers: N processes that locked once and then sit there. The broker's CPU and the
+    processes' own over a window while they still follow the partition (right after their lock)
+    and over one after UNFOLLOW_AFTER, against the broker alone."""
+    cfg = r.cfg
+    procs, window = cfg["s8_procs"], cfg["s8_window"]
+    broker_pid = int(open(os.path.join(ROOT, ".run", "kafka", "pid")).read().strip())
+
+    def meter(seconds, pids):
+        b0, p0, t0 = process_cpu_s(broker_pid), sum(process_cpu_s(p) for p in pids), time.monotonic()
+        time.sleep(seconds)
+        b1, p1, t1 = process_cpu_s(broker_pid), sum(process_cpu_s(p) for p in pids), time.monotonic()
+        return (b1 - b0) / (t1 - t0), (p1 - p0) / (t1 - t0)
+
+    base_broker, _ = meter(window, [])
+    topic = r.topic("s8")
+    workers = []
+    try:
+        for i in range(procs):
+            cmd = r.php("kafka_lock", "idle.php", topic=topic, id=f"idle-{i}")
+            workers.append(subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True))
+        for w in workers:
+            if w.stdout.readline().strip() != "ready":
+                raise BenchError(f"scenario 8: an idle worker did not start (exit {w.poll()})")
+        ready_at = time.monotonic()
+        pids = [w.pid for w in workers]
+        following = meter(window, pids)
+        time.sleep(max(0.0, ready_at + UNFOLLOW_AFTER_S + 2 - time.monotonic()))
+        unfollowed = meter(window, pids)
+    finally:
+        for w in workers:
+            try:
+                w.stdin.close()
+            except OSError:
+                pass
+        for w in workers:
+            try:
+                w.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                w.kill()
+    res, rows = {"procs": procs, "window_s": window, "broker_alone_pct": 100 * base_broker}, []
+    for name, (broker, own) in [("following (first window after the lock)", following),
+                                (f"after UNFOLLOW_AFTER ({UNFOLLOW_AFTER_S} s)", unfollowed)]:
+        per_proc_broker = 100 * (broker - base_broker) / procs
+        per_proc_own = 100 * own / procs
+        key = "following" if name.startswith("following") else "unfollowed"
+        res[key] = {"broker_pct": 100 * broker, "broker_pct_per_process": per_proc_broker,
+                    "own_pct_per_process": per_proc_own}
+        rows.append([name, fmt(100 * broker, 2), fmt(per_proc_broker, 3), fmt(per_proc_own, 3)])
+    rows.insert(0, ["broker alone", fmt(100 * base_broker, 2), "-", "-"])
+    f, u = res["following"]["broker_pct_per_process"], res["unfollowed"]["broker_pct_per_process"]
+    r.table(f"Scenario 8: {procs} idle PHP processes that locked once (CPU, % of one core, {window:g} s windows)",
+            ["phase", "broker", "broker per idle process", "own per idle process"], rows,
+            ["broker per idle process = (broker - broker alone) / processes; own = the processes' CPU (all threads) / processes",
+             r.check(u <= max(f, 0.0) / 20, f"idle cost to the broker at most 1/20 of a following process's: "
+                                            f"{fmt(u, 3)} vs {fmt(f, 3)} % of a core")])
+    r.results["s8"] = res
+
 # ---------------------------------------------------------------- plots
 
 def plots(r):
@@ -1145,7 +1218,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="smoke run, under a minute")
     ap.add_argument("--brokers", default="localhost:9092")
-    ap.add_argument("--only", default="", help="comma-separated scenarios to run: s1,s2,s3,s4,s4join,s5,s6,s7")
+    ap.add_argument("--only", default="", help="comma-separated scenarios to run: s1,s2,s3,s4,s4join,s5,s6,s7,s8")
     ap.add_argument("--results", default=os.path.join(BENCH, "results"))
     ap.add_argument("--contenders", default=",".join(CONTENDERS),
                     help="comma-separated subset of kafka_lock,redis,pgsql,flock (kafka_lock and redis are always run)")
@@ -1171,6 +1244,9 @@ def main():
     only = set(filter(None, args.only.split(",")))
 
     def want(s):
+        # Scenario 8 waits out UNFOLLOW_AFTER (about 75 s): not part of the quick run.
+        if s == "s8" and args.quick and not only:
+            return False
         return not only or s in only
 
     if os.path.exists(os.path.join(ROOT, ".run", "pg_port")) and "BENCH_PG_PORT" not in os.environ:
@@ -1217,7 +1293,8 @@ def main():
     status = 0
     run_meter = LoadMeter()
     scenarios = [("s1", scenario1), ("s2", scenario2), ("s3", scenario3), ("s4", scenario4), ("s5", scenario5),
-                 ("s4join", lambda r: scenario4_join(r, filled_old_at)), ("s6", scenario6), ("s7", scenario7)]
+                 ("s4join", lambda r: scenario4_join(r, filled_old_at)), ("s6", scenario6), ("s7", scenario7),
+                 ("s8", scenario8)]
     passed, failed = 0, 0
     try:
         filled_old_at = None

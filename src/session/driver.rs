@@ -193,11 +193,6 @@ fn drive(clients: &Clients, shared: &Shared) {
         if !wanted.is_empty() {
             shared.queue_lookups(wanted);
         }
-        // Partitions the core gave up (history lost, a record without broker time, a failed
-        // assignment): stop reading them; a later request joins them again from a fresh lookup.
-        for partition in core.take_dropped_partitions() {
-            clients.unassign(&partition);
-        }
         // A producer that failed for good sends nothing again (renewals, releases): every
         // request of the session ends with the cause now, not when its lease runs out unseen,
         // and the session counts as broken, so the next lock operation makes a new one.
@@ -208,6 +203,13 @@ fn drive(clients: &Clients, shared: &Shared) {
             changed = true;
         }
         core.handle_timeout(now);
+        // Partitions the core gave up (history lost, a record without broker time, a failed
+        // assignment) or unfollowed (nothing of ours on them for UNFOLLOW_AFTER): stop reading
+        // them; a later request joins them again from a fresh lookup. After the timers, which
+        // unfollow: left for the next turn, a partition would be fetched until the next event.
+        for partition in core.take_dropped_partitions() {
+            clients.unassign(&partition);
+        }
         let reports = sync(&mut core, clients, now);
         drop(core);
         if reports {
