@@ -132,7 +132,8 @@ pub enum Ignored {
     /// A renew of a request this replayer does not know and may not resurrect (it was
     /// acquired at or after this replayer's first offset, so it never existed or is gone).
     RenewUnknown,
-    /// A renew of a request this replayer saw removed.
+    /// A renew of a request acquired before this replayer's first offset that it saw removed
+    /// (one acquired later and removed is refused as `RenewUnknown`).
     RenewTombstoned,
     /// A release of a live request by someone else.
     ReleaseWrongOwner,
@@ -677,6 +678,13 @@ impl Machine {
     }
 
     fn tombstone_with(&mut self, token: Offset, tombstone: Tombstone) {
+        if token >= self.first_offset {
+            // This replayer read every acquire from its first offset on, so it refuses every
+            // renew of such a token that is not live (`RenewUnknown`): a tombstone would decide
+            // nothing. None is kept, so a follower's memory does not grow with the partition's
+            // release rate (before: one per removed request for MAX_TTL_MS of log time).
+            return;
+        }
         let at = tombstone.removed_at;
         if let Some(previous) = self.tombstones.insert(token, tombstone) {
             self.tombstones_by_age.remove(&(previous.removed_at, token));
