@@ -354,7 +354,7 @@ impl Clients {
             self.refused.store(true, std::sync::atomic::Ordering::Relaxed);
         }
         let partitions = partitions?;
-        check_topic_config(settings, topic, options)?;
+        check_topic_config(&self.consumer, topic, options)?;
         Ok(partitions)
     }
 
