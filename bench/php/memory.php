@@ -10,9 +10,9 @@ $c = contender($opts);
 $samples[] = ['stage' => 'constructed', 'cycles' => 0] + rss_kib();
 $c->acquire('mem-held');
 $samples[] = ['stage' => 'one lock held', 'cycles' => 0] + rss_kib();
-// At least --cycles cycles, and on until --min_seconds have passed: kafka_lock keeps a released
-// request's tombstone for the longest lease (60 s of log time), so its memory is only flat
-// once a run is longer than that.
+// At least --cycles cycles, and on until --min_seconds have passed: nothing kafka_lock keeps
+// outlives the longest lease (60 s of log time), so a run longer than that shows whether its
+// memory is flat (builds before b9fc121 kept a tombstone per released request that long).
 $cycles = (int) $opts['cycles'];
 $minNs = (int) ((float) $opts['min_seconds'] * 1e9);
 $every = max(1, intdiv($cycles, (int) $opts['points']));
