@@ -30,9 +30,12 @@ import random
 import re
 import selectors
 import shutil
+import signal
+import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -73,6 +76,7 @@ MODES = {
         "s6_procs": 8, "s6_duration": 5.0, "s6_hold_us": 1000, "s6_read_pct": 90,
         "s7_procs": 8, "s7_limit": 3, "s7_weight": 1, "s7_duration": 5.0, "s7_hold_us": 1000, "s7_retry_us": 1000,
         "s8_procs": 20, "s8_window": 20.0,
+        "s9_workers": 16, "s9_concurrency": 32, "s9_duration": 10, "s9_hold_us": 1000,
     },
     "quick": {
         "s1_n": 300, "s1_warmup": 50, "s1_rounds": 1,
@@ -84,6 +88,7 @@ MODES = {
         "s6_procs": 8, "s6_duration": 0.4, "s6_hold_us": 1000, "s6_read_pct": 90,
         "s7_procs": 8, "s7_limit": 3, "s7_weight": 1, "s7_duration": 0.4, "s7_hold_us": 1000, "s7_retry_us": 1000,
         "s8_procs": 4, "s8_window": 2.0,
+        "s9_workers": 8, "s9_concurrency": 16, "s9_duration": 2, "s9_hold_us": 1000,
     },
 }
 JOIN_WINDOW_S = 70  # MAX_TTL_MS + JOIN_MARGIN_MS of src/protocol/mod.rs
@@ -1031,6 +1036,141 @@ def scenario8(r):
                                             f"{fmt(u, 3)} vs {fmt(f, 3)} % of a core")])
     r.results["s8"] = res
 
+
+# ---------------------------------------------------------------- scenario 9
+
+FPM_EXTENSIONS = {"kafka_lock": [EXT], "redis": ["igbinary", "redis"], "pgsql": ["pdo", "pdo_pgsql"], "flock": []}
+
+
+def fpm_helpers():
+    """fpm/run.py (make fpm-test) as a module: its template, port and wait helpers."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("fpm_run", os.path.join(ROOT, "fpm", "run.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def ab_figures(text):
+    """Requests per second, complete and failed requests, and the percentiles (ms) of ab's output."""
+    def number(pattern):
+        m = re.search(pattern, text)
+        if not m:
+            raise BenchError(f"scenario 9: ab printed no '{pattern}':\n{text[-1500:]}")
+        return float(m.group(1))
+    pcts = {int(p): float(v) for p, v in re.findall(r"^\s+(\d+)%\s+(\d+)", text, re.M)}
+    return {"rps": number(r"Requests per second:\s+([\d.]+)"), "complete": int(number(r"Complete requests:\s+(\d+)")),
+            "failed": int(number(r"Failed requests:\s+(\d+)")),
+            "non2xx": int(re.search(r"Non-2xx responses:\s+(\d+)", text).group(1)) if "Non-2xx" in text else 0,
+            "p50_ms": pcts.get(50), "p99_ms": pcts.get(99), "max_ms": pcts.get(100)}
+
+
+def scenario9(r):
+    """A real php-fpm pool behind nginx, loaded with ab: every request takes one hot lock around a
+    read-modify-write of a counter file. Requests per second and latency per contender, and the
+    counter checked against the requests answered (a lost update fails the run)."""
+    cfg = r.cfg
+    fr = fpm_helpers()
+    workers, conc, secs, hold_us = cfg["s9_workers"], cfg["s9_concurrency"], cfg["s9_duration"], cfg["s9_hold_us"]
+    root = os.geteuid() == 0
+    user = os.environ.get("USER") or __import__("pwd").getpwuid(os.geteuid()).pw_name
+    res, rows, csv_rows = {}, [], []
+    for c in CONTENDERS:
+        run_dir = tempfile.mkdtemp(prefix=f"kafka_lock_bench_fpm_{c}.")
+        os.makedirs(os.path.join(run_dir, "nginx-tmp"))
+        port = fr.free_port()
+        fr.render(os.path.join(BENCH, "fpm", "php-fpm.conf.in"), os.path.join(run_dir, "php-fpm.conf"), {
+            "RUN": run_dir, "WORKERS": workers, "CONTENDER": c, "TOPIC": r.topic("s9"), "LOCK_ID": f"fpm-hot-{r.stamp}",
+            "FLOCK_DIR": r.flock_dir, "HOLD_US": hold_us, "BROKERS": r.args.brokers,
+            "PG_PORT": os.environ.get("BENCH_PG_PORT", "5432"), "REDIS_PORT": os.environ.get("BENCH_REDIS_PORT", "6379"),
+            "USER_LINES": f"user = {user}\ngroup = {user}" if root else ""})
+        fr.render("nginx.conf.in", os.path.join(run_dir, "nginx.conf"), {
+            "RUN": run_dir, "PORT": port, "APP": os.path.join(PHP_DIR, "fpm_app.php"),
+            "USER_LINE": f"user {user};" if root else ""})
+        fpm_cmd = ["php-fpm8.2", "-n", "-F", "-y", os.path.join(run_dir, "php-fpm.conf")]
+        for ext in FPM_EXTENSIONS[c]:
+            fpm_cmd += ["-d", f"extension={ext}"]
+        fpm_cmd += ["-R"] if root else []
+        procs = []
+        try:
+            for cmd, name in [(fpm_cmd, "php-fpm"), (["nginx", "-p", run_dir + "/", "-c", os.path.join(run_dir, "nginx.conf"),
+                                                      "-e", os.path.join(run_dir, "nginx-error.log")], "nginx")]:
+                out = open(os.path.join(run_dir, f"{name}.out"), "ab")
+                procs.append(subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+                                              start_new_session=True, cwd=run_dir))
+                out.close()
+                if name == "php-fpm":
+                    fr.await_cond("php-fpm ready", lambda: fr.can_connect(socket.AF_UNIX, os.path.join(run_dir, "php-fpm.sock")),
+                                  15, procs[-1], os.path.join(run_dir, "php-fpm.log"))
+            fr.await_cond(f"nginx on {port}", lambda: fr.can_connect(socket.AF_INET, ("127.0.0.1", port)), 10, procs[-1])
+            url = f"http://127.0.0.1:{port}/app.php"
+            # One request per worker and then some: every worker connects (and joins) before the load.
+            warm = 0
+            for _ in range(workers * 3):
+                status, body = fr.http_get(url, 30)
+                if status != 200 or body.strip() != "ok":
+                    raise BenchError(f"scenario 9 {c}: warm-up request: HTTP {status}: {body.strip()[:300]}\n"
+                                     + fr.tail(os.path.join(run_dir, "php-errors.log")))
+                warm += 1
+            meter = LoadMeter()
+            ab = subprocess.run(["ab", "-q", "-s", "60", "-t", str(secs), "-n", "10000000", "-c", str(conc), url],
+                                capture_output=True, text=True, timeout=secs + 120)
+            load = meter.done()
+            if ab.returncode != 0:
+                raise BenchError(f"scenario 9 {c}: ab exit {ab.returncode}: {ab.stderr[-1000:]}")
+            fig = ab_figures(ab.stdout)
+            # ab stops waiting at its time limit; the requests it left still run in the pool (a
+            # worker blocked in flock() at the stop would be cut short by the signal): await their
+            # end, seen as no increment for half a second.
+            done_log = os.path.join(run_dir, "counter.done")
+            seen, stable_since = -1, time.monotonic()
+            while time.monotonic() - stable_since < 0.5:
+                now_seen = os.path.getsize(done_log) if os.path.exists(done_log) else 0
+                if now_seen != seen:
+                    seen, stable_since = now_seen, time.monotonic()
+                time.sleep(0.05)
+        finally:
+            for p in procs:
+                if p.poll() is None:
+                    os.killpg(p.pid, signal.SIGQUIT)
+            for p in procs:
+                try:
+                    p.wait(20)
+                except subprocess.TimeoutExpired:
+                    os.killpg(p.pid, signal.SIGKILL)
+                    p.wait()
+        with open(os.path.join(run_dir, "counter")) as f:
+            counter_text = f.read()
+        counted = int(counter_text or 0)
+        with open(os.path.join(run_dir, "counter.done")) as f:
+            increments = f.read().count("\n")
+        errors = fr.read(os.path.join(run_dir, "php-errors.log")).strip()
+        if counted != increments:
+            raise BenchError(f"scenario 9 {c}: counter {counter_text!r} after {increments} increments: lost updates "
+                             f"(run directory kept: {run_dir})")
+        shutil.rmtree(run_dir, ignore_errors=True)
+        if errors:
+            raise BenchError(f"scenario 9 {c}: PHP errors:\n{errors[-1500:]}")
+        fig["load"] = load
+        res[c] = fig
+        rows.append([LABEL[c], fmt(fig["rps"]), fmt(fig["p50_ms"]), fmt(fig["p99_ms"]), fmt(fig["max_ms"]),
+                     fig["complete"], fig["failed"] + fig["non2xx"], f"{100 * load['cpu_busy']:.0f} %"])
+        csv_rows.append([c, workers, conc, secs, fig["rps"], fig["p50_ms"], fig["p99_ms"], fig["max_ms"],
+                         fig["complete"], fig["failed"], fig["non2xx"]])
+    k, redis = res["kafka_lock"], res["redis"]
+    r.table(f"Scenario 9: php-fpm ({workers} static workers) behind nginx, ab -c {conc} for {secs} s, "
+            f"one hot lock held {hold_us} us per request around a counter", ["contender", "requests/s", "p50 ms",
+            "p99 ms", "max ms", "requests", "failed", "cores busy"], rows,
+            ["latency: ab's percentiles of the whole request (whole ms); every request takes one lock, reads a "
+             "counter file, sleeps the hold, writes it back, releases; the counter equalled the increments made (one "
+             "line each in a log) for every contender (the run fails otherwise)",
+             r.check(k["rps"] >= redis["rps"], f"kafka_lock requests/s at least RedisStore's: {fmt(k['rps'])} vs {fmt(redis['rps'])}"),
+             r.check(k["p99_ms"] <= redis["p99_ms"] / 4, f"kafka_lock p99 at most a quarter of RedisStore's: "
+                                                       f"{fmt(k['p99_ms'])} vs {fmt(redis['p99_ms'])} ms")])
+    r.csv("s9_fpm.csv", ["contender", "workers", "concurrency", "seconds", "rps", "p50_ms", "p99_ms", "max_ms",
+                         "complete", "failed", "non2xx"], csv_rows)
+    r.results["s9"] = res
+
 # ---------------------------------------------------------------- plots
 
 def plots(r):
@@ -1165,6 +1305,23 @@ def plots(r):
             ax.grid(True, axis="y", alpha=0.3)
             ax.margins(y=0.2)
         save(fig, "s6_s7_shared.png")
+
+    s9 = r.results.get("s9")
+    if s9:
+        fig, axes = plt.subplots(1, 2, figsize=(10, 3.4))
+        cs = [c for c in CONTENDERS if c in s9]
+        xs = range(len(cs))
+        axes[0].bar(xs, [s9[c]["rps"] for c in cs], color=[COLOR[c] for c in cs])
+        axes[0].set_ylabel("requests per second")
+        axes[1].bar(xs, [s9[c]["p99_ms"] for c in cs], color=[COLOR[c] for c in cs])
+        axes[1].set_ylabel("p99 request latency, ms")
+        for ax in axes:
+            ax.set_xticks(list(xs))
+            ax.set_xticklabels([LABEL[c].replace("symfony ", "") for c in cs], fontsize=8)
+            ax.grid(True, axis="y", alpha=0.3)
+        fig.suptitle(f"Scenario 9: php-fpm ({r.cfg['s9_workers']} workers) behind nginx, ab -c {r.cfg['s9_concurrency']}, "
+                     f"one hot lock", fontsize=10)
+        save(fig, "s9_fpm.png")
     return made
 
 
@@ -1218,7 +1375,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="smoke run, under a minute")
     ap.add_argument("--brokers", default="localhost:9092")
-    ap.add_argument("--only", default="", help="comma-separated scenarios to run: s1,s2,s3,s4,s4join,s5,s6,s7,s8")
+    ap.add_argument("--only", default="", help="comma-separated scenarios to run: s1,s2,s3,s4,s4join,s5,s6,s7,s8,s9")
     ap.add_argument("--results", default=os.path.join(BENCH, "results"))
     ap.add_argument("--contenders", default=",".join(CONTENDERS),
                     help="comma-separated subset of kafka_lock,redis,pgsql,flock (kafka_lock and redis are always run)")
@@ -1294,7 +1451,7 @@ def main():
     run_meter = LoadMeter()
     scenarios = [("s1", scenario1), ("s2", scenario2), ("s3", scenario3), ("s4", scenario4), ("s5", scenario5),
                  ("s4join", lambda r: scenario4_join(r, filled_old_at)), ("s6", scenario6), ("s7", scenario7),
-                 ("s8", scenario8)]
+                 ("s8", scenario8), ("s9", scenario9)]
     passed, failed = 0, 0
     try:
         filled_old_at = None
