@@ -203,13 +203,7 @@ fn drive(clients: &Clients, shared: &Shared) {
             changed = true;
         }
         core.handle_timeout(now);
-        // Partitions the core gave up (history lost, a record without broker time, a failed
-        // assignment) or unfollowed (nothing of ours on them for UNFOLLOW_AFTER): stop reading
-        // them; a later request joins them again from a fresh lookup. After the timers, which
-        // unfollow: left for the next turn, a partition would be fetched until the next event.
-        for partition in core.take_dropped_partitions() {
-            clients.unassign(&partition);
-        }
+        // Also unassigns what the timers unfollowed (see `sync`).
         let reports = sync(&mut core, clients, now);
         drop(core);
         if reports {
@@ -237,7 +231,11 @@ fn check_topics(clients: &Clients, shared: &Shared, topics: &Mutex<Vec<(String, 
             }
             Some(TopicState::Unknown) if confirmed_unknown(clients, shared, &topic) => {
                 topics.lock().unwrap_or_else(|e| e.into_inner()).retain(|(t, _)| *t != topic);
-                shared.lock().handle_topic_deleted(clock::now(), &topic);
+                let mut core = shared.lock();
+                let now = clock::now();
+                core.handle_topic_deleted(now, &topic);
+                sync(&mut core, clients, now);
+                drop(core);
                 shared.changed.notify_all();
                 clients.consumer_wake().notify();
             }

@@ -100,10 +100,17 @@ impl Shared {
     }
 }
 
-/// Hands the core the delivery reports collected so far, then produces every record it asks
-/// for, in order. Called with the core locked, after every input. Returns whether any report
-/// was handed over.
+/// Stops reading the partitions the core dropped, hands it the delivery reports collected so
+/// far, then produces every record it asks for, in order. Called with the core locked, after
+/// every input. Returns whether any report was handed over.
 pub(super) fn sync(core: &mut Client, clients: &Clients, now: LocalTime) -> bool {
+    // Partitions the core gave up (history lost, a record without broker time, a failed
+    // assignment, a deleted topic) or unfollowed (nothing of ours on them for UNFOLLOW_AFTER):
+    // stop reading them now, under the same hold of the core's lock, so that a later request's
+    // join, which assigns the partition again, is never undone by a late unassign.
+    for partition in core.take_dropped_partitions() {
+        clients.unassign(&partition);
+    }
     let reports = clients.take_reports();
     let any = !reports.is_empty();
     for (id, result) in reports {
