@@ -402,6 +402,8 @@ fn stats_count_holds_hand_offs_releases_and_lost_leases() {
     assert_eq!(client.stats().ignored_by_reason.get("release_bad_secret"), Some(&1));
     let released_at = t0 + Duration::from_millis(100);
     assert!(client.withdraw(released_at, first).held);
+    let stats = client.stats();
+    assert_eq!((stats.released, stats.leases_lost), (1, 0), "released with a valid lease");
     let release = client.poll_transmit().expect("the release");
     let read_at = released_at + Duration::from_millis(3);
     client.handle_record(read_at, &partition, 3, Some(LOG_START + 100), Some(b"a"), Some(&release.value));
