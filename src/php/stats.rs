@@ -12,11 +12,11 @@ use crate::session::registry::Totals;
 /// int], 'count' => int, 'sum' => float]]]`; bucket counts are cumulative (Prometheus' `le`).
 pub fn stats_array(totals: &Totals) -> ext_php_rs::error::Result<ZBox<ZendHashTable>> {
     let mut counters = ZendHashTable::new();
-    for (name, value, _) in totals.counters() {
+    for (name, value) in totals.counters() {
         counters.insert(name, count(value))?;
     }
     let mut gauges = ZendHashTable::new();
-    for (name, value, _) in totals.gauges() {
+    for (name, value) in totals.gauges() {
         gauges.insert(name, count(value))?;
     }
     let mut ignored = ZendHashTable::new();
@@ -24,7 +24,7 @@ pub fn stats_array(totals: &Totals) -> ext_php_rs::error::Result<ZBox<ZendHashTa
         ignored.insert(*reason, count(*n))?;
     }
     let mut histograms = ZendHashTable::new();
-    for (name, histogram, _) in totals.histograms() {
+    for (name, histogram) in totals.histograms() {
         let mut buckets = ZendHashTable::new();
         for (bound, n) in histogram.buckets() {
             // Keys like "0.001" and "1.0": a numeric string without a point ("1") would become
@@ -50,13 +50,13 @@ pub fn stats_array(totals: &Totals) -> ext_php_rs::error::Result<ZBox<ZendHashTa
 /// The phpinfo() rows (inside the module's table).
 pub fn info_rows(totals: &Totals) {
     info_table_header!("statistics of this process", "value");
-    for (name, value, _) in totals.gauges().into_iter().chain(totals.counters()) {
+    for (name, value) in totals.gauges().into_iter().chain(totals.counters()) {
         info_table_row!(name, value.to_string());
     }
     for (reason, n) in &totals.stats.core.ignored_by_reason {
         info_table_row!(format!("records_ignored: {reason}"), n.to_string());
     }
-    for (name, histogram, _) in totals.histograms() {
+    for (name, histogram) in totals.histograms() {
         let mean = match histogram.count() {
             0 => "-".to_owned(),
             n => format!("{:.6}", histogram.sum().as_secs_f64() / n as f64),

@@ -105,50 +105,43 @@ pub struct Totals {
 }
 
 impl Totals {
-    /// The counters, each with its name (as `DistributedLock::stats()` and the Prometheus
-    /// example name them) and what it counts.
-    pub fn counters(&self) -> Vec<(&'static str, u64, &'static str)> {
+    /// The counters by name, as `DistributedLock::stats()`, phpinfo() and the Prometheus example
+    /// name them (what each counts: docs/observability.md).
+    pub fn counters(&self) -> Vec<(&'static str, u64)> {
         let c = &self.stats.core;
         vec![
-            ("acquires", c.acquired, "holds handed to callers (reentrant acquires not counted)"),
-            ("busy", c.busy, "tryLock()/tryAcquire() calls refused: held, or others wait in front"),
-            ("timeouts", c.timed_out, "waits whose time-out passed"),
-            ("interrupts", c.interrupted, "waits cut short for a signal handler or time limit"),
-            ("releases", c.released, "holds ended by their holder with a valid lease (release, destruct, end of request)"),
-            ("leases_lost", c.leases_lost, "holds that ended without their holder (lease ran out, revoked, history lost), counted when let go"),
-            ("renewals_sent", c.renews_sent, "renew records sent"),
-            ("renew_failures", c.renew_failures, "renew records the producer could not deliver"),
-            ("revokes_sent", c.revokes_sent, "revoke records sent"),
-            ("releases_resent", c.releases_resent, "release records sent again after a failed delivery"),
-            ("ticks_sent", c.ticks_sent, "tick records sent (joins, inspections, expiries)"),
-            ("records_replayed", c.records, "lock records read and replayed"),
-            ("records_ignored", c.ignored, "records that changed nothing (by reason: ignored_by_reason)"),
-            ("records_bounded", c.bounded, "records refused or forgotten to bound memory (a flood)"),
-            ("joins", c.joins, "partitions joined"),
-            ("consumer_errors", self.stats.consumer_errors, "consumer errors (broker down, ...)"),
-            ("sessions_started", self.sessions_started, "sessions made (one per client settings; a broken one is replaced)"),
+            ("acquires", c.acquired),
+            ("busy", c.busy),
+            ("timeouts", c.timed_out),
+            ("interrupts", c.interrupted),
+            ("releases", c.released),
+            ("leases_lost", c.leases_lost),
+            ("renewals_sent", c.renews_sent),
+            ("renew_failures", c.renew_failures),
+            ("revokes_sent", c.revokes_sent),
+            ("releases_resent", c.releases_resent),
+            ("ticks_sent", c.ticks_sent),
+            ("records_replayed", c.records),
+            ("records_ignored", c.ignored),
+            ("records_bounded", c.bounded),
+            ("joins", c.joins),
+            ("consumer_errors", self.stats.consumer_errors),
+            ("sessions_started", self.sessions_started),
         ]
     }
 
     /// The gauges: values now.
-    pub fn gauges(&self) -> Vec<(&'static str, u64, &'static str)> {
-        vec![
-            ("sessions", self.sessions as u64, "sessions alive"),
-            ("partitions_followed", self.stats.core.partitions_followed, "partitions followed (read) now"),
-        ]
+    pub fn gauges(&self) -> Vec<(&'static str, u64)> {
+        vec![("sessions", self.sessions as u64), ("partitions_followed", self.stats.core.partitions_followed)]
     }
 
     /// The histograms, in seconds.
-    pub fn histograms(&self) -> Vec<(&'static str, &Histogram, &'static str)> {
+    pub fn histograms(&self) -> Vec<(&'static str, &Histogram)> {
         let c = &self.stats.core;
         vec![
-            ("acquire_wait_seconds", &c.acquire_wait, "from the acquire call to the hold"),
-            (
-                "hand_off_seconds",
-                &c.hand_off,
-                "from reading the record that ended the hold in front to the waiter holding",
-            ),
-            ("hold_seconds", &c.hold, "from the hold to its release (or to letting go of a lost one)"),
+            ("acquire_wait_seconds", &c.acquire_wait),
+            ("hand_off_seconds", &c.hand_off),
+            ("hold_seconds", &c.hold),
         ]
     }
 }

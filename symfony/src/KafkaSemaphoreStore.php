@@ -7,6 +7,7 @@ namespace KafkaLock\Symfony;
 use KafkaLock\Symfony\Exception\SemaphoreAcquiringException;
 use KafkaLock\Symfony\Exception\SemaphoreReleasingException;
 use KafkaLock\Symfony\Internal\SemaphoreHold;
+use KafkaLock\Symfony\Internal\StateKey;
 use Symfony\Component\Semaphore\Exception\InvalidArgumentException;
 use Symfony\Component\Semaphore\Exception\RuntimeException;
 use Symfony\Component\Semaphore\Exception\SemaphoreExpiredException;
@@ -37,9 +38,7 @@ final class KafkaSemaphoreStore implements PersistingStoreInterface
         private readonly string $topic,
         private readonly array $config = [],
     ) {
-        $sorted = $config;
-        ksort($sorted);
-        $this->stateKey = self::class.':'.hash('xxh128', serialize([$topic, $sorted]));
+        $this->stateKey = StateKey::of(self::class, $topic, $config);
     }
 
     /**

@@ -5,6 +5,7 @@ declare(strict_types=1);
 namespace KafkaLock\Symfony;
 
 use KafkaLock\Symfony\Internal\LockHold;
+use KafkaLock\Symfony\Internal\StateKey;
 use Symfony\Component\Lock\BlockingSharedLockStoreInterface;
 use Symfony\Component\Lock\BlockingStoreInterface;
 use Symfony\Component\Lock\Exception\InvalidArgumentException;
@@ -43,11 +44,7 @@ final class KafkaStore implements BlockingStoreInterface, SharedLockStoreInterfa
         private readonly string $topic,
         private readonly array $config = [],
     ) {
-        $sorted = $config;
-        ksort($sorted);
-        // Two stores with the same topic and options are one lock space: a Key used through
-        // either is the same holder. Other topics or clusters get a state of their own.
-        $this->stateKey = self::class.':'.hash('xxh128', serialize([$topic, $sorted]));
+        $this->stateKey = StateKey::of(self::class, $topic, $config);
     }
 
     /**
