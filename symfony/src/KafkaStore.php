@@ -34,6 +34,9 @@ use Symfony\Component\Lock\SharedLockStoreInterface;
  */
 final class KafkaStore implements BlockingStoreInterface, SharedLockStoreInterface, BlockingSharedLockStoreInterface
 {
+    /** The refusal of a blocking acquire that gave control back to PHP (a format naming the Key). */
+    private const INTERRUPTED = 'The wait for the lock "%s" was interrupted (a signal handler or max_execution_time).';
+
     private readonly string $stateKey;
 
     /**
@@ -81,22 +84,8 @@ final class KafkaStore implements BlockingStoreInterface, SharedLockStoreInterfa
      */
     public function waitAndSave(Key $key): void
     {
-        $this->rejectExpired($key);
-        $hold = $this->hold($key);
-        $this->forgetLostHold($key, $hold);
-
-        if (LockHold::WRITE !== $hold->mode) {
-            if (LockHold::READ === $hold->mode) {
-                $this->release($key, $hold);
-            }
-            $id = (string) $key;
-            if (!$this->acquiring($key, $hold, static fn (): bool => $hold->lock->acquireLock($id, null))) {
-                throw new LockConflictedException(sprintf('The wait for the lock "%s" was interrupted (a signal handler or max_execution_time).', $key));
-            }
-            $hold->mode = LockHold::WRITE;
-        }
-
-        $this->rejectExpired($key);
+        $take = static fn (\DistributedLock $lock, string $id): bool => $lock->acquireLock($id, null);
+        $this->holdAs($key, LockHold::WRITE, $take, self::INTERRUPTED);
     }
 
     /**
@@ -105,22 +94,8 @@ final class KafkaStore implements BlockingStoreInterface, SharedLockStoreInterfa
      */
     public function saveRead(Key $key): void
     {
-        $this->rejectExpired($key);
-        $hold = $this->hold($key);
-        $this->forgetLostHold($key, $hold);
-        $id = (string) $key;
-
-        if (LockHold::READ !== $hold->mode) {
-            if (LockHold::WRITE === $hold->mode) {
-                $this->release($key, $hold);
-            }
-            if (!$this->acquiring($key, $hold, static fn (): bool => $hold->lock->tryReadLock($id))) {
-                throw new LockConflictedException(sprintf('The lock "%s" is held or awaited by a writer.', $key));
-            }
-            $hold->mode = LockHold::READ;
-        }
-
-        $this->rejectExpired($key);
+        $take = static fn (\DistributedLock $lock, string $id): bool => $lock->tryReadLock($id);
+        $this->holdAs($key, LockHold::READ, $take, 'The lock "%s" is held or awaited by a writer.');
     }
 
     /**
@@ -133,22 +108,8 @@ final class KafkaStore implements BlockingStoreInterface, SharedLockStoreInterfa
      */
     public function waitAndSaveRead(Key $key): void
     {
-        $this->rejectExpired($key);
-        $hold = $this->hold($key);
-        $this->forgetLostHold($key, $hold);
-
-        if (LockHold::READ !== $hold->mode) {
-            if (LockHold::WRITE === $hold->mode) {
-                $this->release($key, $hold);
-            }
-            $id = (string) $key;
-            if (!$this->acquiring($key, $hold, static fn (): bool => $hold->lock->acquireReadLock($id, null))) {
-                throw new LockConflictedException(sprintf('The wait for the lock "%s" was interrupted (a signal handler or max_execution_time).', $key));
-            }
-            $hold->mode = LockHold::READ;
-        }
-
-        $this->rejectExpired($key);
+        $take = static fn (\DistributedLock $lock, string $id): bool => $lock->acquireReadLock($id, null);
+        $this->holdAs($key, LockHold::READ, $take, self::INTERRUPTED);
     }
 
     /**
@@ -239,6 +200,34 @@ final class KafkaStore implements BlockingStoreInterface, SharedLockStoreInterfa
         $key->setState($this->stateKey, $hold);
 
         return $hold;
+    }
+
+    /**
+     * Makes this Key hold the lock in `$mode` (LockHold::READ or WRITE) by `$take`, releasing a
+     * hold in the other mode first (the extension never converts a hold); a Key already holding
+     * it so keeps it. Throws LockConflictedException with `$refused` (a format naming the Key)
+     * when `$take` says no.
+     *
+     * @param callable(\DistributedLock, string): bool $take
+     */
+    private function holdAs(Key $key, string $mode, callable $take, string $refused): void
+    {
+        $this->rejectExpired($key);
+        $hold = $this->hold($key);
+        $this->forgetLostHold($key, $hold);
+
+        if ($mode !== $hold->mode) {
+            if (null !== $hold->mode) {
+                $this->release($key, $hold);
+            }
+            $id = (string) $key;
+            if (!$this->acquiring($key, $hold, static fn (): bool => $take($hold->lock, $id))) {
+                throw new LockConflictedException(sprintf($refused, $key));
+            }
+            $hold->mode = $mode;
+        }
+
+        $this->rejectExpired($key);
     }
 
     /**
