@@ -13,6 +13,7 @@ $lock = new DistributedLock($topic, [
     'socket.connection.setup.timeout.ms' => '10000',
     'broker.address.family' => 'any',
     'client.dns.lookup' => 'use_all_dns_ips',
+    'broker.address.ttl' => 1000,
     'reconnect.backoff.ms' => 50,
     'reconnect.backoff.max.ms' => 1000,
     'ssl.endpoint.identification.algorithm' => 'none',

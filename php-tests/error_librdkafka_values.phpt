@@ -7,6 +7,7 @@ $cases = [
     ['security.protocol', 'bogus'],
     ['debug', 'nonsense'],
     ['client.dns.lookup', 'bogus'],
+    ['broker.address.ttl', -5],
     ['socket.timeout.ms', 'abc'],
     ['socket.timeout.ms', 1],
     ['ssl.no.such.property', 'x'],
@@ -33,6 +34,7 @@ foreach ($cases as [$key, $value]) {
 security.protocol: ok
 debug: ok
 client.dns.lookup: ok
+broker.address.ttl: ok
 socket.timeout.ms: ok
 socket.timeout.ms: ok
 ssl.no.such.property: ok

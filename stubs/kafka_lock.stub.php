@@ -79,7 +79,7 @@
  * librdkafka properties passed through unchanged (string, int or bool; see librdkafka's
  * CONFIGURATION.md): `security.protocol`, `client.id`, `client.rack`, `socket.timeout.ms`,
  * `socket.keepalive.enable`, `socket.connection.setup.timeout.ms`, `broker.address.family`,
- * `client.dns.lookup`, `reconnect.backoff.ms`, `reconnect.backoff.max.ms`, `debug`, and the
+ * `client.dns.lookup`, `broker.address.ttl`, `reconnect.backoff.ms`, `reconnect.backoff.max.ms`, `debug`, and the
  * TLS and SASL properties listed in the README (`ssl.ca.location`, `sasl.username`, ...).
  * Properties the lock manages itself (`acks`, `enable.idempotence`, `linger.ms`, `partitioner`,
  * `group.id`, `auto.offset.reset`, ...), those that load code or run a command

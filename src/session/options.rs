@@ -155,7 +155,7 @@ impl Defaults {
 }
 
 /// librdkafka properties passed through unchanged.
-const PASS_THROUGH: [&str; 11] = [
+const PASS_THROUGH: [&str; 12] = [
     "security.protocol",
     "client.id",
     "client.rack",
@@ -164,6 +164,7 @@ const PASS_THROUGH: [&str; 11] = [
     "socket.connection.setup.timeout.ms",
     "broker.address.family",
     "client.dns.lookup",
+    "broker.address.ttl",
     "reconnect.backoff.ms",
     "reconnect.backoff.max.ms",
     "debug",

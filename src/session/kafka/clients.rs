@@ -70,6 +70,8 @@ impl Clients {
     /// Creates the idempotent, acks=all producer and the assign-only consumer. No network
     /// round trip yet. `operation_timeout` bounds how long a record may be retried.
     pub fn connect(settings: &ClientSettings, operation_timeout: Duration) -> LockResult<Clients> {
+        #[cfg(fork_guarded_lookups)]
+        super::fork_guard::install();
         let watch = Arc::new(ConnectionWatch::default());
         let producer = create_producer(settings, operation_timeout, &watch)?;
         let consumer = create_consumer(settings, &watch)?;

@@ -1,9 +1,13 @@
 //! Every librdkafka call of the extension: the clients of one session (an idempotent
 //! producer, an assign-only consumer), producing what the client core hands out, the join's
 //! lookups, single-record reads, and the topic check (exists, or is created with LogAppendTime).
+//! In the extension, every address lookup librdkafka makes waits for no fork and holds forks
+//! back (`fork_guard`).
 
 mod clients;
 mod context;
+#[cfg(fork_guarded_lookups)]
+mod fork_guard;
 mod refusals;
 mod topic;
 mod wake;
