@@ -20,7 +20,8 @@ function moved(array $before, array $unsteady = []): string
 {
     $after = DistributedLock::stats();
     $out = [];
-    $unsteady = array_merge($unsteady, ['records_replayed', 'ticks_sent', 'renewals_sent']);
+    // records_applied_on_ack: whether an acquire's report or its read-back comes first.
+    $unsteady = array_merge($unsteady, ['records_replayed', 'records_applied_on_ack', 'ticks_sent', 'renewals_sent']);
     foreach ($after['counters'] as $name => $n) {
         if ($n !== $before['counters'][$name] && !in_array($name, $unsteady, true)) {
             $out[] = "$name+" . ($n - $before['counters'][$name]);
@@ -145,7 +146,7 @@ echo 'forked child starts from zero: ', var_export(pcntl_wexitstatus($status) ==
 --EXPECT--
 keys: pid counters gauges ignored_by_reason histograms
 pid is ours: true
-counters: acquires busy timeouts interrupts releases leases_lost renewals_sent renew_failures revokes_sent releases_resent ticks_sent records_replayed records_ignored records_bounded joins consumer_errors sessions_started
+counters: acquires busy timeouts interrupts releases leases_lost renewals_sent renew_failures revokes_sent releases_resent ticks_sent records_replayed records_applied_on_ack records_ignored records_bounded joins consumer_errors sessions_started
 gauges: sessions partitions_followed
 histograms: acquire_wait_seconds hand_off_seconds hold_seconds
 all zero before any lock: true

@@ -55,7 +55,7 @@ echo 'same as stats(): ', var_export(array_slice($values, 0, 4) === $expected
 bool(true)
 bool(true)
 parser exit status 0
-18 counters, 2 gauges, 3 histograms
+19 counters, 2 gauges, 3 histograms
 one counter family per stats() counter and one for the reasons: true
 acquires 2
 sessions 1

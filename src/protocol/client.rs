@@ -487,6 +487,11 @@ struct PartitionState {
     last_tick: Option<LocalTime>,
     /// When this client last asked for something on it (see [`UNFOLLOW_AFTER`]).
     last_used: LocalTime,
+    /// Own acquires applied from their delivery report ([`Client::handle_report`]), by
+    /// offset, with the broker time the report gave, until read back: the record read there
+    /// is not applied twice, and must be the one applied (it is, unless the log lost a record
+    /// it acknowledged).
+    applied_on_ack: BTreeMap<Offset, (OwnRecord, LogTime)>,
 }
 
 impl PartitionState {
@@ -506,8 +511,17 @@ impl PartitionState {
             clock_seen: None,
             last_tick: None,
             last_used: now,
+            applied_on_ack: BTreeMap::new(),
         }
     }
+}
+
+/// An own record as produced: what a view applies when its delivery report places it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct OwnRecord {
+    partition: PartitionId,
+    key: Option<String>,
+    value: Vec<u8>,
 }
 
 /// A release on its way: a release lost to a broker outage would leave the lock taken for a
@@ -547,6 +561,8 @@ pub struct Client {
     /// Revoke records on their way, by transmit: `None` until the delivery report comes.
     revokes: BTreeMap<TransmitId, Option<Result<(), String>>>,
     transmits: VecDeque<Transmit>,
+    /// Own acquires on joined partitions whose delivery report has not come yet, by transmit.
+    acquires_unreported: HashMap<TransmitId, (RequestId, OwnRecord)>,
     /// Partitions given up since the last [`Client::take_dropped_partitions`]: the session
     /// stops consuming them, and the next request on one joins it anew.
     dropped: Vec<PartitionId>,
@@ -574,6 +590,7 @@ impl Client {
             inspections: BTreeMap::new(),
             revokes: BTreeMap::new(),
             transmits: VecDeque::new(),
+            acquires_unreported: HashMap::new(),
             dropped: Vec::new(),
             next_request: 0,
             next_transmit: 0,
@@ -919,6 +936,18 @@ impl Client {
         value: Option<&[u8]>,
     ) {
         let Some(state) = self.partitions.get_mut(partition) else { return };
+        if let Some((applied, at)) = state.applied_on_ack.remove(&offset) {
+            let same = applied.key.as_deref().map(str::as_bytes) == key
+                && Some(applied.value.as_slice()) == value
+                && Some(at) == log_time;
+            if !same {
+                // The log lost a record it acknowledged (an unclean leader election) and holds
+                // another one there: this view applied what others never read. It is given
+                // up, so a later request joins again from what the log holds now.
+                self.drop_partition(now, partition, Phase::Lost);
+            }
+            return;
+        }
         let Some(machine) = state.machine.as_mut() else { return };
         let Some(time) = log_time else {
             // Without broker time no two clients agree on expiry: every request on the
@@ -1035,6 +1064,15 @@ impl Client {
 
     /// The delivery report of a record handed out with `report: true`.
     pub fn handle_report(&mut self, now: LocalTime, record: TransmitId, result: Result<Placement, String>) {
+        if let Some((_, acquire)) = self.acquires_unreported.remove(&record) {
+            // A failed delivery is not answered here: the record may still be read back
+            // (a report can fail after the broker wrote it), and if not, the request is not
+            // seen within the operation time-out, as before.
+            if let Ok(Placement { offset, log_time: Some(time) }) = result {
+                self.apply_on_ack(now, acquire, offset, time);
+            }
+            return;
+        }
         if let Some((id, _)) = self.releases.iter().find(|(_, r)| r.record == record) {
             let id = *id;
             match result {
@@ -1080,9 +1118,37 @@ impl Client {
         }
     }
 
+    /// Applies an own acquire at `offset` (broker time `time`) as soon as its delivery report
+    /// places it, instead of when it is read back, if the view has read every record before
+    /// it: the record at `offset` is then exactly the next one the consumer delivers, so the
+    /// view goes through the same states in the same order, only sooner (by the fetch that
+    /// brings the record back: about 0.07 ms of a local acquire). Otherwise (records between
+    /// still unread, a join in progress) the read-back applies it, as for anyone else's.
+    fn apply_on_ack(&mut self, now: LocalTime, acquire: OwnRecord, offset: Offset, time: LogTime) {
+        let Some(state) = self.partitions.get(&acquire.partition) else { return };
+        let next = state.machine.as_ref().map(Machine::next_offset);
+        if !matches!(state.join, Join::Joined) || next != Some(offset) {
+            return;
+        }
+        let partition = acquire.partition.clone();
+        self.handle_record(
+            now,
+            &partition,
+            offset,
+            Some(time),
+            acquire.key.as_deref().map(str::as_bytes),
+            Some(&acquire.value),
+        );
+        self.stats.applied_on_ack += 1;
+        if let Some(state) = self.partitions.get_mut(&partition) {
+            state.applied_on_ack.insert(offset, (acquire, time));
+        }
+    }
+
     /// The producer refused a record handed out by [`Client::poll_transmit`] (queue full,
     /// unknown partition, fatal producer error).
     pub fn handle_send_error(&mut self, now: LocalTime, transmit: &Transmit, error: String) {
+        self.acquires_unreported.remove(&transmit.id);
         match transmit.purpose {
             Purpose::Acquire(id) => {
                 if self.is_join_record(transmit) {
@@ -1389,6 +1455,12 @@ impl Client {
         self.partitions.get(partition).is_some_and(|s| matches!(s.join, Join::Placing { .. }))
     }
 
+    /// Whether request `id`'s acquire waits for its delivery report, which may decide it
+    /// before the record is read back ([`Client::apply_on_ack`]).
+    pub fn awaits_report(&self, id: RequestId) -> bool {
+        self.acquires_unreported.values().any(|(request, _)| *request == id)
+    }
+
     /// The partitions of withdrawn requests whose acquire has not been read back but still may
     /// be (produced less than the operation time-out ago, the producer's delivery time-out):
     /// each one's release is written when it shows up, so a process that ends before then
@@ -1445,7 +1517,9 @@ impl Client {
             .map(|r| r.mode)
     }
 
-    fn send_acquire(&mut self, now: LocalTime, id: RequestId, report: bool) -> TransmitId {
+    /// Produces request `id`'s acquire with a delivery report: a join record's places the
+    /// join (`joins`); any other's may apply it at once ([`Client::apply_on_ack`]).
+    fn send_acquire(&mut self, now: LocalTime, id: RequestId, joins: bool) -> TransmitId {
         let request = self.requests.get_mut(&id).expect("a request to send");
         request.phase = Phase::Waiting;
         request.produced_at = Some(now);
@@ -1457,7 +1531,12 @@ impl Client {
             mode: request.mode,
         };
         let (partition, key) = (request.partition.clone(), request.key.clone());
-        self.push_transmit(partition, Some(key), op, Purpose::Acquire(id), report)
+        let record = self.push_transmit(partition.clone(), Some(key.clone()), op, Purpose::Acquire(id), true);
+        if !joins {
+            let value = self.transmits.back().expect("just pushed").value.clone();
+            self.acquires_unreported.insert(record, (id, OwnRecord { partition, key: Some(key), value }));
+        }
+        record
     }
 
     fn send_renew(&mut self, now: LocalTime, id: RequestId) {

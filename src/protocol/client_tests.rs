@@ -462,3 +462,61 @@ fn a_partition_with_nothing_of_ours_is_unfollowed_after_a_while_and_joined_again
     assert_joins_again(&mut client, &partition, "b", 10, later + UNFOLLOW_AFTER);
     assert_eq!(client.stats().joins, 2);
 }
+
+/// An own acquire on a joined partition whose view has read every record before it is
+/// applied when its delivery report places it: granted before it is read back, and the
+/// read-back is neither applied again nor counted as ignored. A report for a record with
+/// unread records before it applies nothing; the read-back does.
+#[test]
+fn an_acquire_is_applied_from_its_report_when_the_view_has_read_everything_before_it() {
+    let partition = PartitionId::new("locks", 3);
+    let now = LocalTime::ZERO;
+    let (mut client, first) = holding(&partition, "a", now);
+    let second = client.acquire(now, &partition, "b", Mode::Exclusive, LEASE).expect("acquire");
+    let acquire = client.poll_transmit().expect("its acquire");
+    assert!(acquire.report, "asks for its delivery report");
+    assert!(client.awaits_report(second));
+    client.handle_report(now, acquire.id, Ok(Placement { offset: 1, log_time: Some(LOG_START + 1) }));
+    assert!(!client.awaits_report(second));
+    assert!(client.is_held(second, now), "granted from the report: {:?}", client.status(second, now));
+    assert_eq!(client.stats().applied_on_ack, 1);
+    let records = client.stats().records;
+    client.handle_record(now, &partition, 1, Some(LOG_START + 1), Some(b"b"), Some(&acquire.value));
+    assert!(client.is_held(first, now) && client.is_held(second, now));
+    assert_eq!((client.stats().records, client.stats().ignored), (records, 0), "the read-back is skipped");
+
+    // Offset 2 (someone else's) is not read yet: the report of the next acquire, at 3,
+    // applies nothing; reading 2 and 3 does.
+    let third = client.acquire(now, &partition, "c", Mode::Exclusive, LEASE).expect("acquire");
+    let acquire = client.poll_transmit().expect("its acquire");
+    client.handle_report(now, acquire.id, Ok(Placement { offset: 3, log_time: Some(LOG_START + 2) }));
+    assert!(!client.is_held(third, now), "not applied over an unread record");
+    assert_eq!(client.stats().applied_on_ack, 1);
+    let other = crate::protocol::encode_value(&crate::protocol::Op::Tick);
+    client.handle_record(now, &partition, 2, Some(LOG_START + 2), None, Some(&other));
+    client.handle_record(now, &partition, 3, Some(LOG_START + 2), Some(b"c"), Some(&acquire.value));
+    assert!(client.is_held(third, now), "granted when read back: {:?}", client.status(third, now));
+}
+
+/// The record read back where an acquire was applied from its report must be that acquire,
+/// with the report's broker time. Otherwise the log lost an acknowledged record and this view
+/// applied what no other view reads: the partition is given up, its requests lost and
+/// released, and the next request joins again.
+#[test]
+fn a_read_back_that_differs_from_the_record_applied_on_ack_gives_the_partition_up() {
+    let partition = PartitionId::new("locks", 4);
+    let now = LocalTime::ZERO;
+    for (key, time) in [(&b"x"[..], LOG_START + 1), (&b"b"[..], LOG_START + 7)] {
+        let (mut client, first) = holding(&partition, "a", now);
+        let second = client.acquire(now, &partition, "b", Mode::Exclusive, LEASE).expect("acquire");
+        let acquire = client.poll_transmit().expect("its acquire");
+        client.handle_report(now, acquire.id, Ok(Placement { offset: 1, log_time: Some(LOG_START + 1) }));
+        assert!(client.is_held(second, now));
+        client.handle_record(now, &partition, 1, Some(time), Some(key), Some(&acquire.value));
+        assert_eq!((client.status(first, now), client.status(second, now)), (Status::Lost, Status::Lost));
+        assert_eq!(client.take_dropped_partitions(), vec![partition.clone()]);
+        let released: Vec<_> = std::iter::from_fn(|| client.poll_transmit()).map(|t| t.purpose).collect();
+        assert_eq!(released, vec![Purpose::Release(first), Purpose::Release(second)]);
+        assert_joins_again(&mut client, &partition, "c", 2, now);
+    }
+}

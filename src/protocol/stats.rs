@@ -77,6 +77,9 @@ pub struct ClientStats {
     pub records: u64,
     /// Records the machines ignored (malformed, invalid renew, ...), all reasons.
     pub ignored: u64,
+    /// Own acquires applied from their delivery report, before being read back (also counted
+    /// in `records`; the read-back is not counted again).
+    pub applied_on_ack: u64,
     /// Records ignored, by [`Ignored::label`].
     pub ignored_by_reason: BTreeMap<&'static str, u64>,
     /// Renew records queued.
@@ -126,6 +129,7 @@ impl ClientStats {
         }
         self.records += other.records;
         self.ignored += other.ignored;
+        self.applied_on_ack += other.applied_on_ack;
         self.renews_sent += other.renews_sent;
         self.renew_failures += other.renew_failures;
         self.ticks_sent += other.ticks_sent;

@@ -122,6 +122,7 @@ impl Totals {
             ("releases_resent", c.releases_resent),
             ("ticks_sent", c.ticks_sent),
             ("records_replayed", c.records),
+            ("records_applied_on_ack", c.applied_on_ack),
             ("records_ignored", c.ignored),
             ("records_bounded", c.bounded),
             ("joins", c.joins),

@@ -425,9 +425,10 @@ impl Session {
             if let Some(at) = give_up_at {
                 wake = wake.min(at.saturating_since(now));
             }
-            if core.awaits_placement(partition) {
-                // The join record's delivery report comes through the producer, which this
-                // thread polls itself rather than wait for the driver's next turn.
+            if core.awaits_placement(partition) || core.awaits_report(id) {
+                // The join record's delivery report, or the acquire's (which can decide it
+                // before it is read back), comes through the producer, which this thread polls
+                // itself rather than wait for the driver's next turn.
                 let seen = clients.producer_wake().generation();
                 drop(core);
                 clients.producer_wake().wait_change(seen, wake.min(Duration::from_millis(1)));
