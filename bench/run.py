@@ -50,6 +50,7 @@ SEMAPHORE_AUTOLOAD = "/usr/share/php/Symfony/Component/Semaphore/autoload.php"
 CONTENDERS = ["kafka_lock", "redis", "pgsql", "flock"]
 LABEL = {
     "floor": "Kafka floor (Rust, produce+consume)",
+    "scale_floor": "Kafka scale floor (Rust)",
     "floor_pair": "Kafka floor + release ack",
     "kafka_lock": "kafka_lock",
     "redis": "symfony RedisStore",
@@ -98,6 +99,10 @@ TARGET_S1_RATIO = 1.5
 TARGET_JAIN = 0.99
 TARGET_HANDOFF_P50_MS = 3.0
 TARGET_COLD_P50_MS = 50.0
+# Issue 15, scenario 4: at least this share of the Kafka scale floor's ops/s at every partition
+# count, and of RedisStore's at the best partition count.
+TARGET_SCALE_X_FLOOR = 0.8
+TARGET_SCALE_X_REDIS = 0.5
 
 
 class BenchError(Exception):
@@ -639,6 +644,26 @@ def scenario4(r):
                          f"{fig['jain']:.3f}", fmt(fig["rss_mib_mean"], 1), fmt(fig["rss_mib_max"], 1)])
             csv_rows.append(["kafka_lock", parts, keys, procs, fig["ops_per_s"], fig["op_p50_ms"], fig["op_p99_ms"],
                              fig["jain"], fig["rss_mib_mean"], fig["rss_mib_max"], fig["load"]["cpu_busy"]])
+    # Kafka's own scale floor: as many Rust processes doing the same produce-and-follow work on
+    # as many partitions, without the protocol (bench/kafka-floor `scale`).
+    for parts in cfg["s4_partitions"]:
+        topic = r.topic(f"s4_floor_p{parts}")
+        cmds = [[FLOOR_BIN, "scale", "--brokers", r.args.brokers, "--topic", topic, "--partitions", str(parts)]
+                for _ in range(procs)]
+        meter = LoadMeter()
+        results, start, end = r.workers(cmds, cfg["s4_duration"], f"s4-floor-p{parts}")
+        a = analyse_contention(results, start, end, 0)
+        lat = [e[3] - e[0] for x in results for e in x["events"] if start <= e[1] < end]
+        fig = {"ops_per_s": a["holds"] / cfg["s4_duration"], "jain": a["jain"],
+               "op_p50_ms": ms(pct(lat, 50)), "op_p99_ms": ms(pct(lat, 99)),
+               "rss_mib_max": max(x["rss_kib"] for x in results) / 1024,
+               "rss_mib_mean": statistics.fmean(x["rss_kib"] for x in results) / 1024, "load": meter.done()}
+        res[f"floor/p{parts}"] = fig
+        rows.append([LABEL["scale_floor"], parts, "-", fmt(fig["ops_per_s"]), fmt(fig["op_p50_ms"]),
+                     fmt(fig["op_p99_ms"]), f"{fig['jain']:.3f}", fmt(fig["rss_mib_mean"], 1),
+                     fmt(fig["rss_mib_max"], 1)])
+        csv_rows.append(["floor", parts, "", procs, fig["ops_per_s"], fig["op_p50_ms"], fig["op_p99_ms"], fig["jain"],
+                         fig["rss_mib_mean"], fig["rss_mib_max"], fig["load"]["cpu_busy"]])
     # The same work on symfony's RedisStore, for scale.
     for keys in cfg["s4_keys"]:
         opts = {"keys": keys, "hold_us": 0, "prefix": f"s4r-{r.stamp}-{keys}"}
@@ -655,11 +680,31 @@ def scenario4(r):
                      f"{fig['jain']:.3f}", fmt(fig["rss_mib_mean"], 1), fmt(fig["rss_mib_max"], 1)])
         csv_rows.append(["redis", "", keys, procs, fig["ops_per_s"], fig["op_p50_ms"], fig["op_p99_ms"], fig["jain"],
                          fig["rss_mib_mean"], fig["rss_mib_max"], fig["load"]["cpu_busy"]])
+    checks = []
+    keys = max(cfg["s4_keys"])
+    for parts in cfg["s4_partitions"]:
+        k, f = res.get(f"kafka_lock/p{parts}/k{keys}"), res.get(f"floor/p{parts}")
+        if k and f and f["ops_per_s"]:
+            ratio = k["ops_per_s"] / f["ops_per_s"]
+            checks.append(r.check(ratio >= TARGET_SCALE_X_FLOOR,
+                                  f"kafka_lock ops/s >= {TARGET_SCALE_X_FLOOR:g} x the Kafka scale floor on {parts} "
+                                  f"partition(s), {keys:,} identifiers: {ratio:.2f} x"))
+    redis = res.get(f"redis/k{keys}")
+    best = max((res[f"kafka_lock/p{p}/k{keys}"]["ops_per_s"] for p in cfg["s4_partitions"]
+                if f"kafka_lock/p{p}/k{keys}" in res), default=None)
+    if redis and best is not None and redis["ops_per_s"]:
+        ratio = best / redis["ops_per_s"]
+        checks.append(r.check(ratio >= TARGET_SCALE_X_REDIS,
+                              f"kafka_lock ops/s >= {TARGET_SCALE_X_REDIS:g} x RedisStore's at {procs} processes, "
+                              f"{keys:,} identifiers (best partition count): {ratio:.2f} x"))
     r.table(f"Scenario 4: scale, {procs} processes, acquire+release (no hold) on random identifiers",
             ["contender", "partitions", "identifiers", "ops/s", "op p50 ms", "op p99 ms", "Jain", "RSS MiB mean",
              "RSS MiB max"], rows,
             [f"{cfg['s4_duration']:g} s per run after a warm-up that joins every partition used; "
-             "ops/s = acquire+release pairs per second, all processes together; RSS = each process at its end"])
+             "ops/s = acquire+release pairs per second, all processes together; RSS = each process at its end; "
+             "Kafka scale floor: the same number of Rust processes (bench/kafka-floor scale), each following every "
+             "partition, producing a record to a random one until read back, then a second until acknowledged"]
+            + checks)
     r.csv("s4_scale.csv", ["contender", "partitions", "identifiers", "processes", "ops_per_s", "op_p50_ms", "op_p99_ms",
                            "jain", "rss_mib_mean", "rss_mib_max", "cpu_busy"], csv_rows)
     r.results["s4"] = res
@@ -1248,6 +1293,9 @@ def plots(r):
                 ax.axhline(y, ls=":", color="#1f77b4", lw=1)
                 ax.annotate(f"Redis, {keys:,} ids", (max(r.cfg["s4_partitions"]), y), fontsize=7, color="#1f77b4",
                             ha="right", va="bottom")
+        xs = [p for p in r.cfg["s4_partitions"] if f"floor/p{p}" in s4]
+        if xs:
+            ax.plot(xs, [s4[f"floor/p{p}"]["ops_per_s"] for p in xs], "s--", color="grey", label="Kafka scale floor")
         ax.set_xlabel("partitions")
         ax.set_ylabel("acquire+release per s")
         ax.set_title(f"Scenario 4: {r.cfg['s4_procs']} processes (dotted: symfony Redis)", fontsize=10)
@@ -1343,7 +1391,7 @@ def preflight(args, want):
         problems.append(f"no extension at {EXT} (make build)")
     # The floor tool measures scenarios 1, 3 and 4b; the others run without it (the run's
     # topics are then left on the broker, and the end of the run says so).
-    if not os.access(FLOOR_BIN, os.X_OK) and any(want(s) for s in ("s1", "s3", "s4join")):
+    if not os.access(FLOOR_BIN, os.X_OK) and any(want(s) for s in ("s1", "s3", "s4", "s4join")):
         problems.append(f"no {FLOOR_BIN} (make bench-build)")
     if not os.path.exists(SYMFONY_AUTOLOAD):
         problems.append("symfony/lock is not installed (bench/setup.sh)")

@@ -12,6 +12,14 @@
 //!     The floor of a cold start: N times, create a fresh producer and consumer (the
 //!     extension's settings), read the topic's metadata, produce one record, assign the
 //!     consumer at its offset and consume it back, then destroy both clients. Samples (µs): {"metadata_us","ack_us","rtt_us","total_us"}.
+//! kafka-floor scale  --topic T --partitions P [--brokers B] --out FILE
+//!     One worker of scenario 4's Kafka floor: the produce-and-follow pattern of a kafka_lock
+//!     process, with no protocol. It follows all P partitions of T (as a process that has used
+//!     them all does), says "ready", reads the runner's "START END" line (CLOCK_MONOTONIC ns)
+//!     and, from START to END: picks a partition at random, produces an acquire-sized record
+//!     there and waits until its own consumer has read it back, then produces a release-sized
+//!     record and waits for its acknowledgement. Writes what bench/php/contend.php writes:
+//!     {"pid","count","events":[[requested,acquired,releasing,released],...],"rss_kib"} (ns).
 //! kafka-floor fill   --topic T --n N [--keys K] [--partitions P] [--brokers B]
 //!     Creates T (LogAppendTime) and writes N well-formed lock records to partition 0
 //!     (acquire/release pairs of one dead owner over K identifiers), as fast as it can.
@@ -49,7 +57,9 @@ fn main() {
         Some("fill") => fill(&Args::parse(&args[1..])),
         Some("startup") => startup(&Args::parse(&args[1..])),
         Some("delete") => delete(&Args::parse(&args[1..])),
-        _ => Err("usage: kafka-floor floor|fill|delete [--option value ...] (see src/main.rs)".into()),
+        Some("scale") => scale(&Args::parse(&args[1..])),
+        _ => Err("usage: kafka-floor floor|startup|scale|fill|delete [--option value ...] (see src/main.rs)"
+            .into()),
     };
     if let Err(e) = outcome {
         eprintln!("kafka-floor: {e}");
@@ -64,8 +74,12 @@ impl Args {
         let mut map = HashMap::new();
         let mut it = raw.iter();
         while let Some(k) = it.next() {
-            let key = k.trim_start_matches("--").to_owned();
-            let value = it.next().cloned().unwrap_or_default();
+            let k = k.trim_start_matches("--");
+            // "--key value", or "--key=value" (bench/run.py's workers get "--out=FILE").
+            let (key, value) = match k.split_once('=') {
+                Some((key, value)) => (key.to_owned(), value.to_owned()),
+                None => (k.to_owned(), it.next().cloned().unwrap_or_default()),
+            };
             map.insert(key, value);
         }
         Args(map)
@@ -309,6 +323,177 @@ fn floor(args: &Args) -> Result<()> {
         std::fs::write(out, json).map_err(|e| format!("cannot write {out}: {e}"))?;
     }
     Ok(())
+}
+
+/// CLOCK_MONOTONIC in ns: the clock of the runner's instants and of PHP's hrtime(true).
+fn monotonic_ns() -> u64 {
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: a valid timespec to write into.
+    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
+    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
+}
+
+/// Says "ready" and reads the runner's start and end instants (see bench/run.py `workers`).
+fn await_start() -> Result<(u64, u64)> {
+    use std::io::{BufRead, Write};
+    println!("ready");
+    std::io::stdout().flush().map_err(|e| e.to_string())?;
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line).map_err(|e| e.to_string())?;
+    let mut parts = line.split_whitespace().map(str::parse::<u64>);
+    match (parts.next(), parts.next()) {
+        (Some(Ok(start)), Some(Ok(end))) => Ok((start, end)),
+        _ => Err(format!("no start line from the runner: {line:?}")),
+    }
+}
+
+/// Records read back by the consumer thread, by payload, for the thread waiting for them.
+#[derive(Default)]
+struct ReadBack {
+    awaited: Mutex<Option<(String, bool)>>,
+    changed: Condvar,
+}
+
+fn scale(args: &Args) -> Result<()> {
+    let brokers = args.str("brokers", "localhost:9092");
+    let topic = args.required("topic")?;
+    let partitions = args.num("partitions", 1)? as i32;
+    let out = args.required("out")?;
+    ensure_topic(&brokers, &topic, partitions)?;
+    let ack = Arc::new(Ack::default());
+    let producer = Arc::new(producer(&brokers, "0", AckContext(ack.clone()))?);
+    let consumer = consumer(&brokers)?;
+    let found = wait_for_leaders(&consumer, &topic)?;
+    if found != partitions {
+        return Err(format!("topic '{topic}' has {found} partitions, not {partitions}"));
+    }
+    // At each partition's end as it is now (a logical "end" is resolved later, and a record
+    // produced before that would never be read back).
+    let mut assignment = TopicPartitionList::new();
+    for p in 0..partitions {
+        let (_, high) = consumer
+            .fetch_watermarks(&topic, p, Duration::from_secs(10))
+            .map_err(|e| format!("cannot read the end of partition {p}: {e}"))?;
+        assignment.add_partition_offset(&topic, p, Offset::Offset(high)).map_err(|e| e.to_string())?;
+    }
+    consumer.assign(&assignment).map_err(|e| format!("cannot assign: {e}"))?;
+
+    // As in the extension: one thread reads every followed partition, another serves the
+    // producer's delivery reports, and the working thread waits on both.
+    let stop = Arc::new(AtomicBool::new(false));
+    let read_back = Arc::new(ReadBack::default());
+    let reader = {
+        let (stop, read_back) = (stop.clone(), read_back.clone());
+        std::thread::spawn(move || -> Result<()> {
+            while !stop.load(Ordering::Relaxed) {
+                match consumer.poll(Duration::from_millis(20)) {
+                    Some(Ok(m)) => {
+                        let mut awaited = read_back.awaited.lock().unwrap();
+                        if let Some((payload, seen)) = awaited.as_mut() {
+                            if m.payload() == Some(payload.as_bytes()) {
+                                *seen = true;
+                                read_back.changed.notify_all();
+                            }
+                        }
+                    }
+                    Some(Err(e)) => return Err(format!("consumer error: {e}")),
+                    None => {}
+                }
+            }
+            Ok(())
+        })
+    };
+    let poller = {
+        let (producer, stop) = (producer.clone(), stop.clone());
+        std::thread::spawn(move || {
+            while !stop.load(Ordering::Relaxed) {
+                producer.poll(Duration::from_millis(20));
+            }
+        })
+    };
+    let send_and_ack = |partition: i32, payload: &str| -> Result<()> {
+        *ack.slot.lock().unwrap() = None;
+        producer
+            .send(BaseRecord::<str, str>::to(&topic).partition(partition).key("k").payload(payload))
+            .map_err(|(e, _)| format!("cannot produce: {e}"))?;
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let mut slot = ack.slot.lock().unwrap();
+        while slot.is_none() {
+            let now = Instant::now();
+            if now >= deadline {
+                return Err("no delivery report within 10 s".into());
+            }
+            slot = ack.changed.wait_timeout(slot, deadline - now).unwrap().0;
+        }
+        slot.take().expect("checked").1.map(|_| ()).map_err(|e| format!("delivery failed: {e}"))
+    };
+    let await_read_back = || -> Result<()> {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let mut awaited = read_back.awaited.lock().unwrap();
+        while !awaited.as_ref().is_some_and(|(_, seen)| *seen) {
+            let now = Instant::now();
+            if now >= deadline {
+                return Err("no record consumed back within 10 s".into());
+            }
+            awaited = read_back.changed.wait_timeout(awaited, deadline - now).unwrap().0;
+        }
+        Ok(())
+    };
+
+    let pid = std::process::id();
+    let mut rng = u64::from(pid) << 32 | monotonic_ns() & 0xffff_ffff | 1;
+    let mut next_partition = move || {
+        // xorshift64: any uniform choice will do.
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        (rng % partitions as u64) as i32
+    };
+    // The size of an acquire and a release record of the extension (key, owner, proofs).
+    let filler = "x".repeat(160);
+    let mut op = |i: u64| -> Result<[u64; 4]> {
+        let partition = next_partition();
+        let acquire = format!("{{\"v\":1,\"op\":\"tick\",\"w\":{pid},\"i\":{i},\"a\":\"{filler}\"}}");
+        *read_back.awaited.lock().unwrap() = Some((acquire.clone(), false));
+        let requested = monotonic_ns();
+        send_and_ack(partition, &acquire)?;
+        await_read_back()?;
+        let acquired = monotonic_ns();
+        let release = format!("{{\"v\":1,\"op\":\"tick\",\"w\":{pid},\"i\":{i},\"r\":\"{filler}\"}}");
+        send_and_ack(partition, &release)?;
+        Ok([requested, acquired, acquired, monotonic_ns()])
+    };
+    // Warm-up: every partition's leader connection and fetch position.
+    for i in 0..(4 * partitions as u64) {
+        op(i)?;
+    }
+    let (start, end) = await_start()?;
+    while monotonic_ns() < start {
+        std::thread::sleep(Duration::from_micros(200));
+    }
+    let mut events = Vec::new();
+    let mut i = 1_000_000;
+    while monotonic_ns() < end {
+        events.push(op(i)?);
+        i += 1;
+    }
+    stop.store(true, Ordering::Relaxed);
+    reader.join().map_err(|_| "the consumer thread panicked".to_string())??;
+    let _ = poller.join();
+    let count = events.iter().filter(|e| e[1] < end).count();
+    let rss_kib = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines().find(|l| l.starts_with("VmRSS:"))?.split_whitespace().nth(1)?.parse::<u64>().ok()
+        })
+        .unwrap_or(0);
+    let events: Vec<String> =
+        events.iter().map(|e| format!("[{},{},{},{}]", e[0], e[1], e[2], e[3])).collect();
+    let json = format!(
+        "{{\"pid\":{pid},\"count\":{count},\"events\":[{}],\"rss_kib\":{rss_kib}}}\n",
+        events.join(",")
+    );
+    std::fs::write(&out, json).map_err(|e| format!("cannot write {out}: {e}"))
 }
 
 fn startup(args: &Args) -> Result<()> {
