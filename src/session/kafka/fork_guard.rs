@@ -11,12 +11,23 @@
 //! makes `fork()` wait for the lookups in flight and hold new ones back until it returns:
 //! the same pattern glibc uses for malloc's locks. The extension's link sends every
 //! `getaddrinfo()` call of its objects here (`--wrap=getaddrinfo`, see `build.rs`); PHP's own
-//! calls are not affected. A fork waits at most for one lookup (the resolver's own time-out
-//! bounds it).
+//! calls are not affected. A fork waits for the lookups in flight at most [`FORK_WAIT_MAX`],
+//! then forks anyway: a lookup that slow is waiting for a name server, past the moment it
+//! holds glibc's lock, and glibc older than 2.36 holds its own fork lock while handlers run, so
+//! a lookup that registered a fork handler (an NSS module loaded on first use) would otherwise
+//! never end.
 
 use std::cell::RefCell;
 use std::ffi::{c_char, c_int};
 use std::sync::{Condvar, Mutex, MutexGuard, Once, PoisonError};
+use std::time::{Duration, Instant};
+
+/// The longest a fork waits for the lookups in flight.
+const FORK_WAIT_MAX: Duration = Duration::from_secs(1);
+
+// The wrapper must be the extension's own: exported, it would be one more symbol of the .so
+// (the dist check allows only PHP's entry point) and another library's could take its calls.
+std::arch::global_asm!(".hidden __wrap_getaddrinfo");
 
 #[derive(Default)]
 struct Lookups {
@@ -49,7 +60,9 @@ pub fn install() {
     static INSTALLED: Once = Once::new();
     INSTALLED.call_once(|| {
         // SAFETY: the handlers are plain functions that live as long as the extension.
-        unsafe { libc::pthread_atfork(Some(before_fork), Some(after_fork), Some(after_fork)) };
+        unsafe {
+            libc::pthread_atfork(Some(before_fork), Some(after_fork_in_parent), Some(after_fork_in_child))
+        };
     });
 }
 
@@ -59,16 +72,33 @@ extern "C" fn before_fork() {
         lookups = wait(lookups); // another thread is forking
     }
     lookups.forking = true;
+    let give_up_at = Instant::now() + FORK_WAIT_MAX;
     while lookups.in_flight > 0 {
-        lookups = wait(lookups);
+        let left = give_up_at.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            break;
+        }
+        lookups = CHANGED.wait_timeout(lookups, left).unwrap_or_else(PoisonError::into_inner).0;
     }
     HELD_ACROSS_FORK.with(|held| *held.borrow_mut() = Some(lookups));
 }
 
-/// In the parent and in the child alike: lookups may start again.
-extern "C" fn after_fork() {
+/// Lookups may start again.
+extern "C" fn after_fork_in_parent() {
+    after_fork(false);
+}
+
+/// The same, and the lookups still in flight (a fork that stopped waiting) are the parent's.
+extern "C" fn after_fork_in_child() {
+    after_fork(true);
+}
+
+fn after_fork(child: bool) {
     if let Some(mut lookups) = HELD_ACROSS_FORK.with(|held| held.borrow_mut().take()) {
         lookups.forking = false;
+        if child {
+            lookups.in_flight = 0;
+        }
         drop(lookups);
         CHANGED.notify_all();
     }
