@@ -745,12 +745,16 @@ impl Sim {
         let (due, later): (Vec<_>, Vec<_>) =
             std::mem::take(&mut self.processes[i].reports).into_iter().partition(|(at, _, _)| *at <= now);
         self.processes[i].reports = later;
-        if !due.is_empty() {
+        for (_, id, placement) in due {
             let applied_before = self.processes[i].client.stats().applied_on_ack;
-            for (_, id, placement) in due {
-                self.processes[i].client.handle_report(local, id, Ok(placement));
+            self.processes[i].client.handle_report(local, id, Ok(placement));
+            if self.processes[i].client.stats().applied_on_ack > applied_before {
+                // An own acquire applied from its report: the view moved without a read.
+                self.coverage.applied_on_ack += 1;
+                let at = self.processes[i].client.machine(&part).expect("joined").next_offset() - 1;
+                let wanted = self.wanted_tokens();
+                self.check_view(i, at as usize, &wanted);
             }
-            self.coverage.applied_on_ack += self.processes[i].client.stats().applied_on_ack - applied_before;
         }
         // The join's lookup, answered from the log (Kafka's offsetsForTimes).
         if let Some(time) = self.processes[i].client.take_join_lookup(&part) {
@@ -777,6 +781,110 @@ impl Sim {
         }
         self.application(i, local);
         self.produce(i);
+    }
+
+    /// Tokens of requests some running process still wants and keeps renewing (not paused
+    /// within the longest lease: a request whose owner stopped renewing may be kept alive by
+    /// forged renews alone, and a view may drop it; its owner trusts it no longer).
+    fn wanted_tokens(&self) -> Vec<Offset> {
+        self.processes
+            .iter()
+            .filter(|p| {
+                !p.crashed && (p.paused_until == 0 || p.paused_until + (MAX_TTL_MS as i64) < self.now)
+            })
+            .filter_map(|p| {
+                let want = p.want.as_ref()?;
+                match p.client.status(want.id, p.local(self.now)) {
+                    Status::Waiting { token } | Status::Granted { token, .. } => Some(token),
+                    _ => None,
+                }
+            })
+            .collect()
+    }
+
+    /// Compares process `i`'s view, once trusted and complete, with the full replay at the
+    /// view's own position; `pos`: the record it has just read (or its position).
+    fn check_view(&mut self, i: usize, pos: usize, wanted: &[Offset]) {
+        let part = partition();
+        let process = &self.processes[i];
+        let trusted_from = process.client.trusted_from(&part).expect("joined");
+        if pos as Offset >= trusted_from && process.client.view_complete(&part) {
+            let machine = process.client.machine(&part).expect("joined");
+            let view = queues(machine);
+            // The view may be ahead of the records read: own acquires are applied from
+            // their delivery report when everything before them was read. Compared with
+            // the full replay at the view's own position.
+            let at = (machine.next_offset() - 1) as usize;
+            assert!(at >= pos, "process {i}'s view is behind the records it read: at {at}, read up to {pos}");
+            if at != pos {
+                self.coverage.views_ahead_on_ack += 1;
+            }
+            let full = &self.snapshots[at];
+            match self.mode {
+                // Renews after a release, and forged records, may make a joiner keep a
+                // request alive that the full replay removed: it waits longer, it never
+                // holds early. It never drops one whose owner still wants it (a request
+                // kept alive only by forged renews may go).
+                Mode::Racing => {}
+                Mode::Hostile => {
+                    for (key, requests) in full {
+                        for request in requests.iter().filter(|r| wanted.contains(&r.token)) {
+                            let kept =
+                                view.get(key).is_some_and(|v| v.iter().any(|r| r.token == request.token));
+                            if !kept {
+                                let m = process.client.machine(&part).expect("joined");
+                                panic!(
+                                    "process {i} (replaying from {}) lost request {} of {key} at offset {pos}:\n{:#?}\nlookups: {:#?}",
+                                    m.first_offset(),
+                                    request.token,
+                                    history_of(&self.log[..=pos], request.token),
+                                    process.trace
+                                );
+                            }
+                        }
+                    }
+                }
+                // Exact in every queue. A request learnt of from renews whose acquire was
+                // deleted keeps the longest lease (its own is unknowable): there the view may
+                // keep it longer, never drop it earlier.
+                _ => {
+                    let deleted = self.log_start as Offset;
+                    let known = |r: &&Request| r.token >= deleted;
+                    let keys: std::collections::BTreeSet<&String> = view.keys().chain(full.keys()).collect();
+                    for key in keys {
+                        let (v, f) = (view.get(key), full.get(key));
+                        if v == f {
+                            continue;
+                        }
+                        let (v, f) = (v.map_or(&[][..], Vec::as_slice), f.map_or(&[][..], Vec::as_slice));
+                        let kept_all = f
+                            .iter()
+                            .all(|r| v.contains(r) || (!known(&r) && v.iter().any(|k| k.token == r.token)));
+                        let exact = v.iter().filter(known).eq(f.iter().filter(known));
+                        if kept_all && exact {
+                            // They differ, so on a request whose acquire was deleted.
+                            self.coverage.deleted_acquires_kept += 1;
+                        } else {
+                            let differing: Vec<Offset> = v
+                                .iter()
+                                .filter(|r| !f.contains(r))
+                                .chain(f.iter().filter(|r| !v.contains(r)))
+                                .map(|r| r.token)
+                                .collect();
+                            let histories: Vec<_> =
+                                differing.iter().map(|&t| (t, history_of(&self.log[..=at], t))).collect();
+                            panic!(
+                                "process {i} (joined at {}, trusting from {trusted_from}, log start {deleted}) \
+                                 disagrees with the full replay at offset {at} on {key}: view {v:?}, full {f:?}; \
+                                 histories of the differing requests: {histories:#?}",
+                                process.client.machine(&part).expect("joined").first_offset()
+                            );
+                        }
+                    }
+                }
+            }
+            self.coverage.view_checks += 1;
+        }
     }
 
     /// Feeds the process every record that reached its consumer, and compares its view with
@@ -806,23 +914,7 @@ impl Sim {
             self.coverage.resets += 1;
             return;
         }
-        // Tokens of requests some running process still wants and keeps renewing (not paused
-        // within the longest lease: a request whose owner stopped renewing may be kept alive by
-        // forged renews alone, and a view may drop it; its owner trusts it no longer).
-        let wanted: Vec<Offset> = self
-            .processes
-            .iter()
-            .filter(|p| {
-                !p.crashed && (p.paused_until == 0 || p.paused_until + (MAX_TTL_MS as i64) < self.now)
-            })
-            .filter_map(|p| {
-                let want = p.want.as_ref()?;
-                match p.client.status(want.id, p.local(self.now)) {
-                    Status::Waiting { token } | Status::Granted { token, .. } => Some(token),
-                    _ => None,
-                }
-            })
-            .collect();
+        let wanted = self.wanted_tokens();
         while pos < self.log.len() && self.log[pos].appended_at + self.processes[i].lag_ms <= self.now {
             let r = &self.log[pos];
             let process = &mut self.processes[i];
@@ -840,85 +932,7 @@ impl Sim {
                 process.trace.push(format!("t={} lookup of {token} asked at offset {}", self.now, r.offset));
                 self.coverage.acquire_lookups += 1;
             }
-            let trusted_from = process.client.trusted_from(&part).expect("joined");
-            if r.offset >= trusted_from && process.client.view_complete(&part) {
-                let process = &self.processes[i];
-                let machine = process.client.machine(&part).expect("joined");
-                let view = queues(machine);
-                // The view may be ahead of the records read: own acquires are applied from
-                // their delivery report when everything before them was read. Compared with
-                // the full replay at the view's own position.
-                let at = (machine.next_offset() - 1) as usize;
-                if at != pos {
-                    self.coverage.views_ahead_on_ack += 1;
-                }
-                let full = &self.snapshots[at];
-                match self.mode {
-                    // Renews after a release, and forged records, may make a joiner keep a
-                    // request alive that the full replay removed: it waits longer, it never
-                    // holds early. It never drops one whose owner still wants it (a request
-                    // kept alive only by forged renews may go).
-                    Mode::Racing => {}
-                    Mode::Hostile => {
-                        for (key, requests) in full {
-                            for request in requests.iter().filter(|r| wanted.contains(&r.token)) {
-                                let kept =
-                                    view.get(key).is_some_and(|v| v.iter().any(|r| r.token == request.token));
-                                if !kept {
-                                    let m = process.client.machine(&part).expect("joined");
-                                    panic!(
-                                        "process {i} (replaying from {}) lost request {} of {key} at offset {pos}:\n{:#?}\nlookups: {:#?}",
-                                        m.first_offset(),
-                                        request.token,
-                                        history_of(&self.log[..=pos], request.token),
-                                        process.trace
-                                    );
-                                }
-                            }
-                        }
-                    }
-                    // Exact in every queue. A request learnt of from renews whose acquire was
-                    // deleted keeps the longest lease (its own is unknowable): there the view may
-                    // keep it longer, never drop it earlier.
-                    _ => {
-                        let deleted = self.log_start as Offset;
-                        let known = |r: &&Request| r.token >= deleted;
-                        let keys: std::collections::BTreeSet<&String> =
-                            view.keys().chain(full.keys()).collect();
-                        for key in keys {
-                            let (v, f) = (view.get(key), full.get(key));
-                            if v == f {
-                                continue;
-                            }
-                            let (v, f) = (v.map_or(&[][..], Vec::as_slice), f.map_or(&[][..], Vec::as_slice));
-                            let kept_all = f.iter().all(|r| {
-                                v.contains(r) || (!known(&r) && v.iter().any(|k| k.token == r.token))
-                            });
-                            let exact = v.iter().filter(known).eq(f.iter().filter(known));
-                            if kept_all && exact {
-                                // They differ, so on a request whose acquire was deleted.
-                                self.coverage.deleted_acquires_kept += 1;
-                            } else {
-                                let differing: Vec<Offset> = v
-                                    .iter()
-                                    .filter(|r| !f.contains(r))
-                                    .chain(f.iter().filter(|r| !v.contains(r)))
-                                    .map(|r| r.token)
-                                    .collect();
-                                let histories: Vec<_> =
-                                    differing.iter().map(|&t| (t, history_of(&self.log[..=at], t))).collect();
-                                panic!(
-                                    "process {i} (joined at {}, trusting from {trusted_from}, log start {deleted}) \
-                                     disagrees with the full replay at offset {at} on {key}: view {v:?}, full {f:?}; \
-                                     histories of the differing requests: {histories:#?}",
-                                    process.client.machine(&part).expect("joined").first_offset()
-                                );
-                            }
-                        }
-                    }
-                }
-                self.coverage.view_checks += 1;
-            }
+            self.check_view(i, pos, &wanted);
             pos += 1;
         }
         self.processes[i].read_pos = Some(pos);

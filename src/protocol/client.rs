@@ -56,6 +56,11 @@ pub const RELEASE_RETRY_BACKOFF: Duration = Duration::from_millis(100);
 /// a steady holder would keep losing its hold.
 pub const MIN_TRUST_DIVISOR: u32 = 2;
 
+/// How long after producing an acquire the waiting caller polls the producer for its delivery
+/// report itself (the report may decide the acquire before it is read back); later it waits
+/// for the driver, so a broker that does not answer costs no busy polling.
+pub const AWAIT_REPORT_FOR: Duration = Duration::from_millis(10);
+
 /// A joined partition on which this client has had nothing (no request, release or inspection)
 /// for this long is no longer followed: its view is dropped and the consumer stops fetching it,
 /// so an idle process costs the brokers no fetches and keeps no view. The next request joins it
@@ -562,7 +567,8 @@ pub struct Client {
     revokes: BTreeMap<TransmitId, Option<Result<(), String>>>,
     transmits: VecDeque<Transmit>,
     /// Own acquires on joined partitions whose delivery report has not come yet, by transmit.
-    acquires_unreported: HashMap<TransmitId, (RequestId, OwnRecord)>,
+    /// With the request and when it was produced.
+    acquires_unreported: HashMap<TransmitId, (RequestId, LocalTime, OwnRecord)>,
     /// Partitions given up since the last [`Client::take_dropped_partitions`]: the session
     /// stops consuming them, and the next request on one joins it anew.
     dropped: Vec<PartitionId>,
@@ -936,7 +942,9 @@ impl Client {
         value: Option<&[u8]>,
     ) {
         let Some(state) = self.partitions.get_mut(partition) else { return };
-        if let Some((applied, at)) = state.applied_on_ack.remove(&offset) {
+        // (A record without broker time is not compared: it fails the partition below.)
+        let applied = if log_time.is_some() { state.applied_on_ack.remove(&offset) } else { None };
+        if let Some((applied, at)) = applied {
             let same = applied.key.as_deref().map(str::as_bytes) == key
                 && Some(applied.value.as_slice()) == value
                 && Some(at) == log_time;
@@ -1064,7 +1072,7 @@ impl Client {
 
     /// The delivery report of a record handed out with `report: true`.
     pub fn handle_report(&mut self, now: LocalTime, record: TransmitId, result: Result<Placement, String>) {
-        if let Some((_, acquire)) = self.acquires_unreported.remove(&record) {
+        if let Some((_, _, acquire)) = self.acquires_unreported.remove(&record) {
             // A failed delivery is not answered here: the record may still be read back
             // (a report can fail after the broker wrote it), and if not, the request is not
             // seen within the operation time-out, as before.
@@ -1127,7 +1135,9 @@ impl Client {
     fn apply_on_ack(&mut self, now: LocalTime, acquire: OwnRecord, offset: Offset, time: LogTime) {
         let Some(state) = self.partitions.get(&acquire.partition) else { return };
         let next = state.machine.as_ref().map(Machine::next_offset);
-        if !matches!(state.join, Join::Joined) || next != Some(offset) {
+        // Above the join record too: an acquire of this join always is (one producer keeps
+        // the order), so this only guards the premise against reports out of order.
+        if !matches!(state.join, Join::Joined) || next != Some(offset) || offset <= state.trusted_from {
             return;
         }
         let partition = acquire.partition.clone();
@@ -1139,9 +1149,10 @@ impl Client {
             acquire.key.as_deref().map(str::as_bytes),
             Some(&acquire.value),
         );
-        self.stats.applied_on_ack += 1;
+        // Unless the record made the partition fail (a view full of requests).
         if let Some(state) = self.partitions.get_mut(&partition) {
             state.applied_on_ack.insert(offset, (acquire, time));
+            self.stats.applied_on_ack += 1;
         }
     }
 
@@ -1455,10 +1466,13 @@ impl Client {
         self.partitions.get(partition).is_some_and(|s| matches!(s.join, Join::Placing { .. }))
     }
 
-    /// Whether request `id`'s acquire waits for its delivery report, which may decide it
-    /// before the record is read back ([`Client::apply_on_ack`]).
-    pub fn awaits_report(&self, id: RequestId) -> bool {
-        self.acquires_unreported.values().any(|(request, _)| *request == id)
+    /// Whether request `id`'s acquire, produced less than [`AWAIT_REPORT_FOR`] ago, waits for
+    /// its delivery report, which may decide it before the record is read back
+    /// ([`Client::apply_on_ack`]).
+    pub fn awaits_report(&self, id: RequestId, now: LocalTime) -> bool {
+        self.acquires_unreported
+            .values()
+            .any(|(request, sent, _)| *request == id && now.saturating_since(*sent) < AWAIT_REPORT_FOR)
     }
 
     /// The partitions of withdrawn requests whose acquire has not been read back but still may
@@ -1534,7 +1548,8 @@ impl Client {
         let record = self.push_transmit(partition.clone(), Some(key.clone()), op, Purpose::Acquire(id), true);
         if !joins {
             let value = self.transmits.back().expect("just pushed").value.clone();
-            self.acquires_unreported.insert(record, (id, OwnRecord { partition, key: Some(key), value }));
+            self.acquires_unreported
+                .insert(record, (id, now, OwnRecord { partition, key: Some(key), value }));
         }
         record
     }

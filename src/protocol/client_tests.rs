@@ -475,9 +475,10 @@ fn an_acquire_is_applied_from_its_report_when_the_view_has_read_everything_befor
     let second = client.acquire(now, &partition, "b", Mode::Exclusive, LEASE).expect("acquire");
     let acquire = client.poll_transmit().expect("its acquire");
     assert!(acquire.report, "asks for its delivery report");
-    assert!(client.awaits_report(second));
+    assert!(client.awaits_report(second, now));
+    assert!(!client.awaits_report(second, now + super::AWAIT_REPORT_FOR), "then left to the driver");
     client.handle_report(now, acquire.id, Ok(Placement { offset: 1, log_time: Some(LOG_START + 1) }));
-    assert!(!client.awaits_report(second));
+    assert!(!client.awaits_report(second, now));
     assert!(client.is_held(second, now), "granted from the report: {:?}", client.status(second, now));
     assert_eq!(client.stats().applied_on_ack, 1);
     let records = client.stats().records;

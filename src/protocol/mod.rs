@@ -96,8 +96,9 @@ pub const JOIN_WINDOW_MS: i64 = MAX_TTL_MS as i64 + JOIN_MARGIN_MS;
 
 pub use client::{
     Client, Failure, Inspected, InspectionId, Lease, LocalTime, OwnRequestInfo, PartitionId, Placement,
-    Purpose, QueuedRequest, RequestId, Snapshot, Status, Transmit, TransmitId, Withdrawn, MIN_TICK_INTERVAL,
-    MIN_TRUST_DIVISOR, RELEASE_RETRY_BACKOFF, RENEW_DIVISOR, TRUST_MARGIN_DIVISOR, UNFOLLOW_AFTER,
+    Purpose, QueuedRequest, RequestId, Snapshot, Status, Transmit, TransmitId, Withdrawn, AWAIT_REPORT_FOR,
+    MIN_TICK_INTERVAL, MIN_TRUST_DIVISOR, RELEASE_RETRY_BACKOFF, RENEW_DIVISOR, TRUST_MARGIN_DIVISOR,
+    UNFOLLOW_AFTER,
 };
 pub use machine::{AcquireLookup, Event, Ignored, Machine, Request, Stats};
 pub use partition::{murmur2, partition_for};

@@ -425,7 +425,7 @@ impl Session {
             if let Some(at) = give_up_at {
                 wake = wake.min(at.saturating_since(now));
             }
-            if core.awaits_placement(partition) || core.awaits_report(id) {
+            if core.awaits_placement(partition) || core.awaits_report(id, now) {
                 // The join record's delivery report, or the acquire's (which can decide it
                 // before it is read back), comes through the producer, which this thread polls
                 // itself rather than wait for the driver's next turn.
