@@ -51,6 +51,7 @@ CONTENDERS = ["kafka_lock", "redis", "pgsql", "flock"]
 LABEL = {
     "floor": "Kafka floor (Rust, produce+consume)",
     "scale_floor": "Kafka scale floor (Rust)",
+    "handoff_floor": "Kafka hand-off floor (Rust)",
     "floor_pair": "Kafka floor + release ack",
     "kafka_lock": "kafka_lock",
     "redis": "symfony RedisStore",
@@ -103,6 +104,8 @@ TARGET_COLD_P50_MS = 50.0
 # count, and of RedisStore's at the best partition count.
 TARGET_SCALE_X_FLOOR = 0.8
 TARGET_SCALE_X_REDIS = 0.5
+# Issue 15, scenario 2: hand-off p50 with the most processes within this factor of the middle count's.
+TARGET_HANDOFF_GROWTH = 1.5
 
 
 class BenchError(Exception):
@@ -531,11 +534,36 @@ def scenario2(r):
                                      f"kafka_lock x{procs} longest wait <= {fmt(bound)} ms: {fmt(a['longest_wait_ms'])} ms"))
                 notes.append(r.check(a["handoff_p50_ms"] <= TARGET_HANDOFF_P50_MS,
                                      f"kafka_lock x{procs} hand-off p50 <= {TARGET_HANDOFF_P50_MS} ms: {fmt(a['handoff_p50_ms'])} ms"))
+        # Kafka's own hand-off floor: a token passed round as many Rust processes through one
+        # partition, two records per hold (bench/kafka-floor handoff).
+        topic = r.topic(f"s2_floor_{procs}")
+        cmds = [[FLOOR_BIN, "handoff", "--brokers", r.args.brokers, "--topic", topic, "--workers", str(procs),
+                 "--index", str(i), "--hold_us", str(cfg["s2_hold_us"])] for i in range(procs)]
+        meter = LoadMeter()
+        results, start, end = r.workers(cmds, cfg["s2_duration"], f"s2-floor-{procs}")
+        a = analyse_contention(results, start, end, cfg["s2_hold_us"])
+        a["load"] = meter.done()
+        res[f"floor/{procs}"] = a
+        rows.append([LABEL["handoff_floor"], procs, fmt(a["per_s"]), fmt(a["handoff_p50_ms"]), fmt(a["handoff_p99_ms"]),
+                     fmt(a["waiter_p50_ms"]), fmt(a["waiter_p99_ms"]), f"{a['jain']:.3f}", fmt(a["longest_wait_ms"]),
+                     "-", pct_str(a["same_holder_share"]), a["overlaps"]])
+        csv_rows.append(["floor", procs, a["holds"], a["per_s"], a["handoff_p50_ms"], a["handoff_p99_ms"],
+                         a["waiter_p50_ms"], a["waiter_p99_ms"], a["jain"], a["longest_wait_ms"], a["wait_p99_ms"], "",
+                         a["same_holder_share"], a["overlaps"], a["hold_p50_ms"], a["load"]["cpu_busy"],
+                         a["load"]["loadavg_start"]])
+    many, few = max(cfg["s2_procs"]), sorted(cfg["s2_procs"])[len(cfg["s2_procs"]) // 2]
+    if many != few and all(f"{c}/{n}" in res for c in ("kafka_lock", "floor") for n in (many, few)):
+        k = res[f"kafka_lock/{many}"]["handoff_p50_ms"] / max(res[f"kafka_lock/{few}"]["handoff_p50_ms"], 1e-9)
+        f = res[f"floor/{many}"]["handoff_p50_ms"] / max(res[f"floor/{few}"]["handoff_p50_ms"], 1e-9)
+        notes.append(r.check(k <= TARGET_HANDOFF_GROWTH,
+                             f"kafka_lock hand-off p50 at {many} processes <= {TARGET_HANDOFF_GROWTH:g} x at {few}: "
+                             f"{k:.2f} x (Kafka's hand-off floor: {f:.2f} x)"))
     notes.insert(0, f"{cfg['s2_duration']:g} s per run, each process holds {cfg['s2_hold_us'] / 1000:g} ms (usleep), "
                     "blocking acquire; hand-off = release begins -> the waiting next holder's acquire returns; "
                     "'to another' = from the release to the next hold by another process; 'same' = hand-offs "
                     "won by the releasing process again although another one waited; "
-                    "bound = processes x (hold + hand-off p99) x 1.5")
+                    "bound = processes x (hold + hand-off p99) x 1.5; Kafka hand-off floor: a token passed round "
+                    "as many Rust processes through one partition (bench/kafka-floor handoff), two records per hold")
     r.table("Scenario 2: contention on one hot lock",
             ["contender", "procs", "holds/s", "hand-off p50", "p99", "to another p50", "p99", "Jain", "longest wait", "bound", "same", "overlaps"],
             rows, notes)
@@ -1391,7 +1419,7 @@ def preflight(args, want):
         problems.append(f"no extension at {EXT} (make build)")
     # The floor tool measures scenarios 1, 3 and 4b; the others run without it (the run's
     # topics are then left on the broker, and the end of the run says so).
-    if not os.access(FLOOR_BIN, os.X_OK) and any(want(s) for s in ("s1", "s3", "s4", "s4join")):
+    if not os.access(FLOOR_BIN, os.X_OK) and any(want(s) for s in ("s1", "s2", "s3", "s4", "s4join")):
         problems.append(f"no {FLOOR_BIN} (make bench-build)")
     if not os.path.exists(SYMFONY_AUTOLOAD):
         problems.append("symfony/lock is not installed (bench/setup.sh)")

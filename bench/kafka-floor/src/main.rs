@@ -20,6 +20,14 @@
 //!     there and waits until its own consumer has read it back, then produces a release-sized
 //!     record and waits for its acknowledgement. Writes what bench/php/contend.php writes:
 //!     {"pid","count","events":[[requested,acquired,releasing,released],...],"rss_kib"} (ns).
+//! kafka-floor handoff --topic T --workers N --index I [--hold_us H] [--brokers B] --out FILE
+//!     One of N workers of scenario 2's Kafka hand-off floor: a token passed round the workers
+//!     through one partition, as a hot lock is handed from holder to waiter, without the
+//!     protocol. Every worker follows the partition; worker 0 holds first. A worker that reads
+//!     the token addressed to it holds it H µs, produces it for the next worker (the release)
+//!     and waits for its acknowledgement, then produces a request record of its own (the next
+//!     acquire) and waits for that acknowledgement too: two records per hold, as the lock
+//!     writes. Writes contend.php's events, [requested, acquired, releasing, released] (ns).
 //! kafka-floor fill   --topic T --n N [--keys K] [--partitions P] [--brokers B]
 //!     Creates T (LogAppendTime) and writes N well-formed lock records to partition 0
 //!     (acquire/release pairs of one dead owner over K identifiers), as fast as it can.
@@ -58,7 +66,8 @@ fn main() {
         Some("startup") => startup(&Args::parse(&args[1..])),
         Some("delete") => delete(&Args::parse(&args[1..])),
         Some("scale") => scale(&Args::parse(&args[1..])),
-        _ => Err("usage: kafka-floor floor|startup|scale|fill|delete [--option value ...] (see src/main.rs)"
+        Some("handoff") => handoff(&Args::parse(&args[1..])),
+        _ => Err("usage: kafka-floor floor|startup|scale|handoff|fill|delete [--option value ...] (see src/main.rs)"
             .into()),
     };
     if let Err(e) = outcome {
@@ -112,6 +121,24 @@ fn base_config(brokers: &str) -> ClientConfig {
 struct Ack {
     slot: Mutex<Option<(Instant, std::result::Result<i64, String>)>>,
     changed: Condvar,
+}
+
+impl Ack {
+    /// Waits (at most 10 s) for the delivery report of the record in flight; when it came.
+    fn wait(&self) -> Result<Instant> {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let mut slot = self.slot.lock().unwrap();
+        while slot.is_none() {
+            let now = Instant::now();
+            if now >= deadline {
+                return Err("no delivery report within 10 s".into());
+            }
+            slot = self.changed.wait_timeout(slot, deadline - now).unwrap().0;
+        }
+        let (acked, outcome) = slot.take().expect("checked");
+        outcome.map_err(|e| format!("delivery failed: {e}"))?;
+        Ok(acked)
+    }
 }
 
 struct AckContext(Arc<Ack>);
@@ -236,14 +263,7 @@ fn floor(args: &Args) -> Result<()> {
     // The producer's delivery reports are served by their own thread, as the extension's
     // driver thread does; the measuring thread blocks in the consumer's poll.
     let stop = Arc::new(AtomicBool::new(false));
-    let poller = {
-        let (producer, stop) = (producer.clone(), stop.clone());
-        std::thread::spawn(move || {
-            while !stop.load(Ordering::Relaxed) {
-                producer.poll(Duration::from_millis(20));
-            }
-        })
-    };
+    let poller = serve_reports(&producer, &stop);
 
     // Two loops. The first: record A (the acquire) is produced and awaited until consumed
     // back; rtt = A produced -> A consumed, the floor of one acquire. The second also
@@ -251,20 +271,6 @@ fn floor(args: &Args) -> Result<()> {
     // as the extension's releaseLock() does; pair = A produced -> B acknowledged, the floor
     // of acquire + release. (In the second loop B's fetch can delay the next A, so the
     // acquire floor is taken from the first loop alone.)
-    let wait_ack = |ack: &Ack| -> Result<Instant> {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        let mut slot = ack.slot.lock().unwrap();
-        while slot.is_none() {
-            let now = Instant::now();
-            if now >= deadline {
-                return Err("no delivery report within 10 s".into());
-            }
-            slot = ack.changed.wait_timeout(slot, deadline - now).unwrap().0;
-        }
-        let (acked, outcome) = slot.take().expect("checked");
-        outcome.map_err(|e| format!("delivery failed: {e}"))?;
-        Ok(acked)
-    };
     let mut rtt = Vec::with_capacity(n);
     let mut acks = Vec::with_capacity(n);
     let mut pairs = Vec::with_capacity(n);
@@ -291,7 +297,7 @@ fn floor(args: &Args) -> Result<()> {
             }
         };
         // The delivery report usually came before the record was read back.
-        let acked = wait_ack(&ack)?;
+        let acked = ack.wait()?;
         if !with_release {
             if measured {
                 rtt.push(seen.duration_since(t0).as_micros() as u64);
@@ -303,7 +309,7 @@ fn floor(args: &Args) -> Result<()> {
         producer
             .send(BaseRecord::<str, str>::to(&topic).partition(0).payload(&release))
             .map_err(|(e, _)| format!("cannot produce: {e}"))?;
-        let released = wait_ack(&ack)?;
+        let released = ack.wait()?;
         if measured {
             pairs.push(released.duration_since(t0).as_micros() as u64);
         }
@@ -354,6 +360,133 @@ struct ReadBack {
     changed: Condvar,
 }
 
+/// Serves the producer's delivery reports on a thread of their own (as the extension's driver
+/// thread does) until `stop`.
+fn serve_reports(
+    producer: &Arc<BaseProducer<AckContext>>,
+    stop: &Arc<AtomicBool>,
+) -> std::thread::JoinHandle<()> {
+    let (producer, stop) = (producer.clone(), stop.clone());
+    std::thread::spawn(move || {
+        while !stop.load(Ordering::Relaxed) {
+            producer.poll(Duration::from_millis(20));
+        }
+    })
+}
+
+/// Assigns partitions 0..`partitions` of `topic` at their ends as they are now (a logical
+/// "end" is resolved later, and a record produced before that would never be read back).
+fn assign_at_end(consumer: &BaseConsumer, topic: &str, partitions: i32) -> Result<()> {
+    let mut assignment = TopicPartitionList::new();
+    for p in 0..partitions {
+        let (_, high) = consumer
+            .fetch_watermarks(topic, p, Duration::from_secs(10))
+            .map_err(|e| format!("cannot read the end of partition {p}: {e}"))?;
+        assignment.add_partition_offset(topic, p, Offset::Offset(high)).map_err(|e| e.to_string())?;
+    }
+    consumer.assign(&assignment).map_err(|e| format!("cannot assign: {e}"))
+}
+
+/// Produces `payload` to `partition` of `topic` and waits for its acknowledgement.
+fn produce_acked(
+    producer: &BaseProducer<AckContext>,
+    ack: &Ack,
+    topic: &str,
+    partition: i32,
+    payload: &str,
+) -> Result<()> {
+    *ack.slot.lock().unwrap() = None;
+    producer
+        .send(BaseRecord::<str, str>::to(topic).partition(partition).key("k").payload(payload))
+        .map_err(|(e, _)| format!("cannot produce: {e}"))?;
+    ack.wait().map(|_| ())
+}
+
+/// The resident set of this process now, in KiB (as contend.php reports it).
+fn rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines().find(|l| l.starts_with("VmRSS:"))?.split_whitespace().nth(1)?.parse::<u64>().ok()
+        })
+        .unwrap_or(0)
+}
+
+fn write_events(out: &str, events: &[[u64; 4]], end: u64) -> Result<()> {
+    let count = events.iter().filter(|e| e[1] < end).count();
+    let list: Vec<String> = events.iter().map(|e| format!("[{},{},{},{}]", e[0], e[1], e[2], e[3])).collect();
+    let json = format!(
+        "{{\"pid\":{},\"count\":{count},\"events\":[{}],\"rss_kib\":{}}}\n",
+        std::process::id(),
+        list.join(","),
+        rss_kib()
+    );
+    std::fs::write(out, json).map_err(|e| format!("cannot write {out}: {e}"))
+}
+
+fn handoff(args: &Args) -> Result<()> {
+    let brokers = args.str("brokers", "localhost:9092");
+    let topic = args.required("topic")?;
+    let workers = args.num("workers", 2)?.max(2);
+    let index = args.num("index", 0)?;
+    let hold = Duration::from_micros(args.num("hold_us", 1000)?);
+    let out = args.required("out")?;
+    ensure_topic(&brokers, &topic, 1)?;
+    let ack = Arc::new(Ack::default());
+    let producer = Arc::new(producer(&brokers, "0", AckContext(ack.clone()))?);
+    let consumer = consumer(&brokers)?;
+    wait_for_leaders(&consumer, &topic)?;
+    assign_at_end(&consumer, &topic, 1)?;
+    let stop = Arc::new(AtomicBool::new(false));
+    let poller = serve_reports(&producer, &stop);
+    // Connections up before the start.
+    produce_acked(&producer, &ack, &topic, 0, &format!("{{\"warm\":{index}}}"))?;
+    let (start, end) = await_start()?;
+    let mine = format!("\"to\":{index},");
+    let mut events = Vec::new();
+    let mut requested = monotonic_ns();
+    let mut seq = 0u64;
+    let mut token_here = index == 0;
+    while monotonic_ns() < end {
+        if !token_here {
+            match consumer.poll(Duration::from_millis(5)) {
+                Some(Ok(m)) => {
+                    let payload = m.payload().unwrap_or_default();
+                    let text = std::str::from_utf8(payload).unwrap_or("");
+                    if text.starts_with("{\"token\":") && text.contains(&mine) {
+                        seq = text[9..].split(',').next().and_then(|n| n.parse().ok()).unwrap_or(0);
+                        token_here = true;
+                    }
+                }
+                Some(Err(e)) => return Err(format!("consumer error: {e}")),
+                None => {}
+            }
+            continue;
+        }
+        token_here = false;
+        let acquired = if seq == 0 {
+            // Worker 0 holds first, at the start.
+            while monotonic_ns() < start {
+                std::thread::sleep(Duration::from_micros(200));
+            }
+            monotonic_ns()
+        } else {
+            monotonic_ns()
+        };
+        std::thread::sleep(hold);
+        let releasing = monotonic_ns();
+        let next = (index + 1) % workers;
+        produce_acked(&producer, &ack, &topic, 0, &format!("{{\"token\":{},\"to\":{next},}}", seq + 1))?;
+        let released = monotonic_ns();
+        events.push([requested, acquired, releasing, released]);
+        produce_acked(&producer, &ack, &topic, 0, &format!("{{\"request\":{index},\"seq\":{seq}}}"))?;
+        requested = monotonic_ns();
+    }
+    stop.store(true, Ordering::Relaxed);
+    let _ = poller.join();
+    write_events(&out, &events, end)
+}
+
 fn scale(args: &Args) -> Result<()> {
     let brokers = args.str("brokers", "localhost:9092");
     let topic = args.required("topic")?;
@@ -367,16 +500,7 @@ fn scale(args: &Args) -> Result<()> {
     if found != partitions {
         return Err(format!("topic '{topic}' has {found} partitions, not {partitions}"));
     }
-    // At each partition's end as it is now (a logical "end" is resolved later, and a record
-    // produced before that would never be read back).
-    let mut assignment = TopicPartitionList::new();
-    for p in 0..partitions {
-        let (_, high) = consumer
-            .fetch_watermarks(&topic, p, Duration::from_secs(10))
-            .map_err(|e| format!("cannot read the end of partition {p}: {e}"))?;
-        assignment.add_partition_offset(&topic, p, Offset::Offset(high)).map_err(|e| e.to_string())?;
-    }
-    consumer.assign(&assignment).map_err(|e| format!("cannot assign: {e}"))?;
+    assign_at_end(&consumer, &topic, partitions)?;
 
     // As in the extension: one thread reads every followed partition, another serves the
     // producer's delivery reports, and the working thread waits on both.
@@ -403,30 +527,9 @@ fn scale(args: &Args) -> Result<()> {
             Ok(())
         })
     };
-    let poller = {
-        let (producer, stop) = (producer.clone(), stop.clone());
-        std::thread::spawn(move || {
-            while !stop.load(Ordering::Relaxed) {
-                producer.poll(Duration::from_millis(20));
-            }
-        })
-    };
-    let send_and_ack = |partition: i32, payload: &str| -> Result<()> {
-        *ack.slot.lock().unwrap() = None;
-        producer
-            .send(BaseRecord::<str, str>::to(&topic).partition(partition).key("k").payload(payload))
-            .map_err(|(e, _)| format!("cannot produce: {e}"))?;
-        let deadline = Instant::now() + Duration::from_secs(10);
-        let mut slot = ack.slot.lock().unwrap();
-        while slot.is_none() {
-            let now = Instant::now();
-            if now >= deadline {
-                return Err("no delivery report within 10 s".into());
-            }
-            slot = ack.changed.wait_timeout(slot, deadline - now).unwrap().0;
-        }
-        slot.take().expect("checked").1.map(|_| ()).map_err(|e| format!("delivery failed: {e}"))
-    };
+    let poller = serve_reports(&producer, &stop);
+    let send_and_ack =
+        |partition: i32, payload: &str| produce_acked(&producer, &ack, &topic, partition, payload);
     let await_read_back = || -> Result<()> {
         let deadline = Instant::now() + Duration::from_secs(10);
         let mut awaited = read_back.awaited.lock().unwrap();
@@ -480,20 +583,7 @@ fn scale(args: &Args) -> Result<()> {
     stop.store(true, Ordering::Relaxed);
     reader.join().map_err(|_| "the consumer thread panicked".to_string())??;
     let _ = poller.join();
-    let count = events.iter().filter(|e| e[1] < end).count();
-    let rss_kib = std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines().find(|l| l.starts_with("VmRSS:"))?.split_whitespace().nth(1)?.parse::<u64>().ok()
-        })
-        .unwrap_or(0);
-    let events: Vec<String> =
-        events.iter().map(|e| format!("[{},{},{},{}]", e[0], e[1], e[2], e[3])).collect();
-    let json = format!(
-        "{{\"pid\":{pid},\"count\":{count},\"events\":[{}],\"rss_kib\":{rss_kib}}}\n",
-        events.join(",")
-    );
-    std::fs::write(&out, json).map_err(|e| format!("cannot write {out}: {e}"))
+    write_events(&out, &events, end)
 }
 
 fn startup(args: &Args) -> Result<()> {
