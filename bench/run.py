@@ -1284,6 +1284,9 @@ def plots(r):
             xs = [p for p in procs_list if f"{c}/{p}" in s2]
             axes[0].plot(xs, [s2[f"{c}/{p}"]["per_s"] for p in xs], "o-", label=LABEL[c], color=COLOR[c])
             axes[1].plot(xs, [s2[f"{c}/{p}"]["handoff_p50_ms"] for p in xs], "o-", label=LABEL[c], color=COLOR[c])
+        xs = [p for p in procs_list if f"floor/{p}" in s2]
+        for ax, field in zip(axes, ["per_s", "handoff_p50_ms"]):
+            ax.plot(xs, [s2[f"floor/{p}"][field] for p in xs], "s--", color="grey", label=LABEL["handoff_floor"])
         axes[0].set_title("holds per second (1 ms hold)")
         axes[1].set_title("hand-off latency p50, ms (log)")
         axes[1].set_yscale("log")
