@@ -606,7 +606,7 @@ pub fn librdkafka_version() -> String {
 }
 
 /// Pause between two tries of a lookup that failed for a passing reason.
-const LOOKUP_RETRY_BACKOFF: Duration = Duration::from_millis(50);
+pub(super) const LOOKUP_RETRY_BACKOFF: Duration = Duration::from_millis(50);
 
 /// Runs a lookup again while it fails for a passing reason (a leader moving or coming back,
 /// a request timing out), until `timeout` is spent: after a broker restart the first answers

@@ -145,8 +145,29 @@ pub(super) fn check_topic_config(
              --entity-name {topic} --add-config {setting}"
         )
     };
-    let config = match describe_topic_config(consumer, topic, options.operation_timeout) {
+    // A broker that has not yet learnt of a topic created a moment ago (by this process or
+    // another) answers "unknown topic" for a while: asked again until the operation time-out
+    // (found by the chaos suite's cluster scenario: two workers of 16 failed to construct).
+    let deadline = Instant::now() + options.operation_timeout;
+    let described = loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match describe_topic_config(consumer, topic, left) {
+            Err(Described::Refused(RDKafkaErrorCode::UnknownTopicOrPartition))
+                if left > LOOKUP_RETRY_BACKOFF =>
+            {
+                std::thread::sleep(LOOKUP_RETRY_BACKOFF)
+            }
+            described => break described,
+        }
+    };
+    let config = match described {
         Ok(config) => config,
+        Err(Described::Refused(RDKafkaErrorCode::UnknownTopicOrPartition)) => {
+            return Err(LockError::Topic(format!(
+                "the brokers did not know topic '{topic}' when asked for its configuration, for {:.1} s                  (lock.operation_timeout): it was deleted, or a broker has not learnt of it yet",
+                options.operation_timeout.as_secs_f64()
+            )))
+        }
         Err(Described::Refused(code)) => {
             return Err(LockError::Topic(format!(
                 "cannot read the configuration of topic '{topic}' ({code}); the lock must check its \
