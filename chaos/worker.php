@@ -77,19 +77,17 @@ register_shutdown_function(function (): void {
     }
 });
 
-// The extension's session counters (phpinfo): records replayed, consumer errors, ... Logged with
-// time-outs and exceptions, to tell a client that stopped reading the log from a slow lock.
+// The extension's counters (DistributedLock::stats(), docs/observability.md): records replayed,
+// joins, consumer errors, ... Logged with time-outs and exceptions, to tell a client that stopped
+// reading the log from a slow lock. (It parsed phpinfo() lines that the stats rework renamed,
+// and logged an empty list since.)
 function session_stats(): array
 {
-    ob_start();
-    phpinfo(INFO_MODULES);
-    $out = [];
-    foreach (explode("\n", ob_get_clean()) as $line) {
-        if (preg_match('/^(records replayed|records ignored[^=]*|renewals sent|ticks sent|consumer errors) => (\d+)/', $line, $m)) {
-            $out[$m[1]] = (int)$m[2];
-        }
-    }
-    return $out;
+    $stats = DistributedLock::stats();
+    $keep = ['records_replayed', 'records_applied_on_ack', 'records_ignored', 'renewals_sent', 'renew_failures',
+        'ticks_sent', 'joins', 'consumer_errors', 'sessions_started', 'leases_lost'];
+    return array_intersect_key($stats['counters'], array_flip($keep)) + $stats['gauges']
+        + ['ignored_by_reason' => $stats['ignored_by_reason']];
 }
 
 $store = null;
