@@ -606,22 +606,30 @@ pub fn librdkafka_version() -> String {
 }
 
 /// Pause between two tries of a lookup that failed for a passing reason.
-pub(super) const LOOKUP_RETRY_BACKOFF: Duration = Duration::from_millis(50);
+const LOOKUP_RETRY_BACKOFF: Duration = Duration::from_millis(50);
 
 /// Runs a lookup again while it fails for a passing reason (a leader moving or coming back,
 /// a request timing out), until `timeout` is spent: after a broker restart the first answers
 /// are often "not leader", and a join must not fail on them.
 fn retry_transient<T>(
     timeout: Duration,
-    mut lookup: impl FnMut(Duration) -> Result<T, KafkaError>,
+    lookup: impl FnMut(Duration) -> Result<T, KafkaError>,
 ) -> Result<T, KafkaError> {
+    retry_while(timeout, transient, lookup)
+}
+
+/// Runs `lookup` (given the time left) again while it fails with an error `passing` says will
+/// pass, until `timeout` is spent.
+pub(super) fn retry_while<T, E>(
+    timeout: Duration,
+    passing: impl Fn(&E) -> bool,
+    mut lookup: impl FnMut(Duration) -> Result<T, E>,
+) -> Result<T, E> {
     let deadline = Instant::now() + timeout;
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
         match lookup(left) {
-            Err(e) if transient(&e) && left > LOOKUP_RETRY_BACKOFF => {
-                std::thread::sleep(LOOKUP_RETRY_BACKOFF)
-            }
+            Err(e) if passing(&e) && left > LOOKUP_RETRY_BACKOFF => std::thread::sleep(LOOKUP_RETRY_BACKOFF),
             result => return result,
         }
     }

@@ -148,18 +148,9 @@ pub(super) fn check_topic_config(
     // A broker that has not yet learnt of a topic created a moment ago (by this process or
     // another) answers "unknown topic" for a while: asked again until the operation time-out
     // (found by the chaos suite's cluster scenario: two workers of 16 failed to construct).
-    let deadline = Instant::now() + options.operation_timeout;
-    let described = loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        match describe_topic_config(consumer, topic, left) {
-            Err(Described::Refused(RDKafkaErrorCode::UnknownTopicOrPartition))
-                if left > LOOKUP_RETRY_BACKOFF =>
-            {
-                std::thread::sleep(LOOKUP_RETRY_BACKOFF)
-            }
-            described => break described,
-        }
-    };
+    let unknown = |e: &Described| matches!(e, Described::Refused(RDKafkaErrorCode::UnknownTopicOrPartition));
+    let described =
+        retry_while(options.operation_timeout, unknown, |left| describe_topic_config(consumer, topic, left));
     let config = match described {
         Ok(config) => config,
         Err(Described::Refused(RDKafkaErrorCode::UnknownTopicOrPartition)) => {
