@@ -651,63 +651,46 @@ def scenario4(r):
     cfg = r.cfg
     procs = cfg["s4_procs"]
     res, rows, csv_rows = {}, [], []
+
+    def run(contender, label, parts, keys, cmds, name):
+        """One contender's run: its figures, its table row and CSV row."""
+        meter = LoadMeter()
+        results, start, end = r.workers(cmds, cfg["s4_duration"], name)
+        a = analyse_contention(results, start, end, 0)
+        lat = [e[3] - e[0] for x in results for e in x["events"] if start <= e[1] < end]
+        fig = {"ops_per_s": a["holds"] / cfg["s4_duration"], "jain": a["jain"],
+               "op_p50_ms": ms(pct(lat, 50)), "op_p99_ms": ms(pct(lat, 99)),
+               "rss_mib_max": max(x["rss_kib"] for x in results) / 1024,
+               "rss_mib_mean": statistics.fmean(x["rss_kib"] for x in results) / 1024,
+               "overlaps": a["overlaps"], "load": meter.done()}
+        rows.append([label, parts, keys, fmt(fig["ops_per_s"]), fmt(fig["op_p50_ms"]), fmt(fig["op_p99_ms"]),
+                     f"{fig['jain']:.3f}", fmt(fig["rss_mib_mean"], 1), fmt(fig["rss_mib_max"], 1)])
+        csv_rows.append([contender, "" if parts == "-" else parts, "" if keys == "-" else keys, procs,
+                         fig["ops_per_s"], fig["op_p50_ms"], fig["op_p99_ms"], fig["jain"], fig["rss_mib_mean"],
+                         fig["rss_mib_max"], fig["load"]["cpu_busy"]])
+        return fig
+
     for parts in cfg["s4_partitions"]:
         topic = r.topic(f"s4_p{parts}")
         for keys in cfg["s4_keys"]:
             opts = {"keys": keys, "hold_us": 0, "prefix": f"s4-{keys}", "topic": topic, "partitions": parts}
             cmds = [r.php("kafka_lock", "contend.php", **opts) for _ in range(procs)]
-            meter = LoadMeter()
-            results, start, end = r.workers(cmds, cfg["s4_duration"], f"s4-p{parts}-k{keys}")
-            a = analyse_contention(results, start, end, 0)
-            lat = [e[3] - e[0] for x in results for e in x["events"] if start <= e[1] < end]
-            fig = {"ops_per_s": a["holds"] / cfg["s4_duration"], "jain": a["jain"],
-                   "op_p50_ms": ms(pct(lat, 50)), "op_p99_ms": ms(pct(lat, 99)),
-                   "rss_mib_max": max(x["rss_kib"] for x in results) / 1024,
-                   "rss_mib_mean": statistics.fmean(x["rss_kib"] for x in results) / 1024,
-                   "overlaps": a["overlaps"], "load": meter.done()}
-            if keys == 1 and a["overlaps"]:
-                r.errors.append(f"scenario 4 p{parts} k{keys}: {a['overlaps']} overlapping holds")
+            fig = run("kafka_lock", "kafka_lock", parts, keys, cmds, f"s4-p{parts}-k{keys}")
+            if keys == 1 and fig["overlaps"]:
+                r.errors.append(f"scenario 4 p{parts} k{keys}: {fig['overlaps']} overlapping holds")
             res[f"kafka_lock/p{parts}/k{keys}"] = fig
-            rows.append(["kafka_lock", parts, keys, fmt(fig["ops_per_s"]), fmt(fig["op_p50_ms"]), fmt(fig["op_p99_ms"]),
-                         f"{fig['jain']:.3f}", fmt(fig["rss_mib_mean"], 1), fmt(fig["rss_mib_max"], 1)])
-            csv_rows.append(["kafka_lock", parts, keys, procs, fig["ops_per_s"], fig["op_p50_ms"], fig["op_p99_ms"],
-                             fig["jain"], fig["rss_mib_mean"], fig["rss_mib_max"], fig["load"]["cpu_busy"]])
     # Kafka's own scale floor: as many Rust processes doing the same produce-and-follow work on
     # as many partitions, without the protocol (bench/kafka-floor `scale`).
     for parts in cfg["s4_partitions"]:
         topic = r.topic(f"s4_floor_p{parts}")
         cmds = [[FLOOR_BIN, "scale", "--brokers", r.args.brokers, "--topic", topic, "--partitions", str(parts)]
                 for _ in range(procs)]
-        meter = LoadMeter()
-        results, start, end = r.workers(cmds, cfg["s4_duration"], f"s4-floor-p{parts}")
-        a = analyse_contention(results, start, end, 0)
-        lat = [e[3] - e[0] for x in results for e in x["events"] if start <= e[1] < end]
-        fig = {"ops_per_s": a["holds"] / cfg["s4_duration"], "jain": a["jain"],
-               "op_p50_ms": ms(pct(lat, 50)), "op_p99_ms": ms(pct(lat, 99)),
-               "rss_mib_max": max(x["rss_kib"] for x in results) / 1024,
-               "rss_mib_mean": statistics.fmean(x["rss_kib"] for x in results) / 1024, "load": meter.done()}
-        res[f"floor/p{parts}"] = fig
-        rows.append([LABEL["scale_floor"], parts, "-", fmt(fig["ops_per_s"]), fmt(fig["op_p50_ms"]),
-                     fmt(fig["op_p99_ms"]), f"{fig['jain']:.3f}", fmt(fig["rss_mib_mean"], 1),
-                     fmt(fig["rss_mib_max"], 1)])
-        csv_rows.append(["floor", parts, "", procs, fig["ops_per_s"], fig["op_p50_ms"], fig["op_p99_ms"], fig["jain"],
-                         fig["rss_mib_mean"], fig["rss_mib_max"], fig["load"]["cpu_busy"]])
+        res[f"floor/p{parts}"] = run("floor", LABEL["scale_floor"], parts, "-", cmds, f"s4-floor-p{parts}")
     # The same work on symfony's RedisStore, for scale.
     for keys in cfg["s4_keys"]:
         opts = {"keys": keys, "hold_us": 0, "prefix": f"s4r-{r.stamp}-{keys}"}
         cmds = [r.php("redis", "contend.php", **opts) for _ in range(procs)]
-        meter = LoadMeter()
-        results, start, end = r.workers(cmds, cfg["s4_duration"], f"s4-redis-k{keys}")
-        a = analyse_contention(results, start, end, 0)
-        lat = [e[3] - e[0] for x in results for e in x["events"] if start <= e[1] < end]
-        fig = {"ops_per_s": a["holds"] / cfg["s4_duration"], "jain": a["jain"], "op_p50_ms": ms(pct(lat, 50)),
-               "op_p99_ms": ms(pct(lat, 99)), "rss_mib_max": max(x["rss_kib"] for x in results) / 1024,
-               "rss_mib_mean": statistics.fmean(x["rss_kib"] for x in results) / 1024, "load": meter.done()}
-        res[f"redis/k{keys}"] = fig
-        rows.append([LABEL["redis"], "-", keys, fmt(fig["ops_per_s"]), fmt(fig["op_p50_ms"]), fmt(fig["op_p99_ms"]),
-                     f"{fig['jain']:.3f}", fmt(fig["rss_mib_mean"], 1), fmt(fig["rss_mib_max"], 1)])
-        csv_rows.append(["redis", "", keys, procs, fig["ops_per_s"], fig["op_p50_ms"], fig["op_p99_ms"], fig["jain"],
-                         fig["rss_mib_mean"], fig["rss_mib_max"], fig["load"]["cpu_busy"]])
+        res[f"redis/k{keys}"] = run("redis", LABEL["redis"], "-", keys, cmds, f"s4-redis-k{keys}")
     checks = []
     keys = max(cfg["s4_keys"])
     for parts in cfg["s4_partitions"]:
