@@ -1130,7 +1130,7 @@ impl Client {
     /// places it, instead of when it is read back, if the view has read every record before
     /// it: the record at `offset` is then exactly the next one the consumer delivers, so the
     /// view goes through the same states in the same order, only sooner (by the fetch that
-    /// brings the record back: about 0.07 ms of a local acquire). Otherwise (records between
+    /// brings the record back: 0.01-0.04 ms of a local acquire, measured). Otherwise (records between
     /// still unread, a join in progress) the read-back applies it, as for anyone else's.
     fn apply_on_ack(&mut self, now: LocalTime, acquire: OwnRecord, offset: Offset, time: LogTime) {
         let Some(state) = self.partitions.get(&acquire.partition) else { return };

@@ -339,6 +339,13 @@ fn monotonic_ns() -> u64 {
     ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
 }
 
+/// Sleeps until CLOCK_MONOTONIC reaches `instant` (ns).
+fn sleep_until(instant: u64) {
+    while monotonic_ns() < instant {
+        std::thread::sleep(Duration::from_micros(200));
+    }
+}
+
 /// Says "ready" and reads the runner's start and end instants (see bench/run.py `workers`).
 fn await_start() -> Result<(u64, u64)> {
     use std::io::{BufRead, Write};
@@ -464,15 +471,10 @@ fn handoff(args: &Args) -> Result<()> {
             continue;
         }
         token_here = false;
-        let acquired = if seq == 0 {
-            // Worker 0 holds first, at the start.
-            while monotonic_ns() < start {
-                std::thread::sleep(Duration::from_micros(200));
-            }
-            monotonic_ns()
-        } else {
-            monotonic_ns()
-        };
+        if seq == 0 {
+            sleep_until(start); // worker 0 holds first, at the start
+        }
+        let acquired = monotonic_ns();
         std::thread::sleep(hold);
         let releasing = monotonic_ns();
         let next = (index + 1) % workers;
@@ -571,9 +573,7 @@ fn scale(args: &Args) -> Result<()> {
         op(i)?;
     }
     let (start, end) = await_start()?;
-    while monotonic_ns() < start {
-        std::thread::sleep(Duration::from_micros(200));
-    }
+    sleep_until(start);
     let mut events = Vec::new();
     let mut i = 1_000_000;
     while monotonic_ns() < end {
